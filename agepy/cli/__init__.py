@@ -1,0 +1,159 @@
+"""The ``agepy`` command line: parsing and printing only; the work is in the library.
+
+Subcommands live in one module per area and are imported only when used, so that
+``agepy --help`` and small commands start fast (asyncssh, tree-sitter, … load lazily).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from agepy.cli._common import State, debug_option, quiet_option
+from agepy.errors import AgepyError
+
+__all__ = ["cli", "main"]
+
+_NO_ARGS_IS_HELP: type[click.UsageError] = getattr(
+    click.exceptions, "NoArgsIsHelpError", click.exceptions.UsageError
+)
+
+# name -> "module:attribute"; the order here is the order in `agepy --help`.
+COMMANDS: dict[str, str] = {
+    "encrypt": "agepy.cli.age_cmds:encrypt",
+    "decrypt": "agepy.cli.age_cmds:decrypt",
+    "inspect": "agepy.cli.age_cmds:inspect",
+    "list": "agepy.cli.store_cmds:list_",
+    "edit": "agepy.cli.store_cmds:edit",
+    "rekey": "agepy.cli.store_cmds:rekey",
+    "check": "agepy.cli.store_cmds:check",
+    "keyscan": "agepy.cli.host_cmds:keyscan",
+    "add-host": "agepy.cli.host_cmds:add_host",
+    "rescan": "agepy.cli.host_cmds:rescan",
+    "hosts": "agepy.cli.host_cmds:hosts",
+    "generate": "agepy.cli.matrix_cmds:generate",
+    "show": "agepy.cli.matrix_cmds:show",
+    "nixos-snippet": "agepy.cli.matrix_cmds:nixos_snippet",
+    "demo": "agepy.cli.misc_cmds:demo",
+    "completion": "agepy.cli.misc_cmds:completion",
+}
+
+# `agepy encrypt <generator> …` runs a generator instead of plain `agepy encrypt FILE`.
+ENCRYPT_GENERATORS: dict[str, str] = {
+    "heisenbridge-config": "agepy.cli.matrix_cmds:encrypt_heisenbridge_config",
+    "conduit-registration-token": "agepy.cli.matrix_cmds:encrypt_conduit_registration_token",
+}
+
+
+def _load(spec: str) -> click.Command:
+    module, attr = spec.split(":")
+    command = getattr(importlib.import_module(module), attr)
+    assert isinstance(command, click.Command)
+    return command
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        return _load(spec) if spec else None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if len(args) >= 2 and args[0] == "encrypt" and args[1] in ENCRYPT_GENERATORS:
+            command = _load(ENCRYPT_GENERATORS[args[1]])
+            return f"encrypt {args[1]}", command, args[2:]
+        return super().resolve_command(ctx, args)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""\b
+Examples:
+  agepy add-host matrix matrix.example.com --to heisenbridge-config.age
+  agepy encrypt heisenbridge-config --host matrix
+  agepy edit secret.age
+  agepy rekey && agepy check
+Run 'agepy COMMAND --help' for the options of each command.""",
+)
+@click.version_option(package_name="agepy", message="agepy %(version)s")
+@debug_option
+@quiet_option
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """agenix secrets for NixOS servers: age files, secrets.nix, host keys, Matrix bridges.
+
+    agepy reads and edits the secrets.nix of agenix, keyscans hosts, encrypts, edits and
+    rekeys .age files (readable by `age` and the agenix NixOS module), and generates the
+    secrets of a Conduit + Heisenbridge Matrix setup.
+    """
+    if not isinstance(ctx.obj, State):
+        ctx.obj = State()
+
+
+def _wants_debug(args: Sequence[str]) -> bool:
+    return "--debug" in args
+
+
+def _print_error(message: str, hint: str | None) -> None:
+    click.echo(f"agepy: error: {message}", err=True)
+    if hint:
+        click.echo(f"agepy: hint: {hint}", err=True)
+
+
+def main(argv: Sequence[str] | None = None) -> Any:
+    """Entry point: run the CLI, turn every failure into one `agepy: error:` line."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _wants_debug(args)
+    try:
+        from agepy.cli.compat import translate_agenix_args
+
+        args = translate_agenix_args(args)
+        cli.main(args=args, prog_name="agepy", standalone_mode=False)
+    except _NO_ARGS_IS_HELP as exc:
+        # A group run with no subcommand: its help, as click prints it, exit 2.
+        click.echo(exc.format_message(), err=True)
+        return sys.exit(2)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "agepy"
+        _print_error(exc.format_message(), f"run '{command} --help' for usage")
+        return sys.exit(2)
+    except click.exceptions.Abort:
+        _print_error("aborted", None)
+        return sys.exit(1)
+    except click.exceptions.Exit as exc:
+        return sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        _print_error(exc.format_message(), None)
+        return sys.exit(exc.exit_code)
+    except AgepyError as exc:
+        if debug:
+            traceback.print_exc()
+        _print_error(exc.message, exc.hint)
+        return sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _print_error("interrupted", None)
+        return sys.exit(130)
+    except BrokenPipeError:
+        return sys.exit(1)
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        _print_error(
+            f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
+            "this is a bug in agepy; rerun with --debug and report the traceback",
+        )
+        return sys.exit(1)
+    return sys.exit(0)
