@@ -1,0 +1,115 @@
+"""agepy: agenix secrets for NixOS servers, as a Python library.
+
+The public API, re-exported here (imported on first use, so that the command line starts
+fast)::
+
+    import agepy
+
+    store = agepy.Store("secrets/secrets.nix")
+    plaintext = store.decrypt("heisenbridge-config.age")
+
+Errors are all subclasses of :class:`agepy.AgepyError`, each with ``.message`` and ``.hint``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from agepy.errors import (
+    AgeFormatError,
+    AgepyError,
+    DecryptError,
+    EditError,
+    HostError,
+    IdentityError,
+    KeyscanError,
+    NixError,
+    NoIdentityMatchError,
+    RecipientError,
+    RulesError,
+    StoreError,
+)
+
+__version__ = "0.1.0"
+
+# public name -> module it lives in
+_LAZY: dict[str, str] = {
+    # keys
+    "Recipient": "agepy.keys",
+    "parse_recipient": "agepy.keys",
+    "ssh_fingerprint": "agepy.keys",
+    "ssh_tag": "agepy.keys",
+    # identities
+    "Identity": "agepy.identities",
+    "load_identities": "agepy.identities",
+    # age format
+    "Header": "agepy.age",
+    "Stanza": "agepy.age",
+    "parse_header": "agepy.age",
+    "read_header": "agepy.age",
+    "encrypt_bytes": "agepy.age",
+    "decrypt_bytes": "agepy.age",
+    "encrypt_file": "agepy.age",
+    "decrypt_to": "agepy.age",
+    # secrets.nix
+    "evaluate_file": "agepy.nix",
+    "Rules": "agepy.rules",
+    "Secret": "agepy.rules",
+    "load_rules": "agepy.rules",
+    "locate_rules": "agepy.rules",
+    # hosts
+    "keyscan": "agepy.hosts",
+    "Inventory": "agepy.hosts",
+    # store
+    "Store": "agepy.store",
+}
+
+__all__ = [
+    "AgeFormatError",
+    "AgepyError",
+    "DecryptError",
+    "EditError",
+    "HostError",
+    "IdentityError",
+    "KeyscanError",
+    "NixError",
+    "NoIdentityMatchError",
+    "RecipientError",
+    "RulesError",
+    "StoreError",
+    "__version__",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agepy' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only
+    from agepy.age import (
+        Header,
+        Stanza,
+        decrypt_bytes,
+        decrypt_to,
+        encrypt_bytes,
+        encrypt_file,
+        parse_header,
+        read_header,
+    )
+    from agepy.hosts import Inventory, keyscan
+    from agepy.identities import Identity, load_identities
+    from agepy.keys import Recipient, parse_recipient, ssh_fingerprint, ssh_tag
+    from agepy.nix import evaluate_file
+    from agepy.rules import Rules, Secret, load_rules, locate_rules
+    from agepy.store import Store
