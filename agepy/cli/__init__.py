@@ -50,11 +50,23 @@ ENCRYPT_GENERATORS: dict[str, str] = {
 }
 
 
+def _with_common_options(command: click.Command) -> click.Command:
+    """Give every (sub)command --debug and -q/--quiet, so they work after its name too."""
+    names = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    for decorate, flag in ((quiet_option, "--quiet"), (debug_option, "--debug")):
+        if flag not in names:
+            decorate(command)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_common_options(sub)
+    return command
+
+
 def _load(spec: str) -> click.Command:
     module, attr = spec.split(":")
     command = getattr(importlib.import_module(module), attr)
-    assert isinstance(command, click.Command)
-    return command
+    assert isinstance(command, click.Command), spec
+    return _with_common_options(command)
 
 
 class LazyGroup(click.Group):
