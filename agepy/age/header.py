@@ -1,0 +1,199 @@
+"""A strict parser of the age v1 header (C2SP age spec), in pure Python.
+
+It checks the syntax only: version line, stanzas (arguments of visible ASCII, body in
+canonical unpadded base64 wrapped at 64 columns and ending with a short line) and the
+MAC line. What a stanza means (X25519 share length, scrypt salt, …) is left to the
+decryptor; the MAC needs the file key, so it is checked when decrypting.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+
+from agepy.errors import HeaderError
+
+__all__ = [
+    "INTRO",
+    "MAX_HEADER_SIZE",
+    "SSH_STANZA_TYPES",
+    "Header",
+    "Stanza",
+    "b64decode_canonical",
+    "parse_header",
+    "split_header",
+]
+
+INTRO = b"age-encryption.org/v1\n"
+VERSION_PREFIX = b"age-encryption.org/"
+MAC_PREFIX = b"--- "
+STANZA_PREFIX = b"-> "
+COLUMNS = 64
+# Far above any real header (a post-quantum stanza is ~1.6 KB), small enough to bound memory.
+MAX_HEADER_SIZE = 1 << 20
+SSH_STANZA_TYPES = ("ssh-ed25519", "ssh-rsa")
+
+_ARG = re.compile(rb"[\x21-\x7e]+\Z")
+_B64_LINE = re.compile(rb"[A-Za-z0-9+/]*\Z")
+
+_HINT = "the file is damaged or not an age file; restore it from version control or re-encrypt it"
+
+
+def b64decode_canonical(text: bytes, *, padded: bool) -> bytes:
+    """Decode standard base64, refusing anything but its one canonical spelling."""
+    if padded:
+        data = text
+    else:
+        if b"=" in text or len(text) % 4 == 1:
+            raise ValueError("bad length or padding")
+        data = text + b"=" * (-len(text) % 4)
+    try:
+        decoded = binascii.a2b_base64(data, strict_mode=True)
+    except binascii.Error as exc:
+        raise ValueError(str(exc)) from None
+    encoded = base64.b64encode(decoded)
+    if (encoded if padded else encoded.rstrip(b"=")) != text:
+        raise ValueError("not canonical")
+    return decoded
+
+
+@dataclass(frozen=True)
+class Stanza:
+    """One recipient stanza: its type, its other arguments and its decoded body."""
+
+    type: str
+    args: tuple[str, ...]
+    body: bytes
+
+    @property
+    def tag(self) -> str | None:
+        """For ssh-ed25519 / ssh-rsa stanzas, the recipient tag; else None."""
+        if self.type in SSH_STANZA_TYPES and self.args:
+            return self.args[0]
+        return None
+
+
+@dataclass(frozen=True)
+class Header:
+    """A parsed header. ``raw`` is its exact bytes, MAC line included."""
+
+    stanzas: list[Stanza]
+    mac: bytes
+    raw: bytes
+    armored: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def ssh_tags(self) -> list[str]:
+        """The tags of the SSH stanzas, in header order."""
+        return [s.tag for s in self.stanzas if s.tag is not None]
+
+    def count(self, stanza_type: str) -> int:
+        """How many stanzas of this type the header has."""
+        return sum(1 for s in self.stanzas if s.type == stanza_type)
+
+    @property
+    def types(self) -> list[str]:
+        return [s.type for s in self.stanzas]
+
+
+def split_header(data: bytes) -> int | None:
+    """The length of the header at the start of ``data`` (through the MAC line's LF).
+
+    None when no MAC line ends within ``data`` yet (the caller reads more). Raises
+    HeaderError when ``data`` cannot be the start of an age file.
+    """
+    if not data.startswith(VERSION_PREFIX[: len(data)]):
+        raise HeaderError("not an age file (no age-encryption.org header)", hint=_HINT)
+    pos = 0
+    while True:
+        end = data.find(b"\n", pos)
+        if end < 0:
+            return None
+        if data.startswith(b"---", pos):
+            return end + 1
+        pos = end + 1
+
+
+def parse_header(data: bytes, *, armored: bool = False) -> Header:
+    """Parse a binary age v1 header: exactly ``data`` or its beginning.
+
+    Raises HeaderError, naming the line at fault.
+    """
+    lines = _Lines(data)
+    version = lines.next()
+    if version + b"\n" != INTRO:
+        if version.startswith(VERSION_PREFIX):
+            shown = version.decode("ascii", "replace")[:40]
+            raise HeaderError(
+                f"unsupported age format version {shown!r}",
+                hint="this file needs a newer age; agepy reads age-encryption.org/v1",
+            )
+        raise HeaderError("not an age file (no age-encryption.org/v1 line)", hint=_HINT)
+    stanzas: list[Stanza] = []
+    while True:
+        line = lines.next()
+        if line.startswith(STANZA_PREFIX):
+            stanzas.append(_parse_stanza(line, lines))
+        elif line.startswith(b"---"):
+            mac = _parse_mac(line, lines.number)
+            break
+        else:
+            raise _bad(lines.number, "expected a stanza (-> …) or the MAC line (--- …)")
+    if not stanzas:
+        raise HeaderError("the header has no recipient stanza", hint=_HINT)
+    return Header(stanzas=stanzas, mac=mac, raw=data[: lines.pos], armored=armored)
+
+
+class _Lines:
+    """LF-terminated lines of ``data``; a missing LF is a truncated header."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+        self.number = 0
+
+    def next(self) -> bytes:
+        end = self.data.find(b"\n", self.pos)
+        self.number += 1
+        if end < 0:
+            raise HeaderError(f"the header is truncated at line {self.number}", hint=_HINT)
+        line = self.data[self.pos : end]
+        self.pos = end + 1
+        return line
+
+
+def _bad(number: int, what: str) -> HeaderError:
+    return HeaderError(f"malformed header, line {number}: {what}", hint=_HINT)
+
+
+def _parse_stanza(line: bytes, lines: _Lines) -> Stanza:
+    number = lines.number
+    args = line[len(STANZA_PREFIX) :].split(b" ")
+    for arg in args:
+        if not _ARG.match(arg):
+            raise _bad(number, "stanza arguments must be non-empty visible ASCII, one space apart")
+    body = bytearray()
+    while True:
+        chunk = lines.next()
+        if len(chunk) > COLUMNS or not _B64_LINE.match(chunk):
+            raise _bad(lines.number, "stanza body is not base64 wrapped at 64 columns")
+        try:
+            body += b64decode_canonical(chunk, padded=False)
+        except ValueError:
+            raise _bad(lines.number, "stanza body is not canonical unpadded base64") from None
+        if len(chunk) < COLUMNS:
+            break
+    text_args = [a.decode("ascii") for a in args]
+    return Stanza(type=text_args[0], args=tuple(text_args[1:]), body=bytes(body))
+
+
+def _parse_mac(line: bytes, number: int) -> bytes:
+    encoded = line[len(MAC_PREFIX) :]
+    if not line.startswith(MAC_PREFIX) or len(encoded) != 43 or not _B64_LINE.match(encoded):
+        raise _bad(number, "the MAC line must be '--- ' and 43 base64 characters")
+    try:
+        return b64decode_canonical(encoded, padded=False)
+    except ValueError:
+        raise _bad(number, "the MAC is not canonical base64") from None
