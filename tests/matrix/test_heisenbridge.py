@@ -1,0 +1,252 @@
+"""The Heisenbridge registration: same bytes as heisenbridge's own generator, accepted
+by heisenbridge's own loader and start-up checks, token rotation that touches nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from agepy.errors import StoreError, UsageError
+from agepy.matrix.heisenbridge import (
+    RegistrationOptions,
+    build_registration,
+    check_registration,
+    dump_registration,
+    generate_registration,
+    is_appservice_token,
+    parse_registration,
+    rotate_tokens,
+)
+
+TOKEN_LINE = re.compile(r"^(as_token|hs_token): [A-Za-z0-9]{64}$", re.MULTILINE)
+
+
+def _mask_tokens(text: str) -> str:
+    return TOKEN_LINE.sub(lambda m: f"{m.group(1)}: <token>", text)
+
+
+def _real_generate(heisenbridge_bin: str, tmp_path: Path, *args: str) -> str:
+    target = tmp_path / "real.yaml"
+    target.unlink(missing_ok=True)
+    subprocess.run(
+        [heisenbridge_bin, *args, "-c", str(target)], check=True, capture_output=True, timeout=60
+    )
+    return target.read_text()
+
+
+@pytest.mark.parametrize(
+    ("flags", "options"),
+    [
+        (["--generate-compat"], RegistrationOptions()),
+        (["--generate"], RegistrationOptions(compat=False)),
+        (
+            ["--generate-compat", "-l", "10.0.0.7", "-p", "9999"],
+            RegistrationOptions(url="http://10.0.0.7:9999"),
+        ),
+    ],
+)
+def test_same_bytes_as_heisenbridge_generate(
+    heisenbridge_bin: str, tmp_path: Path, flags: list[str], options: RegistrationOptions
+) -> None:
+    real = _real_generate(heisenbridge_bin, tmp_path, *flags)
+    ours = generate_registration(options)
+    assert len(TOKEN_LINE.findall(ours)) == 2
+    assert _mask_tokens(ours) == _mask_tokens(real)
+
+
+def test_field_order_and_values() -> None:
+    registration = build_registration()
+    assert list(registration) == [
+        "id",
+        "url",
+        "as_token",
+        "hs_token",
+        "rate_limited",
+        "sender_localpart",
+        "namespaces",
+    ]
+    assert registration["namespaces"] == {
+        "users": [
+            {"regex": "@irc_.*", "exclusive": True},
+            {"regex": "@heisenbridge:.*", "exclusive": True},
+        ],
+        "aliases": [],
+        "rooms": [],
+    }
+    assert is_appservice_token(registration["as_token"])
+    assert is_appservice_token(registration["hs_token"])
+    assert registration["as_token"] != registration["hs_token"]
+
+
+def test_custom_names_follow_through() -> None:
+    options = RegistrationOptions(id="irc", sender_localpart="ircbot", prefix="libera/")
+    registration = build_registration(options)
+    assert registration["namespaces"]["users"] == [
+        {"regex": "@libera/.*", "exclusive": True},
+        {"regex": "@ircbot:.*", "exclusive": True},
+    ]
+    assert check_registration(registration) == "libera/"
+
+
+def _heisenbridge_accepts(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[bool, str]:
+    """Run heisenbridge's own loader (load_reg) and start-up checks (BridgeAppService.run).
+
+    The checks come first in run(); past them it prints its version and tries to reach
+    the homeserver, here a closed loopback port, and keeps retrying: a timeout then means
+    every check passed; a failed check calls sys.exit(1) after printing why.
+    """
+    from heisenbridge.__main__ import BridgeAppService
+
+    service = BridgeAppService()
+    service.load_reg(str(path))
+
+    async def start() -> None:
+        run = service.run("127.0.0.1", 0, "http://127.0.0.1:1", None, False, False)
+        await asyncio.wait_for(run, timeout=1.5)
+
+    try:
+        asyncio.run(start())
+    except TimeoutError:
+        output = capsys.readouterr().out
+        return "Heisenbridge v" in output, output
+    except SystemExit as exc:
+        return exc.code == 0, capsys.readouterr().out
+    return False, capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        RegistrationOptions(),
+        RegistrationOptions(compat=False),
+        RegistrationOptions(sender_localpart="bridge", prefix="irc/", id="irc"),
+    ],
+    ids=["compat", "synapse", "custom"],
+)
+def test_heisenbridge_own_checks_accept_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: RegistrationOptions
+) -> None:
+    path = tmp_path / "registration.yaml"
+    path.write_text(generate_registration(options))
+    accepted, output = _heisenbridge_accepts(path, capsys)
+    assert accepted, output
+
+
+def _mutations() -> list[tuple[str, Any]]:
+    def without(key: str) -> Any:
+        def mutate(r: dict[str, Any]) -> None:
+            del r[key]
+
+        return mutate
+
+    def users(value: list[dict[str, Any]]) -> Any:
+        def mutate(r: dict[str, Any]) -> None:
+            r["namespaces"]["users"] = value
+
+        return mutate
+
+    return [
+        ("no-sender", without("sender_localpart")),
+        ("no-namespaces", without("namespaces")),
+        ("two-puppet-namespaces", users([{"regex": "@a_.*", "exclusive": True}] * 2)),
+        ("not-exclusive", users([{"regex": "@irc_.*", "exclusive": False}])),
+        ("exclusive-missing", users([{"regex": "@irc_.*"}])),
+        ("no-separator", users([{"regex": "@irc.*", "exclusive": True}])),
+        ("only-self", users([{"regex": "@heisenbridge:.*", "exclusive": True}])),
+    ]
+
+
+@pytest.mark.parametrize(("label", "mutate"), _mutations(), ids=[m[0] for m in _mutations()])
+def test_check_registration_agrees_with_heisenbridge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], label: str, mutate: Any
+) -> None:
+    registration = build_registration()
+    mutate(registration)
+    path = tmp_path / "registration.yaml"
+    text = dump_registration(registration)
+    path.write_text(text)
+    accepted, output = _heisenbridge_accepts(path, capsys)
+    assert not accepted, (label, output)
+    with pytest.raises(StoreError) as info:
+        parse_registration(text, source="heisenbridge-config.age")
+    assert info.value.message.startswith("heisenbridge-config.age: ")
+    assert info.value.hint
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        RegistrationOptions(url="ftp://x"),
+        RegistrationOptions(url="http://"),
+        RegistrationOptions(url="http://host:99999"),
+        RegistrationOptions(id=""),
+        RegistrationOptions(id="a b"),
+        RegistrationOptions(sender_localpart="Heisen Bridge"),
+        RegistrationOptions(prefix="irc"),
+        RegistrationOptions(prefix="_"),
+        RegistrationOptions(prefix="i.rc_"),
+        RegistrationOptions(prefix="heisenbridge_"),
+    ],
+)
+def test_bad_options_are_usage_errors(options: RegistrationOptions) -> None:
+    with pytest.raises(UsageError) as info:
+        build_registration(options)
+    assert info.value.hint
+
+
+def test_rotate_changes_exactly_the_two_tokens() -> None:
+    original = generate_registration()
+    rotated = rotate_tokens(original)
+    old_lines, new_lines = original.splitlines(True), rotated.splitlines(True)
+    assert len(old_lines) == len(new_lines)
+    changed = [i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=True)) if a != b]
+    assert [old_lines[i].split(":")[0] for i in changed] == ["as_token", "hs_token"]
+    before, after = yaml.safe_load(original), yaml.safe_load(rotated)
+    for key in ("as_token", "hs_token"):
+        assert is_appservice_token(after[key]) and after[key] != before[key]
+    assert {k: v for k, v in after.items() if not k.endswith("_token")} == {
+        k: v for k, v in before.items() if not k.endswith("_token")
+    }
+
+
+def test_rotate_keeps_comments_quotes_and_extra_settings() -> None:
+    plain = generate_registration()
+    tokens = yaml.safe_load(plain)
+    original = (
+        "# my bridge\n"
+        + plain.replace(
+            f"as_token: {tokens['as_token']}", f"as_token:   '{tokens['as_token']}'"
+        ).replace(f"hs_token: {tokens['hs_token']}", f'hs_token: "{tokens["hs_token"]}"  # hs')
+        + "heisenbridge:\n    displayname: IRC  # shown in rooms\n"
+    )
+    rotated = rotate_tokens(original)
+    any_token = re.compile(r"[A-Za-z0-9]{64}")
+    assert any_token.sub("<token>", rotated) == any_token.sub("<token>", original)
+    after = yaml.safe_load(rotated)
+    assert after["as_token"] != tokens["as_token"] and after["hs_token"] != tokens["hs_token"]
+    assert after["heisenbridge"] == {"displayname": "IRC"}
+
+
+def test_rotate_flow_style_falls_back_to_reserializing() -> None:
+    registration = build_registration()
+    flow = yaml.safe_dump(registration, default_flow_style=True, sort_keys=False)
+    rotated = rotate_tokens(flow)
+    after = yaml.safe_load(rotated)
+    assert after["as_token"] != registration["as_token"]
+    assert {k: v for k, v in after.items() if not k.endswith("_token")} == {
+        k: v for k, v in registration.items() if not k.endswith("_token")
+    }
+
+
+@pytest.mark.parametrize("text", ["", "- a list\n", "key: [unclosed\n", b"\xff\xfe"])
+def test_garbage_is_a_store_error(text: str | bytes) -> None:
+    with pytest.raises(StoreError):
+        parse_registration(text)
+    with pytest.raises(StoreError):
+        rotate_tokens(text)
