@@ -154,9 +154,7 @@ def identity_option(f: F) -> F:
 
 
 def json_option(f: F) -> F:
-    return click.option(
-        "--json", "as_json", is_flag=True, help="Print JSON (see docs/json.md)."
-    )(f)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/json.md).")(f)
 
 
 def yes_option(f: F) -> F:

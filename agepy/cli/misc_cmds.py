@@ -27,6 +27,19 @@ def completion(shell: str) -> None:
 
 
 @click.command()
-def demo() -> None:
-    """Play the Matrix + Heisenbridge walkthrough end to end in a temporary folder."""
-    raise click.ClickException("the demo is not written yet")
+@click.option("--keep", is_flag=True, help="Keep the temporary folder to look around.")
+def demo(keep: bool) -> None:
+    """Play the Matrix + Heisenbridge walkthrough end to end in a temporary folder.
+
+    A throwaway sshd on 127.0.0.1 stands in for matrix.example.com; every step prints
+    the agepy command as you would type it, and what it answered. Nothing outside the
+    temporary folder is read or changed.
+
+    \b
+    Example:
+      agepy demo
+      ./run demo            # from a fresh checkout: installs what is missing first
+    """
+    from agepy.demo import run_demo
+
+    run_demo(say=click.echo, keep=keep)
