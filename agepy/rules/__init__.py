@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from agepy.rules.editing import (
+    add_key_binding,
+    add_recipient,
+    add_secret,
+    plan_add_key_binding,
+    plan_add_recipient,
+    plan_add_secret,
+    plan_remove_recipient,
+    plan_replace_key,
+    remove_recipient,
+    replace_key,
+)
 from agepy.rules.model import (
     Rules,
     Secret,
@@ -15,9 +27,19 @@ from agepy.rules.model import (
 __all__ = [
     "Rules",
     "Secret",
+    "add_key_binding",
+    "add_recipient",
+    "add_secret",
     "entry_location",
     "evaluate_rules_file",
     "load_rules",
     "locate_rules",
+    "plan_add_key_binding",
+    "plan_add_recipient",
+    "plan_add_secret",
+    "plan_remove_recipient",
+    "plan_replace_key",
+    "remove_recipient",
+    "replace_key",
     "validate_rules",
 ]

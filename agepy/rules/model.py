@@ -104,11 +104,9 @@ def _nix_instantiate(path: Path) -> Any:
 
 def evaluate_rules_file(path: Path, *, evaluator: str = "auto") -> Any:
     """Evaluate a Nix file to JSON-like data, through agepy.nix when it is available."""
-    evaluate: Callable[..., Any] | None
-    try:
-        from agepy.nix import evaluate_file as evaluate  # type: ignore[attr-defined]
-    except ImportError:
-        evaluate = None
+    import agepy.nix
+
+    evaluate: Callable[..., Any] | None = getattr(agepy.nix, "evaluate_file", None)
     if evaluate is not None:
         return evaluate(path, evaluator=evaluator)
     return _nix_instantiate(path)
@@ -116,12 +114,12 @@ def evaluate_rules_file(path: Path, *, evaluator: str = "auto") -> Any:
 
 def rules_key_names(path: Path) -> dict[str, str]:
     """Key text (no comment) → binding name, through agepy.nix.key_names if present."""
-    try:
-        from agepy.nix import key_names  # type: ignore[attr-defined]
-    except ImportError:
+    import agepy.nix
+
+    key_names: Callable[[Path], dict[str, str]] | None = getattr(agepy.nix, "key_names", None)
+    if key_names is None:
         return _top_let_key_names(parse_file(path))
-    result: dict[str, str] = key_names(path)
-    return result
+    return key_names(path)
 
 
 def _top_let_key_names(parsed: ParsedFile) -> dict[str, str]:

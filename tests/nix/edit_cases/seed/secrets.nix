@@ -1,0 +1,6 @@
+let
+  vps_ssh = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDPF+ued5bXPljY9XW20WYGL9Qry31zJ0qJQsuRu6E59FNYEy8cn8TQjLcYSYSOjZXbhDM+vw53xT8tbymNZjEjZFNrXrvKQQmsXF9MoqFBtq0LkOUevAbkuqEhqYAz194IkGnyex+LHWbgT76qeqEkkFJ12PYVwibALpWgMwKyMyjm3qlOFm884Ho+Vnm4xFW8PMzqo1Oj2I2ooZJ4S4/mNGmRC9uKq271ayBlg5B3Cnwlx/Pxj2VusgSTmK1NXJqEPVp7uzmahzOM+jQh9/kzAfOYUkeYpkJLp3YK1XZr7aaI3WxSzkKOrkhrIMNSLjk2tKAm1x7QJVjA4IEv9N/3 root@old";
+in
+{
+  "heisenbridge-config.age".publicKeys = [ vps_ssh ];
+}
