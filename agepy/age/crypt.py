@@ -228,12 +228,16 @@ def _no_match(
         if stanza.tag is not None:
             name = (key_names or {}).get(stanza.tag)
             parts.append(f"{stanza.type} {name}" if name else f"{stanza.type} tag {stanza.tag}")
-    for kind, label in (("X25519", "X25519"), ("scrypt", "passphrase"), ("plugin", "plugin")):
-        count = header.count(kind)
-        if kind == "plugin":
-            count = sum(
-                1 for t in header.types if t not in ("X25519", "scrypt", "ssh-ed25519", "ssh-rsa")
-            )
+    known = ("X25519", "scrypt", "ssh-ed25519", "ssh-rsa")
+    counts = {
+        "X25519": header.count("X25519"),
+        "passphrase": header.count("scrypt"),
+        # Grease stanzas (random types ending in -grease) stand for no recipient.
+        "plugin/other": sum(
+            1 for t in header.types if t not in known and not t.endswith("-grease")
+        ),
+    }
+    for label, count in counts.items():
         if count:
             parts.append(f"{count} {label} recipient{'s' if count > 1 else ''}")
     tried = ", ".join(i.describe() for i in identities) or "none"

@@ -1,1 +1,274 @@
-"""(to be written)"""
+"""`agepy encrypt`, `agepy decrypt`, `agepy inspect`: age files, as the `age` command does."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import click
+
+from agepy.cli._common import emit_json, err, identity_option, json_option, out, rules_option
+from agepy.errors import AgeFormatError, AgepyError, RecipientError, UsageError
+
+__all__ = ["decrypt", "encrypt", "inspect"]
+
+
+def _prompt_passphrase(path: Path) -> str:
+    """Ask for an SSH key's passphrase on the terminal, as age does."""
+    return str(click.prompt(f'Enter passphrase for "{path}"', hide_input=True, err=True))
+
+
+def _prompt_file_passphrase() -> str:
+    return str(click.prompt("Enter passphrase", hide_input=True, err=True))
+
+
+def _binary_stdin() -> BinaryIO:
+    return sys.stdin.buffer
+
+
+def _binary_stdout() -> BinaryIO:
+    return sys.stdout.buffer
+
+
+def _resolve_input(arg: str) -> Path | BinaryIO:
+    """What `agepy decrypt ARG` reads: stdin for "-", else the file ARG.
+
+    (The hook where a secrets.nix entry name can be resolved to its file.)
+    """
+    return _binary_stdin() if arg == "-" else Path(arg)
+
+
+def _read_recipients(keys: tuple[str, ...], files: tuple[Path, ...]) -> list[Any]:
+    from agepy.keys import parse_recipient, parse_recipients_file
+
+    recipients: list[Any] = [parse_recipient(k) for k in keys]
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RecipientError(
+                f"cannot read recipients file {path}: {getattr(exc, 'strerror', None) or exc}",
+                hint="-R takes a file of public keys, one per line",
+            ) from None
+        try:
+            recipients.extend(parse_recipients_file(text))
+        except RecipientError as exc:
+            raise RecipientError(f"{path}: {exc.message}", hint=exc.hint) from None
+    if not recipients:
+        raise UsageError(
+            "no recipients given", hint="give -r KEY or -R FILE (e.g. -R ~/.ssh/id_ed25519.pub)"
+        )
+    return recipients
+
+
+_recipients_file_option = click.option(
+    "-R",
+    "--recipients-file",
+    "recipient_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="File of public keys, one per line (e.g. ~/.ssh/id_ed25519.pub); repeatable.",
+)
+
+
+@click.command("encrypt")
+@click.option(
+    "-r",
+    "--recipient",
+    "recipients",
+    multiple=True,
+    metavar="KEY",
+    help="Public key to encrypt to: ssh-ed25519, ssh-rsa or age1…; repeatable.",
+)
+@_recipients_file_option
+@click.option("-a", "--armor", is_flag=True, help="Write ASCII-armored (PEM) output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="OUT",
+    help="Write here (atomically) instead of stdout.",
+)
+@click.argument("input_", metavar="[IN|-]", required=False, default="-")
+def encrypt(
+    recipients: tuple[str, ...],
+    recipient_files: tuple[Path, ...],
+    armor: bool,
+    output: Path | None,
+    input_: str,
+) -> None:
+    """Encrypt a file (or stdin) to public keys, like `age -e`.
+
+    \b
+    Example:
+      agepy encrypt -R ~/.ssh/id_ed25519.pub -o secret.age secret.txt
+      echo hunter2 | agepy encrypt -a -r "ssh-ed25519 AAAA…" > secret.age
+    """
+    from agepy.age import encrypt_file
+
+    keys = _read_recipients(recipients, recipient_files)
+    if output is None and not armor and sys.stdout.isatty():
+        raise UsageError(
+            "refusing to write binary age data to the terminal",
+            hint="use -a/--armor, -o FILE, or redirect stdout",
+        )
+    src: Path | BinaryIO = _binary_stdin() if input_ == "-" else Path(input_)
+    encrypt_file(src, output if output is not None else _binary_stdout(), keys, armor=armor)
+
+
+@click.command("decrypt")
+@identity_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="OUT",
+    help="Write the plaintext here (atomically, mode 0600) instead of stdout.",
+)
+@click.argument("input_", metavar="[FILE|-]", required=False, default="-")
+def decrypt(identities: tuple[Path, ...], output: Path | None, input_: str) -> None:
+    """Decrypt an age file (binary or armored) with SSH or age private keys, like `age -d`.
+
+    Passphrase-protected SSH keys are unlocked only if the file is encrypted to them.
+
+    \b
+    Example:
+      agepy decrypt -i ~/.ssh/id_ed25519 secret.age
+      agepy decrypt -o secret.txt secret.age
+    """
+    from agepy.age import decrypt_to, open_age
+    from agepy.age.names import default_key_files, tag_names
+    from agepy.identities import load_identities
+
+    src = _resolve_input(input_)
+    if isinstance(src, Path) and not src.is_file():
+        raise UsageError(f"no such file: {src}", hint="give an .age file, or - for stdin")
+    if isinstance(src, Path):
+        with src.open("rb") as handle:  # a malformed file fails before any prompt
+            header = open_age(handle).header
+        need_keys = header.count("scrypt") == 0
+    else:
+        need_keys = True
+    keys = load_identities(list(identities), prompt=_prompt_passphrase) if need_keys else []
+    decrypt_to(
+        src,
+        keys,
+        output if output is not None else _binary_stdout(),
+        passphrase=_prompt_file_passphrase,
+        key_names=tag_names(default_key_files()),
+    )
+
+
+def _rules_names(rules: Path | None) -> list[tuple[Any, str]]:
+    """(recipient, name) pairs from the rules file, if there is one and it loads."""
+    if rules is None and not Path("secrets.nix").is_file():
+        return []
+    try:
+        from agepy.rules import load_rules, locate_rules
+    except ImportError:
+        return []
+    try:
+        loaded = load_rules(locate_rules(rules))
+    except AgepyError as exc:
+        if rules is not None:
+            raise
+        err(f"agepy: warning: ignoring secrets.nix: {exc.message}")
+        return []
+    pairs = []
+    for secret in loaded.secrets.values():
+        for recipient in secret.recipients:
+            name = loaded.name_of(recipient.text)
+            if name != recipient.fingerprint:
+                pairs.append((recipient, name))
+    return pairs
+
+
+def _describe(path: Path, names: dict[str, str]) -> dict[str, Any]:
+    from agepy.age import read_header
+
+    header = read_header(path)
+    stanzas = [
+        {
+            "type": s.type,
+            "tag": s.tag,
+            "key": names.get(s.tag) if s.tag else None,
+        }
+        for s in header.stanzas
+    ]
+    counts: dict[str, int] = {}
+    for stanza in header.stanzas:
+        counts[stanza.type] = counts.get(stanza.type, 0) + 1
+    return {
+        "file": str(path),
+        "format": "age-encryption.org/v1",
+        "armored": header.armored,
+        "stanzas": stanzas,
+        "counts": counts,
+    }
+
+
+def _print_description(info: dict[str, Any]) -> None:
+    count = len(info["stanzas"])
+    encoding = "armored" if info["armored"] else "binary"
+    out(f"{info['file']}: age v1, {encoding}, {count} stanza{'s' if count != 1 else ''}")
+    for stanza in info["stanzas"]:
+        if stanza["tag"] is not None:
+            who = stanza["key"] or "unknown key"
+            out(f"  {stanza['type']:<12} {stanza['tag']}  {who}")
+        elif stanza["type"] == "X25519":
+            out(f"  {'X25519':<12} (age recipients are not named in the file)")
+        elif stanza["type"] == "scrypt":
+            out(f"  {'scrypt':<12} (passphrase)")
+        elif stanza["type"].endswith("-grease"):
+            out(f"  {stanza['type']:<12} (grease: random filler, no recipient)")
+        else:
+            out(f"  {stanza['type']:<12} (plugin or other recipient)")
+
+
+@click.command("inspect")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_recipients_file_option
+@rules_option
+@json_option
+def inspect(
+    files: tuple[Path, ...], recipient_files: tuple[Path, ...], rules: Path | None, as_json: bool
+) -> None:
+    """Show who an age file is for, without decrypting it.
+
+    Names SSH recipients from -R files, ~/.ssh/authorized_keys, ~/.ssh/*.pub and the
+    rules (--rules, $RULES or ./secrets.nix). X25519 recipients leave no trace but a count.
+
+    \b
+    Example:
+      agepy inspect secrets/*.age
+      agepy inspect --json -R admins.pub secret.age
+    """
+    from agepy.age.names import default_key_files, tag_names
+
+    names = tag_names([*recipient_files, *default_key_files()], named=_rules_names(rules))
+    results: list[dict[str, Any]] = []
+    failed = False
+    for path in files:
+        try:
+            info = _describe(path, names)
+        except AgeFormatError as exc:
+            if len(files) == 1:
+                raise
+            failed = True
+            info = {"file": str(path), "error": exc.message, "kind": exc.kind}
+            err(f"agepy: error: {path}: {exc.message}")
+        except AgepyError as exc:
+            if len(files) == 1:
+                raise
+            failed = True
+            info = {"file": str(path), "error": exc.message}
+            err(f"agepy: error: {path}: {exc.message}")
+        results.append(info)
+        if not as_json and "error" not in info:
+            _print_description(info)
+    if as_json:
+        emit_json(results)
+    if failed:
+        sys.exit(1)  # the errors are printed above; click's Exit would end with status 0 here
