@@ -19,6 +19,7 @@ import pytest
 
 from agepy.errors import AgepyError, EditError
 from agepy.nix import edit
+from agepy.nix.parse import parse_source
 from agepy.rules import (
     Rules,
     load_rules,
@@ -139,7 +140,7 @@ def make_variants(rules: Rules, result: CaseResult) -> None:
         raise errors[0]
 
     def add_secret() -> Variant:
-        bound = list(edit.let_key_bindings(edit.parse_source(source)).values())
+        bound = list(edit.let_key_bindings(parse_source(source)).values())
         items = [bound[0][0], NEW_KEY] if bound else [NEW_KEY]
         keys = [bound[0][1], NEW_KEY] if bound else [NEW_KEY]
         new, _ = plan_add_secret(rules, NEW_SECRET, items)

@@ -1,0 +1,36 @@
+"""Format-preserving edits of secrets.nix: splice text into byte ranges of the parse tree.
+
+Nothing is ever re-printed: each function finds the spot in the tree-sitter tree, infers
+indentation and list style from the neighbours, and returns the source with only that span
+changed. Where no safe edit exists (computed keys, generated entries, interpolated names)
+it raises EditError whose hint says what to write by hand.
+"""
+
+from __future__ import annotations
+
+from agepy.nix.edit._tree import Item, key_canonical, let_key_bindings, nix_string, static_string
+from agepy.nix.edit.entries import add_binding, add_entry
+from agepy.nix.edit.lists import add_list_item, probe_elements, remove_list_item
+from agepy.nix.edit.replace import (
+    new_literal,
+    referenced_files,
+    replace_key_in_data,
+    replace_key_literals,
+)
+
+__all__ = [
+    "Item",
+    "add_binding",
+    "add_entry",
+    "add_list_item",
+    "key_canonical",
+    "let_key_bindings",
+    "new_literal",
+    "nix_string",
+    "probe_elements",
+    "referenced_files",
+    "remove_list_item",
+    "replace_key_in_data",
+    "replace_key_literals",
+    "static_string",
+]
