@@ -1,1 +1,429 @@
-"""(to be written)"""
+"""Matrix commands: tokens, Heisenbridge's registration, Conduit, NixOS snippets.
+
+`agepy generate token|conduit-config`, `agepy encrypt heisenbridge-config`,
+`agepy encrypt conduit-registration-token`, `agepy show heisenbridge-config`,
+`agepy nixos-snippet`. Parsing and printing only; the work is in agepy.matrix.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from agepy.cli._common import err, evaluator_option, identity_option, rules_option, state
+from agepy.errors import UsageError
+
+__all__ = [
+    "encrypt_conduit_registration_token",
+    "encrypt_heisenbridge_config",
+    "generate",
+    "nixos_snippet",
+    "show",
+]
+
+
+def _prompt_passphrase(path: Path) -> str:
+    """Ask for an SSH key's passphrase on the terminal, as age does."""
+    return str(click.prompt(f'Enter passphrase for "{path}"', hide_input=True, err=True))
+
+
+def _identities(paths: tuple[Path, ...]) -> list[Path] | None:
+    return list(paths) or None
+
+
+_to_option = click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="KEY_OR_NAME",
+    help="Who may read a new entry: a name bound in secrets.nix or a public key; repeatable.",
+)
+_host_option = click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A host (name bound in secrets.nix, e.g. by agepy add-host) that decrypts it; repeatable.",
+)
+_no_self_option = click.option(
+    "--no-self",
+    is_flag=True,
+    help="Do not add your own key (from -i or ~/.ssh) to a new entry.",
+)
+_rotate_option = click.option(
+    "--rotate", is_flag=True, help="Replace the token(s) of the existing secret."
+)
+
+
+def _done(result: object, what: str) -> None:
+    from agepy.matrix.secrets import WriteResult
+
+    assert isinstance(result, WriteResult)
+    readers = ", ".join(result.recipients)
+    verb = "rotated the tokens of" if result.rotated else "wrote"
+    err(f"agepy: {verb} {result.name} ({what}), readable by {readers}")
+    if result.created_entry:
+        err(f"agepy: added the entry {result.name!r} to secrets.nix")
+
+
+# --- generate ----------------------------------------------------------------------------
+
+
+@click.group("generate")
+def generate() -> None:
+    """Generate a token or a config file (printed; nothing is encrypted).
+
+    \b
+    Example:
+      agepy generate token
+      agepy generate conduit-config --server-name example.com > conduit.toml
+    """
+
+
+@generate.command("token")
+@click.option(
+    "--bytes",
+    "nbytes",
+    type=int,
+    default=16,
+    show_default=True,
+    help="Random bytes (the token has twice as many hex digits).",
+)
+def generate_token(nbytes: int) -> None:
+    """Print a random hex token, like `openssl rand -hex 16` (from Python's secrets).
+
+    \b
+    Example:
+      agepy generate token
+      agepy generate token --bytes 32
+    """
+    from agepy.matrix.tokens import hex_token
+
+    click.echo(hex_token(nbytes))
+
+
+@generate.command("conduit-config")
+@click.option("--server-name", required=True, metavar="DOMAIN", help="The domain of user ids.")
+@click.option("--port", type=int, default=6167, show_default=True, help="Conduit's port.")
+@click.option("--address", default="127.0.0.1", show_default=True, help="Conduit's address.")
+def generate_conduit_config(server_name: str, port: int, address: str) -> None:
+    """Print a conduit.toml [global] section, for a Conduit outside NixOS.
+
+    The registration token is not written into it: Conduit reads it from the
+    environment variable CONDUIT_REGISTRATION_TOKEN (see the comment at the top).
+
+    \b
+    Example:
+      agepy generate conduit-config --server-name example.com > conduit.toml
+    """
+    from agepy.matrix.conduit import conduit_config_toml
+
+    click.echo(conduit_config_toml(server_name, port=port, address=address), nl=False)
+
+
+# --- encrypt <generator> -----------------------------------------------------------------
+
+_REGISTRATION_OPTIONS = ("url", "no_compat", "app_id", "sender", "prefix")
+
+
+@click.command("heisenbridge-config")
+@click.option(
+    "--url",
+    default="http://127.0.0.1:9898",
+    show_default=True,
+    help="Where the homeserver reaches the bridge.",
+)
+@click.option(
+    "--no-compat",
+    is_flag=True,
+    help="Synapse layout (heisenbridge --generate); default: Conduit/Dendrite (--generate-compat).",
+)
+@click.option("--id", "app_id", default="heisenbridge", show_default=True, help="Appservice id.")
+@click.option(
+    "--sender", default="heisenbridge", show_default=True, help="The bridge user's localpart."
+)
+@click.option("--prefix", default="irc_", show_default=True, help="Puppet user prefix.")
+@_to_option
+@_host_option
+@_no_self_option
+@_rotate_option
+@click.option(
+    "--name",
+    default="heisenbridge-config.age",
+    show_default=True,
+    help="The secret (relative to the rules folder).",
+)
+@rules_option
+@identity_option
+@evaluator_option
+def encrypt_heisenbridge_config(
+    url: str,
+    no_compat: bool,
+    app_id: str,
+    sender: str,
+    prefix: str,
+    to: tuple[str, ...],
+    hosts: tuple[str, ...],
+    no_self: bool,
+    rotate: bool,
+    name: str,
+    rules: Path | None,
+    identities: tuple[Path, ...],
+    evaluator: str,
+) -> None:
+    """Encrypt a new Heisenbridge appservice registration, as
+    `heisenbridge --generate-compat` makes it, to the keys of its secrets.nix entry.
+
+    A missing entry is created from --host/--to (plus your own key, unless --no-self).
+    An existing secret is never overwritten: --rotate decrypts it and replaces only
+    as_token and hs_token (then register it again and restart Heisenbridge).
+
+    \b
+    Example:
+      agepy encrypt heisenbridge-config --host matrix
+      agepy encrypt heisenbridge-config --rotate
+      agepy show heisenbridge-config --register-command --server-name example.com
+    """
+    from agepy.matrix.heisenbridge import RegistrationOptions
+    from agepy.matrix.secrets import Recipients
+    from agepy.matrix.secrets import encrypt_heisenbridge_config as encrypt_config
+
+    ctx = click.get_current_context()
+    if rotate:
+        given = [
+            f"--{p.replace('_', '-')}"
+            for p in _REGISTRATION_OPTIONS
+            if ctx.get_parameter_source(p) == click.core.ParameterSource.COMMANDLINE
+        ]
+        if given:
+            raise UsageError(
+                f"--rotate keeps the registration's settings; {', '.join(given)} would be ignored",
+                hint="rotate alone, or move the secret away and create a new one",
+            )
+    options = RegistrationOptions(
+        url=url, compat=not no_compat, id=app_id, sender_localpart=sender, prefix=prefix
+    )
+    result = encrypt_config(
+        rules,
+        name=name,
+        options=options,
+        recipients=Recipients(to=to, hosts=hosts, include_self=not no_self),
+        rotate=rotate,
+        identities=_identities(identities),
+        prompt=_prompt_passphrase,
+        evaluator=evaluator,
+    )
+    _done(result, "Heisenbridge registration")
+    if not rotate:
+        err("agepy: next: agepy show heisenbridge-config --register-command --server-name DOMAIN")
+
+
+@click.command("conduit-registration-token")
+@click.option(
+    "--token",
+    metavar="TOKEN",
+    help="Use this token ('-': read it from stdin) instead of a new random one.",
+)
+@_to_option
+@_host_option
+@_no_self_option
+@_rotate_option
+@click.option(
+    "--name",
+    default="conduit-env.age",
+    show_default=True,
+    help="The secret (relative to the rules folder).",
+)
+@rules_option
+@identity_option
+@evaluator_option
+def encrypt_conduit_registration_token(
+    token: str | None,
+    to: tuple[str, ...],
+    hosts: tuple[str, ...],
+    no_self: bool,
+    rotate: bool,
+    name: str,
+    rules: Path | None,
+    identities: tuple[Path, ...],
+    evaluator: str,
+) -> None:
+    """Encrypt `CONDUIT_REGISTRATION_TOKEN=<token>` for a systemd EnvironmentFile, so the
+    token never enters the world-readable Nix store.
+
+    A new random token (16 bytes, hex) is printed once on stdout: you need it to
+    register the first user. -q prints nothing; read it back later with
+    `agepy decrypt conduit-env.age`. A token given with --token is not echoed.
+    --rotate replaces the token of the existing secret and keeps its other lines.
+
+    \b
+    Example:
+      agepy encrypt conduit-registration-token --host matrix
+      agepy encrypt conduit-registration-token --rotate
+      agepy nixos-snippet conduit --server-name example.com
+    """
+    from agepy.matrix.secrets import Recipients
+    from agepy.matrix.secrets import encrypt_conduit_registration_token as encrypt_token
+
+    given = token is not None
+    if token == "-":  # noqa: S105 -- "-" means stdin, not a password
+        token = sys.stdin.readline().strip()
+    result = encrypt_token(
+        rules,
+        name=name,
+        token=token,
+        recipients=Recipients(to=to, hosts=hosts, include_self=not no_self),
+        rotate=rotate,
+        identities=_identities(identities),
+        prompt=_prompt_passphrase,
+        evaluator=evaluator,
+    )
+    _done(result, "Conduit registration token")
+    if not given and not state().quiet:
+        click.echo(result.token)
+
+
+# --- show --------------------------------------------------------------------------------
+
+
+@click.group("show")
+def show() -> None:
+    """Decrypt and print a Matrix secret in the form it is used in.
+
+    \b
+    Example:
+      agepy show heisenbridge-config --register-command --server-name example.com
+    """
+
+
+@show.command("heisenbridge-config")
+@click.option(
+    "--register-command",
+    is_flag=True,
+    help="Print Conduit's admin-room message that registers the bridge.",
+)
+@click.option("--server-name", metavar="DOMAIN", help="The homeserver's server name.")
+@click.option(
+    "--name",
+    default="heisenbridge-config.age",
+    show_default=True,
+    help="The secret (relative to the rules folder).",
+)
+@rules_option
+@identity_option
+@evaluator_option
+def show_heisenbridge_config(
+    register_command: bool,
+    server_name: str | None,
+    name: str,
+    rules: Path | None,
+    identities: tuple[Path, ...],
+    evaluator: str,
+) -> None:
+    """Print the decrypted Heisenbridge registration YAML, or with --register-command the
+    message to paste into Conduit's admin room (#admins:DOMAIN).
+
+    \b
+    Example:
+      agepy show heisenbridge-config --register-command --server-name example.com
+      agepy show heisenbridge-config > /run/user/1000/registration.yaml
+    """
+    from agepy.matrix.conduit import register_appservice_message, validate_server_name
+    from agepy.matrix.secrets import read_heisenbridge_config
+
+    if register_command and not server_name:
+        raise UsageError(
+            "--register-command needs --server-name", hint="e.g. --server-name example.com"
+        )
+    if server_name:
+        validate_server_name(server_name)
+    text = read_heisenbridge_config(
+        rules,
+        name=name,
+        identities=_identities(identities),
+        prompt=_prompt_passphrase,
+        evaluator=evaluator,
+    )
+    if register_command:
+        assert server_name is not None
+        text = register_appservice_message(server_name, text)
+    click.echo(text, nl=False)
+
+
+# --- nixos-snippet -----------------------------------------------------------------------
+
+
+def _relative_secret(rules_dir: Path, root: Path, name: str) -> str:
+    return os.path.relpath(os.path.normpath(rules_dir / name), root)
+
+
+@click.command("nixos-snippet")
+@click.argument(
+    "part", type=click.Choice(["heisenbridge", "conduit", "all"]), default="all", required=False
+)
+@click.option("--server-name", metavar="DOMAIN", help="Conduit's server_name (needed for conduit).")
+@click.option("--owner", metavar="MXID", help="The bridge owner, e.g. @you:example.com.")
+@click.option(
+    "--homeserver",
+    metavar="URL",
+    help="URL Heisenbridge talks to (default: the local Conduit, http://ADDRESS:PORT).",
+)
+@click.option("--port", type=int, default=6167, show_default=True, help="Conduit's port.")
+@click.option("--address", default="127.0.0.1", show_default=True, help="Conduit's address.")
+@click.option(
+    "--heisenbridge-name", default="heisenbridge-config.age", show_default=True, metavar="NAME"
+)
+@click.option("--conduit-name", default="conduit-env.age", show_default=True, metavar="NAME")
+@click.option(
+    "--flake-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Folder the module will live in (default: the one with flake.nix above the rules, "
+    "else the rules folder's parent).",
+)
+@rules_option
+def nixos_snippet(
+    part: str,
+    server_name: str | None,
+    owner: str | None,
+    homeserver: str | None,
+    port: int,
+    address: str,
+    heisenbridge_name: str,
+    conduit_name: str,
+    flake_dir: Path | None,
+    rules: Path | None,
+) -> None:
+    """Print a NixOS module wiring the secrets into agenix, Heisenbridge and Conduit.
+
+    Secret paths are relative to the module's folder, derived from where secrets.nix
+    is (./secrets/x.age for a flake with secrets/secrets.nix).
+
+    \b
+    Example:
+      agepy nixos-snippet all --server-name example.com --owner @you:example.com > matrix.nix
+      agepy nixos-snippet heisenbridge --homeserver https://matrix.example.com
+    """
+    from agepy.matrix.snippets import SnippetOptions, module_root
+    from agepy.matrix.snippets import nixos_snippet as make_snippet
+    from agepy.rules import locate_rules
+
+    if rules is None and not os.environ.get("RULES") and not Path("secrets.nix").is_file():
+        rules_dir = Path("secrets").absolute()  # no rules here: assume ./secrets/secrets.nix
+        err("agepy: no secrets.nix found; assuming ./secrets/ (use --rules to say where)")
+    else:
+        rules_dir = locate_rules(rules).parent
+    root = flake_dir.absolute() if flake_dir is not None else module_root(rules_dir)
+    options = SnippetOptions(
+        heisenbridge_file=_relative_secret(rules_dir, root, heisenbridge_name),
+        conduit_env_file=_relative_secret(rules_dir, root, conduit_name),
+        server_name=server_name,
+        owner=owner,
+        homeserver=homeserver,
+        conduit_port=port,
+        conduit_address=address,
+    )
+    click.echo(make_snippet(part, options), nl=False)  # type: ignore[arg-type]

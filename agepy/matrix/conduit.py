@@ -22,6 +22,7 @@ __all__ = [
     "parse_registration_token_env",
     "register_appservice_message",
     "registration_token_env",
+    "replace_registration_token_env",
     "validate_server_name",
 ]
 
@@ -83,6 +84,18 @@ def parse_registration_token_env(data: bytes, *, source: str = "secret") -> str:
         f"{source} has no {ENV_VAR}= line",
         hint="re-create it: agepy encrypt conduit-registration-token --rotate",
     )
+
+
+def replace_registration_token_env(data: bytes, token: str, *, source: str = "secret") -> bytes:
+    """``data`` with its token line set to ``token``; every other line kept as is."""
+    new_line = registration_token_env(token)
+    parse_registration_token_env(data, source=source)  # there is a line to replace
+    lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
+    out: list[str] = []
+    for line in lines:
+        name, sep, _ = line.strip().partition("=")
+        out.append(new_line.decode() if sep and name.strip() == ENV_VAR else line)
+    return "".join(out).encode()
 
 
 def conduit_config_toml(

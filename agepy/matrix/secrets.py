@@ -1,0 +1,309 @@
+"""The Matrix secrets in the agenix store: create, rotate and read them.
+
+Each function finds the entry in secrets.nix (creating it from the given hosts and keys
+when it is missing), then encrypts through :class:`agepy.store.Store`, which encrypts to
+exactly the entry's keys and writes atomically. Plaintext stays in memory. An existing
+secret is never overwritten unless asked to rotate it; rotating decrypts it first and
+keeps everything but the tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agepy.errors import AgepyError, IdentityError, StoreError
+from agepy.matrix.conduit import (
+    parse_registration_token_env,
+    registration_token_env,
+    replace_registration_token_env,
+)
+from agepy.matrix.heisenbridge import (
+    RegistrationOptions,
+    generate_registration,
+    parse_registration,
+    rotate_tokens,
+)
+from agepy.matrix.tokens import hex_token
+
+if TYPE_CHECKING:
+    from agepy.rules import Rules, Secret
+    from agepy.store import Store
+
+__all__ = [
+    "CONDUIT_ENV_FILE",
+    "HEISENBRIDGE_FILE",
+    "Recipients",
+    "WriteResult",
+    "encrypt_conduit_registration_token",
+    "encrypt_heisenbridge_config",
+    "read_conduit_registration_token",
+    "read_heisenbridge_config",
+]
+
+HEISENBRIDGE_FILE = "heisenbridge-config.age"
+CONDUIT_ENV_FILE = "conduit-env.age"
+
+PromptFn = Callable[[Path], str]
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who may read a secret whose entry secrets.nix does not have yet.
+
+    ``hosts`` and ``to`` are names bound in secrets.nix or literal public keys. With
+    ``include_self`` the public keys of the identities in use are added too, so that
+    whoever creates the secret can read it back (show, --rotate, edit): the usual
+    agenix ``users ++ [ host ]``.
+    """
+
+    to: Sequence[str] = ()
+    hosts: Sequence[str] = ()
+    include_self: bool = True
+
+    @property
+    def given(self) -> bool:
+        return bool(self.to or self.hosts)
+
+
+@dataclass
+class WriteResult:
+    """What an encrypt command did."""
+
+    name: str  # the entry's name in secrets.nix
+    file: Path
+    created_entry: bool = False
+    rotated: bool = False
+    recipients: list[str] = field(default_factory=list)  # names (or fingerprints)
+    token: str | None = None  # Conduit's registration token, when one was written
+
+
+@dataclass(frozen=True)
+class _Context:
+    rules_path: Path | None
+    identities: Sequence[Path] | None
+    prompt: PromptFn | None
+    evaluator: str
+
+    def rules(self) -> Rules:
+        from agepy.rules import load_rules
+
+        return load_rules(self.rules_path, evaluator=self.evaluator)
+
+    def store(self, rules: Rules) -> Store:
+        from agepy.store import Store
+
+        return Store(
+            rules.path,
+            evaluator=self.evaluator,
+            identities=list(self.identities) if self.identities else None,
+            prompt=self.prompt,
+        )
+
+
+def _own_keys(identities: Sequence[Path] | None, prompt: PromptFn | None) -> list[str]:
+    """Public keys of the identities in use (default: ~/.ssh/id_ed25519, id_rsa)."""
+    from agepy.identities import load_identities
+
+    try:
+        loaded = load_identities(list(identities) if identities else None, prompt=prompt)
+    except IdentityError:
+        if identities:
+            raise
+        return []  # no default key: the entry gets only the hosts and keys asked for
+    return [i.recipient.text for i in loaded if i.recipient is not None]
+
+
+def _entry(
+    ctx: _Context, name: str, recipients: Recipients, *, rotate: bool, what: str
+) -> tuple[Rules, Secret, bytes | None]:
+    """The entry for ``name``, created when missing; the old rules text when created."""
+    rules = ctx.rules()
+    secret = rules.find(name)
+    if secret is not None:
+        return rules, secret, None
+    if rotate:
+        raise StoreError(
+            f"no entry {name!r} in {rules.path.name}: nothing to rotate",
+            hint=f"create it first: agepy encrypt {what} --host NAME",
+        )
+    if not recipients.given:
+        raise StoreError(
+            f"no entry {name!r} in {rules.path.name} to take the recipients from",
+            hint=f"say who may read it: agepy encrypt {what} --host NAME [--to KEY_OR_NAME]",
+        )
+    if (rules.dir / name).exists():
+        raise StoreError(
+            f"{rules.dir / name} exists but has no entry in {rules.path.name}",
+            hint=f'add "{name}".publicKeys = [ … ]; to {rules.path.name}, or move the file away',
+        )
+    wanted: list[str] = [*recipients.hosts, *recipients.to]
+    if recipients.include_self:
+        wanted += _own_keys(ctx.identities, ctx.prompt)
+    items = _dedupe(wanted)
+    from agepy.rules import add_secret
+
+    before = rules.path.read_bytes()
+    add_secret(rules.path, name, items, evaluator=ctx.evaluator)
+    rules = ctx.rules()
+    return rules, rules.get(name), before
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    from agepy.keys import parse_recipient
+
+    seen: set[str] = set()
+    unique: list[str] = []
+    for item in items:
+        try:
+            key = parse_recipient(item).text if " " in item.strip() else item.strip()
+        except AgepyError:
+            key = item.strip()
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
+
+
+def _restore(rules_path: Path, before: bytes | None) -> None:
+    """Undo a just-added entry after the secret could not be written."""
+    if before is None:
+        return
+    from agepy.age import atomic_write
+
+    atomic_write(rules_path, before, mode=rules_path.stat().st_mode & 0o7777)
+
+
+def _write(
+    ctx: _Context,
+    name: str,
+    recipients: Recipients,
+    *,
+    rotate: bool,
+    what: str,
+    make: Callable[[bytes | None], bytes],
+) -> WriteResult:
+    """Shared flow: find/create the entry, refuse to overwrite, build, encrypt, write."""
+    rules, secret, before = _entry(ctx, name, recipients, rotate=rotate, what=what)
+    exists = secret.file.exists()
+    if exists and not rotate:
+        raise StoreError(
+            f"{secret.name} already exists; not overwriting it",
+            hint=f"agepy encrypt {what} --rotate makes new tokens (keeping the rest), "
+            f"or agepy edit {secret.name}",
+        )
+    if rotate and not exists:
+        raise StoreError(
+            f"{secret.name} does not exist yet: nothing to rotate",
+            hint=f"create it: agepy encrypt {what} (without --rotate)",
+        )
+    try:
+        store = ctx.store(rules)
+        old = store.decrypt(secret.name) if rotate else None
+        store.write(secret.name, make(old))
+    except BaseException:
+        _restore(rules.path, before)
+        raise
+    return WriteResult(
+        name=secret.name,
+        file=secret.file,
+        created_entry=before is not None,
+        rotated=rotate,
+        recipients=[rules.name_of(key) for key in secret.public_keys],
+    )
+
+
+def encrypt_heisenbridge_config(
+    rules_path: Path | None = None,
+    *,
+    name: str = HEISENBRIDGE_FILE,
+    options: RegistrationOptions | None = None,
+    recipients: Recipients | None = None,
+    rotate: bool = False,
+    identities: Sequence[Path] | None = None,
+    prompt: PromptFn | None = None,
+    evaluator: str = "auto",
+) -> WriteResult:
+    """Encrypt a new Heisenbridge registration to ``name``; or, with ``rotate``, give
+    the existing one new as_token and hs_token and keep every other byte."""
+    options = options or RegistrationOptions()
+    options.validate()  # bad options fail before anything is touched
+    ctx = _Context(rules_path, identities, prompt, evaluator)
+
+    def make(old: bytes | None) -> bytes:
+        if old is None:
+            return generate_registration(options).encode()
+        return rotate_tokens(old, source=name).encode()
+
+    return _write(
+        ctx, name, recipients or Recipients(), rotate=rotate, what="heisenbridge-config", make=make
+    )
+
+
+def read_heisenbridge_config(
+    rules_path: Path | None = None,
+    *,
+    name: str = HEISENBRIDGE_FILE,
+    identities: Sequence[Path] | None = None,
+    prompt: PromptFn | None = None,
+    evaluator: str = "auto",
+) -> str:
+    """The decrypted registration YAML, checked as Heisenbridge checks it."""
+    ctx = _Context(rules_path, identities, prompt, evaluator)
+    rules = ctx.rules()
+    secret = rules.get(name)
+    data: bytes = ctx.store(rules).decrypt(secret.name)
+    parse_registration(data, source=secret.name)
+    return data.decode("utf-8")
+
+
+def encrypt_conduit_registration_token(
+    rules_path: Path | None = None,
+    *,
+    name: str = CONDUIT_ENV_FILE,
+    token: str | None = None,
+    recipients: Recipients | None = None,
+    rotate: bool = False,
+    identities: Sequence[Path] | None = None,
+    prompt: PromptFn | None = None,
+    evaluator: str = "auto",
+) -> WriteResult:
+    """Encrypt ``CONDUIT_REGISTRATION_TOKEN=<token>`` (new, or ``token``) to ``name``;
+    with ``rotate`` replace the token of the existing file, keeping its other lines."""
+    token = token if token is not None else hex_token(16)
+    registration_token_env(token)  # validates before anything is touched
+    ctx = _Context(rules_path, identities, prompt, evaluator)
+
+    def make(old: bytes | None) -> bytes:
+        if old is None:
+            return registration_token_env(token)
+        return replace_registration_token_env(old, token, source=name)
+
+    result = _write(
+        ctx,
+        name,
+        recipients or Recipients(),
+        rotate=rotate,
+        what="conduit-registration-token",
+        make=make,
+    )
+    result.token = token
+    return result
+
+
+def read_conduit_registration_token(
+    rules_path: Path | None = None,
+    *,
+    name: str = CONDUIT_ENV_FILE,
+    identities: Sequence[Path] | None = None,
+    prompt: PromptFn | None = None,
+    evaluator: str = "auto",
+) -> str:
+    """The registration token held in ``name``."""
+    ctx = _Context(rules_path, identities, prompt, evaluator)
+    rules = ctx.rules()
+    secret = rules.get(name)
+    data: bytes = ctx.store(rules).decrypt(secret.name)
+    return parse_registration_token_env(data, source=secret.name)
