@@ -1,0 +1,107 @@
+"""Conformance: every C2SP CCTV age vector gives its expected outcome through agepy.
+
+The vectors are a copy in tests/age/vectors (see NOTICE there). Post-quantum hybrid
+vectors (AGE-SECRET-KEY-PQ-1… identities) are skipped, since pyrage cannot use them;
+they are counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from agepy.age import decrypt_bytes, looks_armored
+from agepy.errors import AgeFormatError, NoIdentityMatchError
+from agepy.identities import load_identity_file
+from tests.age.conftest import VECTORS
+
+OUTCOMES = {
+    "success",
+    "no match",
+    "HMAC failure",
+    "header failure",
+    "payload failure",
+    "armor failure",
+}
+
+
+@dataclass
+class Vector:
+    name: str
+    expect: str
+    payload: str | None
+    identities: list[str] = field(default_factory=list)
+    passphrases: list[str] = field(default_factory=list)
+    armored: bool = False
+    body: bytes = b""
+
+    @property
+    def post_quantum(self) -> bool:
+        return any(i.startswith("AGE-SECRET-KEY-PQ-") for i in self.identities)
+
+
+def load_vector(path: Path) -> Vector:
+    head, _, body = path.read_bytes().partition(b"\n\n")
+    vector = Vector(path.name, "", None)
+    compressed = False
+    for line in head.decode().splitlines():
+        key, _, value = line.partition(": ")
+        if key == "expect":
+            vector.expect = value
+        elif key == "payload":
+            vector.payload = value
+        elif key == "identity":
+            vector.identities.append(value)
+        elif key == "passphrase":
+            vector.passphrases.append(value)
+        elif key == "armored":
+            vector.armored = value == "yes"
+        elif key == "compressed":
+            compressed = value == "zlib"
+    vector.body = zlib.decompress(body) if compressed else body
+    return vector
+
+
+ALL = sorted(p for p in VECTORS.iterdir() if p.name not in ("README.md", "NOTICE"))
+
+
+def test_vector_inventory() -> None:
+    vectors = [load_vector(p) for p in ALL]
+    post_quantum = [v.name for v in vectors if v.post_quantum]
+    assert len(vectors) == 143
+    assert {v.expect for v in vectors} <= OUTCOMES
+    print(f"\nCCTV age vectors: {len(vectors)}, post-quantum skipped: {len(post_quantum)}")
+    assert len(post_quantum) == 19
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.name for p in ALL])
+def test_vector(path: Path, tmp_path: Path) -> None:
+    vector = load_vector(path)
+    if vector.post_quantum:
+        pytest.skip("post-quantum hybrid identity (pyrage cannot use it)")
+    identities = []
+    if vector.identities:
+        keyfile = tmp_path / "identity.txt"
+        keyfile.write_text("# from the vector\n" + "\n".join(vector.identities) + "\n")
+        identities = load_identity_file(keyfile)
+    passphrase = vector.passphrases[0] if vector.passphrases else None
+    try:
+        plaintext = decrypt_bytes(
+            vector.body,
+            identities,
+            passphrase=(lambda: passphrase) if passphrase is not None else None,  # type: ignore[arg-type,return-value]
+        )
+    except NoIdentityMatchError as exc:
+        outcome = exc.kind
+    except AgeFormatError as exc:
+        outcome = exc.kind
+    else:
+        outcome = "success"
+        assert hashlib.sha256(plaintext).hexdigest() == vector.payload
+    assert outcome == vector.expect
+    if vector.armored or vector.body.startswith(b"age-encryption.org/"):
+        assert looks_armored(vector.body[:4096]) == vector.armored
