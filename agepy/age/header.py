@@ -134,7 +134,7 @@ def parse_header(data: bytes, *, armored: bool = False) -> Header:
     stanzas: list[Stanza] = []
     while True:
         line = lines.next()
-        if line.startswith(STANZA_PREFIX):
+        if line.startswith(b"->"):
             stanzas.append(_parse_stanza(line, lines))
         elif line.startswith(b"---"):
             mac = _parse_mac(line, lines.number)
@@ -170,6 +170,8 @@ def _bad(number: int, what: str) -> HeaderError:
 
 def _parse_stanza(line: bytes, lines: _Lines) -> Stanza:
     number = lines.number
+    if not line.startswith(STANZA_PREFIX):
+        raise _bad(number, "a stanza line must be '-> ' and its arguments")
     args = line[len(STANZA_PREFIX) :].split(b" ")
     for arg in args:
         if not _ARG.match(arg):
