@@ -82,6 +82,9 @@ def apply(source: bytes, model: dict[str, list[str]], op: tuple[str, object, str
         assert isinstance(arg, int)
         name = entries[arg % len(entries)]
         last = model[name][-1]
+        same = [k for k in model[name] if edit.key_canonical(k) == edit.key_canonical(last)]
+        if len(same) > 1:  # which copy goes is ambiguous (and agenix rejects duplicates)
+            return source
         new = edit.remove_list_item(source, name, edit.Item(last, False))
         model[name].remove(
             next(k for k in model[name] if edit.key_canonical(k) == edit.key_canonical(last))
