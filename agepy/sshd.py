@@ -53,8 +53,8 @@ class Sshd:
     """An ``sshd -D -e`` on loopback addresses and ports of its own.
 
     ``key_types`` picks the host keys (``ed25519``, ``rsa``, ``ecdsa``). With
-    ``ports=None`` one free port is chosen. Use as a context manager, or call
-    :meth:`start` and :meth:`stop`.
+    ``ports=None`` one free port is chosen; ``extra_config`` adds sshd_config lines.
+    Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
     def __init__(
@@ -65,6 +65,7 @@ class Sshd:
         ports: Sequence[int] | None = None,
         sshd: str = SSHD,
         start_timeout: float = 10.0,
+        extra_config: Sequence[str] = (),
     ) -> None:
         unknown = [t for t in key_types if t not in _KEYGEN_ARGS]
         if unknown or not key_types:
@@ -77,6 +78,7 @@ class Sshd:
         self.ports = tuple(ports) if ports else (free_port(self.addresses[0]),)
         self.sshd = sshd
         self.start_timeout = start_timeout
+        self.extra_config = tuple(extra_config)  # more sshd_config lines, e.g. KexAlgorithms
         self.dir = Path(tempfile.mkdtemp(prefix="agepy-sshd-"))
         self._process: subprocess.Popen[bytes] | None = None
         self._generation = 0
@@ -162,6 +164,7 @@ class Sshd:
             # drop most of them at random.
             "MaxStartups 10000",
             "LogLevel ERROR",
+            *self.extra_config,
         ]
         config = self.dir / "sshd_config"
         config.write_text("\n".join(lines) + "\n")
