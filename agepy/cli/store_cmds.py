@@ -1,1 +1,223 @@
-"""(to be written)"""
+"""`agepy list`, `agepy edit`, `agepy rekey`, `agepy check`: the secrets of a secrets.nix."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from agepy.cli._common import (
+    emit_json,
+    err,
+    evaluator_option,
+    identity_option,
+    json_option,
+    out,
+    rules_option,
+    state,
+    style,
+)
+
+if TYPE_CHECKING:
+    from agepy.store import Store
+
+__all__ = ["check", "edit", "list_", "rekey"]
+
+
+def _store(rules: Path | None, evaluator: str = "auto", identities: tuple[Path, ...] = ()) -> Store:
+    from agepy.store import Store, terminal_prompt
+
+    return Store(
+        rules, evaluator=evaluator, identities=list(identities) or None, prompt=terminal_prompt
+    )
+
+
+_STATUS_COLOUR = {"ok": "green", "stale": "yellow", "missing": "red", "unreadable": "red"}
+
+
+@click.command("list")
+@json_option
+@evaluator_option
+@rules_option
+def list_(as_json: bool, evaluator: str, rules: Path | None) -> None:
+    """List the secrets of secrets.nix: file, recipients by name, armor, status.
+
+    Status comes from each file's header (no key needed): ok, stale (not encrypted to
+    exactly its keys: run `agepy rekey`), missing or unreadable.
+
+    \b
+    Example:
+      agepy list
+      agepy list --json --rules secrets/secrets.nix
+    """
+    store = _store(rules, evaluator)
+    rows = store.list()
+    if as_json:
+        emit_json({"rules": store.rules_display(), "secrets": [r.to_json() for r in rows]})
+        return
+    if not rows:
+        out(f"no secrets in {store.rules_display()}")
+        return
+    width = max(len(r.name) for r in rows)
+    for row in rows:
+        status = style(f"{row.status:<10}", fg=_STATUS_COLOUR[row.status])
+        armor = " armor" if row.armor else ""
+        out(f"{row.name:<{width}}  {status} {', '.join(row.recipients)}{armor}")
+
+
+@click.command("edit")
+@click.argument("name")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="KEY_OR_NAME",
+    help="For a new secret: a recipient (key, or its name in secrets.nix); repeatable.",
+)
+@click.option(
+    "--host", "hosts", multiple=True, metavar="NAME", help="For a new secret: a host; repeatable."
+)
+@click.option("--editor", metavar="CMD", help="Editor command (default: $VISUAL, else $EDITOR).")
+@click.option(
+    "--allow-disk",
+    is_flag=True,
+    help="Put the plaintext in the system temp folder if no tmpfs is available.",
+)
+@identity_option
+@evaluator_option
+@rules_option
+def edit(
+    name: str,
+    to: tuple[str, ...],
+    hosts: tuple[str, ...],
+    editor: str | None,
+    allow_disk: bool,
+    identities: tuple[Path, ...],
+    evaluator: str,
+    rules: Path | None,
+) -> None:
+    """Edit a secret in your editor; it is re-encrypted only if you changed it.
+
+    The plaintext goes to a private folder on tmpfs ($XDG_RUNTIME_DIR or /dev/shm) and is
+    removed on exit, even on Ctrl-C. When stdin is not a terminal, its content becomes the
+    secret (no editor), like agenix. A NAME without an entry in secrets.nix needs --to or
+    --host: the entry is added first.
+
+    \b
+    Example:
+      agepy edit heisenbridge-config.age
+      agepy edit new-token.age --to alice --host matrix < token.txt
+    """
+    store = _store(rules, evaluator, identities)
+    stdin = None if sys.stdin.isatty() else sys.stdin.buffer
+    changed = store.edit(
+        name, editor=editor, allow_disk=allow_disk, stdin=stdin, recipients=[*to, *hosts]
+    )
+    err(f"{name}: {'saved' if changed else 'unchanged, not rewritten'}")
+
+
+def _print_report(report: Any) -> None:
+    for result in report.results:
+        if result.action == "would-rekey":
+            out(f"would rekey {result.name}: {'; '.join(result.reasons)}")
+        elif result.action == "missing":
+            err(f"missing: {result.name}: skipped, the file does not exist")
+        elif result.action == "failed":
+            click.echo(f"agepy: error: {result.name}: {result.error}", err=True)
+            if result.hint:
+                click.echo(f"agepy: hint: {result.hint}", err=True)
+    if not report.dry_run:
+        counts = f"{len(report.rekeyed)} rekeyed, {len(report.skipped)} up to date"
+        if report.failed:
+            counts += f", {len(report.failed)} failed"
+        err(f"rekey: {counts}")
+    elif not any(r.action == "would-rekey" for r in report.results):
+        out("nothing to rekey: every file matches its keys")
+
+
+@click.command("rekey")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option("--force", is_flag=True, help="Re-encrypt every file, stale or not (like agenix -r).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be rekeyed, and why.")
+@json_option
+@identity_option
+@evaluator_option
+@rules_option
+def rekey(
+    names: tuple[str, ...],
+    force: bool,
+    dry_run: bool,
+    as_json: bool,
+    identities: tuple[Path, ...],
+    evaluator: str,
+    rules: Path | None,
+) -> None:
+    """Re-encrypt the secrets whose files do not match their keys in secrets.nix.
+
+    A file is stale when its header's SSH key tags, its number of X25519/plugin stanzas or
+    its armor differ from its entry; only those are decrypted and re-encrypted (all with
+    --force). Each file is replaced atomically; a file that cannot be decrypted is reported
+    and the run goes on (exit 1 at the end).
+
+    \b
+    Example:
+      agepy rekey --dry-run
+      agepy rekey -i ~/.ssh/id_ed25519
+      agepy rekey heisenbridge-config.age --force
+    """
+    store = _store(rules, evaluator, identities)
+    show_bar = not as_json and not dry_run and not state().quiet and sys.stderr.isatty()
+    if show_bar:
+        total = len(names) if names else len(store.rules)
+        with click.progressbar(length=total, label="rekey", file=sys.stderr) as bar:
+            report = store.rekey(
+                list(names) or None,
+                force=force,
+                dry_run=dry_run,
+                progress=lambda _name: bar.update(1),
+            )
+    else:
+        report = store.rekey(list(names) or None, force=force, dry_run=dry_run)
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        _print_report(report)
+    if not report.ok:
+        sys.exit(1)  # click's Exit would end with status 0 under main()
+
+
+@click.command("check")
+@json_option
+@evaluator_option
+@rules_option
+def check(as_json: bool, evaluator: str, rules: Path | None) -> None:
+    """Check that every secret is encrypted to exactly its keys (for CI and pre-commit).
+
+    Reads only the files' headers, so no private key is needed. Reports each entry whose
+    file is missing, unreadable or stale, and each .age file without an entry (orphan),
+    one line per problem; exit 1 if there is any.
+
+    \b
+    Example:
+      agepy check
+      agepy check --json --rules secrets/secrets.nix
+    """
+    store = _store(rules, evaluator)
+    findings = store.check()
+    if as_json:
+        emit_json(
+            {
+                "rules": store.rules_display(),
+                "ok": not findings,
+                "findings": [f.to_json() for f in findings],
+            }
+        )
+    else:
+        for finding in findings:
+            out(str(finding))
+        if not findings:
+            err(f"check: {len(store.rules)} secret(s), all encrypted to exactly their keys")
+    if findings:
+        sys.exit(1)  # click's Exit would end with status 0 under main()

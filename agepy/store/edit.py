@@ -1,0 +1,63 @@
+"""`agepy edit`: decrypt into a private tmpfs folder, edit, re-encrypt if changed.
+
+The plaintext file lives in a fresh 0700 folder on tmpfs and is wiped on every exit
+path: success, editor failure, an exception, Ctrl-C, SIGTERM or SIGHUP.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from agepy.store.editor import editor_command, run_editor
+from agepy.store.tmpfs import private_dir, raise_on_signals
+
+if TYPE_CHECKING:
+    from agepy.rules import Secret
+    from agepy.store.store import Store
+
+__all__ = ["edit_secret"]
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _read_input(stdin: IO[bytes] | bytes) -> bytes:
+    return stdin if isinstance(stdin, bytes) else stdin.read()
+
+
+def edit_secret(
+    store: Store,
+    secret: Secret,
+    *,
+    editor: str | None = None,
+    allow_disk: bool = False,
+    stdin: IO[bytes] | bytes | None = None,
+) -> bool:
+    """Edit one secret; True when the file was (re)written."""
+    existed = secret.file.exists()
+    if stdin is None:
+        editor_command(editor)  # fail early, before decrypting, if there is no editor
+    # Decrypt first: a wrong identity fails before any editor opens.
+    old = store.decrypt_secret(secret) if existed else b""
+    if stdin is not None:
+        new = _read_input(stdin)
+    else:
+        with raise_on_signals(), private_dir(allow_disk=allow_disk) as folder:
+            plain = folder / Path(secret.name).name
+            _write_private(plain, old)
+            run_editor(plain, editor)
+            if not plain.exists():
+                return False  # the editor removed it: nothing to save, as agenix does
+            new = plain.read_bytes()
+    if existed and hmac.compare_digest(old, new):
+        return False
+    if not existed and not new and stdin is None:
+        return False  # a new file left empty in the editor: do not create it
+    store.write_secret(secret, new)
+    return True

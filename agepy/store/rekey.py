@@ -1,0 +1,181 @@
+"""Rekey: re-encrypt the files whose headers do not match their rules entries.
+
+Lazy by default (only stale files are decrypted); each file is replaced atomically, so a
+run killed at any moment leaves every file either old or new, both decrypting to the same
+plaintext. Plaintext stays in memory, never on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from agepy.errors import AgepyError, StoreError
+from agepy.store.status import display_path
+
+if TYPE_CHECKING:
+    from agepy.rules import Secret
+    from agepy.store.store import Store
+
+__all__ = ["RekeyReport", "RekeyResult", "rekey", "remove_leftover_temps"]
+
+Action = Literal["rekeyed", "skipped", "failed", "missing", "would-rekey"]
+ProgressFn = Callable[[str], None]
+
+
+@dataclass
+class RekeyResult:
+    """What happened to one file. ``reasons`` say why it was (or would be) rekeyed."""
+
+    name: str
+    file: Path
+    action: Action
+    reasons: list[str] = field(default_factory=list)
+    error: str | None = None
+    hint: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "file": display_path(self.file),
+            "action": self.action,
+            "reasons": self.reasons,
+            "error": self.error,
+            "hint": self.hint,
+        }
+
+
+@dataclass
+class RekeyReport:
+    """The outcome of a rekey run, one result per entry considered, in name order."""
+
+    results: list[RekeyResult] = field(default_factory=list)
+    dry_run: bool = False
+
+    def _names(self, action: Action) -> list[str]:
+        return [r.name for r in self.results if r.action == action]
+
+    @property
+    def rekeyed(self) -> list[str]:
+        return self._names("rekeyed")
+
+    @property
+    def skipped(self) -> list[str]:
+        return self._names("skipped")
+
+    @property
+    def failed(self) -> list[RekeyResult]:
+        return [r for r in self.results if r.action == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dryRun": self.dry_run,
+            "ok": self.ok,
+            "files": [r.to_json() for r in self.results],
+        }
+
+
+def remove_leftover_temps(file: Path) -> None:
+    """Remove temp files an atomic write of ``file`` left when it was killed (SIGKILL)."""
+    folder = file.parent
+    if not folder.is_dir():
+        return
+    for temp in folder.glob(f".{file.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def _plan(store: Store, secrets: Sequence[Secret], force: bool) -> list[tuple[Secret, RekeyResult]]:
+    """Which entries to re-encrypt and why; missing files are reported, not failed."""
+    planned = []
+    for secret in secrets:
+        status, reasons = store.status_of(secret)
+        if status == "missing":
+            result = RekeyResult(secret.name, secret.file, "missing", reasons)
+        elif status == "ok" and not force:
+            result = RekeyResult(secret.name, secret.file, "skipped")
+        else:
+            if status == "ok":
+                reasons = ["--force"]
+            result = RekeyResult(secret.name, secret.file, "would-rekey", reasons)
+        planned.append((secret, result))
+    return planned
+
+
+def _fail(result: RekeyResult, exc: AgepyError) -> None:
+    result.action = "failed"
+    result.error = exc.message
+    result.hint = exc.hint
+
+
+def rekey(
+    store: Store,
+    names: Sequence[str] | None = None,
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    progress: ProgressFn | None = None,
+    all_or_nothing: bool = False,
+) -> RekeyReport:
+    """Re-encrypt stale entries (all with ``force``) among ``names`` (None: every entry).
+
+    With ``all_or_nothing`` every selected file is decrypted into memory first and
+    nothing is written unless all of them decrypted (StoreError otherwise).
+    """
+    rules = store.rules
+    secrets = [rules.get(n) for n in names] if names else list(rules)
+    secrets = sorted({s.name: s for s in secrets}.values(), key=lambda s: s.name)
+    planned = _plan(store, secrets, force)
+    report = RekeyReport([r for _, r in planned], dry_run=dry_run)
+    todo = [(s, r) for s, r in planned if r.action == "would-rekey"]
+    if dry_run:
+        return report
+    done = {r.name for _, r in planned if r.action != "would-rekey"}
+    if progress is not None:
+        for name in sorted(done):
+            progress(name)
+    if all_or_nothing:
+        _rekey_all_or_nothing(store, todo, progress)
+        return report
+    for secret, result in todo:
+        try:
+            remove_leftover_temps(secret.file)
+            store.write_secret(secret, store.decrypt_secret(secret))
+            result.action = "rekeyed"
+        except AgepyError as exc:
+            _fail(result, exc)
+        if progress is not None:
+            progress(secret.name)
+    return report
+
+
+def _rekey_all_or_nothing(
+    store: Store, todo: list[tuple[Secret, RekeyResult]], progress: ProgressFn | None
+) -> None:
+    plaintexts: list[bytes] = []
+    failures: list[str] = []
+    for secret, result in todo:
+        try:
+            plaintexts.append(store.decrypt_secret(secret))
+        except AgepyError as exc:
+            _fail(result, exc)
+            failures.append(f"{secret.name} ({exc.message})")
+    if failures:
+        raise StoreError(
+            f"cannot decrypt {len(failures)} of {len(todo)} secret(s), nothing was rekeyed: "
+            + "; ".join(failures),
+            hint="decrypt with a key these files are encrypted to (-i PATH)",
+        )
+    for (secret, result), plaintext in zip(todo, plaintexts, strict=True):
+        remove_leftover_temps(secret.file)
+        store.write_secret(secret, plaintext)
+        result.action = "rekeyed"
+        if progress is not None:
+            progress(secret.name)

@@ -1,0 +1,92 @@
+"""Is an .age file encrypted to exactly its rules entry's keys? Decided from the header.
+
+SSH stanzas carry a tag of their key, so those are compared as a multiset of tags; X25519
+and plugin stanzas carry nothing that names their recipient, so only their counts can be
+compared. Grease stanzas (rage adds a random ``*-grease`` one) are ignored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+from agepy.age import Header, read_header
+from agepy.errors import AgepyError
+from agepy.keys import Recipient
+
+__all__ = ["Status", "display_path", "file_status", "stale_reasons"]
+
+Status = Literal["ok", "stale", "missing", "unreadable"]
+
+_SSH = ("ssh-ed25519", "ssh-rsa")
+_NOT_PLUGIN = ("X25519", "scrypt", *_SSH)
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the current folder when below it, else as is."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _is_grease(stanza_type: str) -> bool:
+    return stanza_type.endswith("-grease")
+
+
+def _plugin_stanzas(header: Header) -> int:
+    return sum(1 for t in header.types if t not in _NOT_PLUGIN and not _is_grease(t))
+
+
+def stale_reasons(
+    header: Header,
+    recipients: Sequence[Recipient],
+    armor: bool,
+    name_of: Callable[[str], str] | None = None,
+) -> list[str]:
+    """Why a file with this header does not match these recipients and armor (empty: it
+    matches). ``name_of`` maps a recipient's text to a name for the messages."""
+    reasons: list[str] = []
+    if header.count("scrypt"):
+        reasons.append("encrypted with a passphrase, not to keys")
+    want_tags = Counter(r.tag for r in recipients if r.is_ssh and r.tag)
+    have_tags = Counter(header.ssh_tags())
+    if want_tags != have_tags:
+        by_tag = {r.tag: r for r in recipients if r.is_ssh}
+        missing = list((want_tags - have_tags).elements())
+        extra = list((have_tags - want_tags).elements())
+        if missing:
+            names = [name_of(by_tag[t].text) if name_of else by_tag[t].short() for t in missing]
+            reasons.append("not encrypted to " + ", ".join(names))
+        if extra:
+            reasons.append("also encrypted to SSH key tag " + ", ".join(extra))
+    for label, wanted, have in (
+        ("X25519", sum(1 for r in recipients if r.kind == "x25519"), header.count("X25519")),
+        ("plugin", sum(1 for r in recipients if r.kind == "plugin"), _plugin_stanzas(header)),
+    ):
+        if wanted != have:
+            reasons.append(f"{have} {label} stanza(s) for {wanted} {label} key(s)")
+    if header.armored != armor:
+        reasons.append(
+            "armored, the rules say binary" if header.armored else "binary, the rules say armor"
+        )
+    return reasons
+
+
+def file_status(
+    path: Path,
+    recipients: Sequence[Recipient],
+    armor: bool,
+    name_of: Callable[[str], str] | None = None,
+) -> tuple[Status, list[str], Header | None]:
+    """The status of one file, the reasons when not ok, and its header when readable."""
+    if not path.exists():
+        return "missing", ["the file does not exist"], None
+    try:
+        header = read_header(path)
+    except AgepyError as exc:
+        return "unreadable", [exc.message], None
+    reasons = stale_reasons(header, recipients, armor, name_of)
+    return ("stale" if reasons else "ok"), reasons, header

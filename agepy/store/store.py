@@ -1,0 +1,309 @@
+"""The secret store: the .age files a secrets.nix describes, read and written by name."""
+
+from __future__ import annotations
+
+import builtins
+import getpass
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from agepy.errors import AgepyError, RulesError, StoreError
+from agepy.store.status import Status, display_path, file_status
+
+if TYPE_CHECKING:
+    from agepy.identities import Identity
+    from agepy.rules import Rules, Secret
+    from agepy.store.check import Finding
+    from agepy.store.rekey import ProgressFn, RekeyReport
+
+__all__ = ["ListRow", "Store", "terminal_prompt"]
+
+PromptFn = Callable[[Path], str]
+
+
+def terminal_prompt(path: Path) -> str:
+    """Ask a key's passphrase on the terminal (/dev/tty, so piped stdin still works)."""
+    return getpass.getpass(f"Enter passphrase for {path}: ")
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One secret as `agepy list` shows it."""
+
+    name: str
+    file: Path
+    public_keys: list[str]
+    recipients: list[str]
+    armor: bool
+    exists: bool
+    status: Status
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "file": display_path(self.file),
+            "publicKeys": self.public_keys,
+            "recipients": self.recipients,
+            "armor": self.armor,
+            "exists": self.exists,
+            "status": self.status,
+        }
+
+
+def _inventory_names(rules_path: Path) -> dict[str, str]:
+    """Key → host name from the hosts inventory beside secrets.nix, if that layer exists."""
+    try:
+        from agepy.hosts import inventory
+    except ImportError:
+        return {}
+    key_names: Callable[..., dict[str, str]] | None = getattr(inventory, "key_names", None)
+    if key_names is None:
+        return {}
+    try:
+        return dict(key_names(rules_path))
+    except AgepyError:
+        return {}
+
+
+class Store:
+    """The secrets of one secrets.nix: decrypt, write, edit, rekey and check them by name.
+
+    ``identities``: private key files to decrypt with (None: ~/.ssh/id_ed25519,
+    ~/.ssh/id_rsa); ``prompt`` asks a key's passphrase (once a process).
+    """
+
+    def __init__(
+        self,
+        rules_path: Path | str | None = None,
+        *,
+        evaluator: str = "auto",
+        identities: Sequence[Path] | None = None,
+        prompt: PromptFn | None = None,
+    ) -> None:
+        from agepy.rules import locate_rules
+
+        self.given_path = Path(rules_path) if rules_path is not None else None
+        self.rules_path = locate_rules(rules_path)
+        self.evaluator = evaluator
+        self.identity_paths = [Path(p) for p in identities] if identities else None
+        self.prompt = prompt
+        self._rules: Rules | None = None
+        self._identities: list[Identity] | None = None
+        self._tag_names: dict[str, str] | None = None
+
+    # --- loading --------------------------------------------------------------------------
+
+    @property
+    def rules(self) -> Rules:
+        """The evaluated secrets.nix (loaded on first use)."""
+        if self._rules is None:
+            from agepy.rules import load_rules
+
+            self._rules = load_rules(
+                self.rules_path,
+                evaluator=self.evaluator,
+                extra_names=_inventory_names(self.rules_path),
+            )
+            self._tag_names = None
+        return self._rules
+
+    def reload(self) -> None:
+        """Forget the loaded rules (after secrets.nix changed)."""
+        self._rules = None
+
+    @property
+    def identities(self) -> list[Identity]:
+        if self._identities is None:
+            from agepy.identities import load_identities
+
+            self._identities = load_identities(self.identity_paths, prompt=self.prompt)
+        return self._identities
+
+    def tag_names(self) -> dict[str, str]:
+        """SSH stanza tag → key name, for every key secrets.nix mentions."""
+        if self._tag_names is None:
+            rules = self.rules
+            names: dict[str, str] = {}
+            for secret in rules:
+                for recipient in secret.recipients:
+                    if recipient.tag:
+                        names.setdefault(recipient.tag, rules.name_of(recipient.text))
+            self._tag_names = names
+        return self._tag_names
+
+    def rules_display(self) -> str:
+        """The rules path as the user gave it, else relative to the current folder."""
+        if self.given_path is not None:
+            return str(self.given_path)
+        return display_path(self.rules_path)
+
+    # --- one secret -----------------------------------------------------------------------
+
+    def secret(self, name: str | Path) -> Secret:
+        """The rules entry for ``name`` (exact, or a path relative to cwd or the rules)."""
+        return self.rules.get(name)
+
+    def status_of(self, secret: Secret) -> tuple[Status, list[str]]:
+        """The status of an entry's file and, when not ok, why."""
+        status, reasons, _ = file_status(
+            secret.file, secret.recipients, secret.armor, self.rules.name_of
+        )
+        return status, reasons
+
+    def status(self, name: str | Path) -> Status:
+        """ "ok", "stale", "missing" or "unreadable" (headers only, no identity needed)."""
+        return self.status_of(self.secret(name))[0]
+
+    def decrypt_secret(self, secret: Secret) -> bytes:
+        from agepy.age import decrypt_bytes
+
+        try:
+            data = secret.file.read_bytes()
+        except FileNotFoundError:
+            raise StoreError(
+                f"{display_path(secret.file)} does not exist",
+                hint=f"create it with: agepy edit {secret.name}",
+            ) from None
+        except OSError as exc:
+            raise StoreError(
+                f"cannot read {display_path(secret.file)}: {exc.strerror or exc}",
+                hint="check the file's permissions",
+            ) from None
+        return decrypt_bytes(
+            data, self.identities, key_names=self.tag_names(), source=display_path(secret.file)
+        )
+
+    def decrypt(self, name: str | Path) -> bytes:
+        """The plaintext of the secret ``name``."""
+        return self.decrypt_secret(self.secret(name))
+
+    def write_secret(self, secret: Secret, plaintext: bytes) -> None:
+        from agepy.age import atomic_write, encrypt_bytes
+
+        data = encrypt_bytes(plaintext, secret.recipients, armor=secret.armor)
+        try:
+            mode = secret.file.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o644
+        try:
+            secret.file.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(secret.file, data, mode=mode)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write {display_path(secret.file)}: {exc.strerror or exc}",
+                hint="check the folder's permissions and free space",
+            ) from None
+
+    def write(self, name: str | Path, plaintext: bytes) -> None:
+        """Encrypt ``plaintext`` to the entry's keys (with its armor) and replace the file."""
+        self.write_secret(self.secret(name), plaintext)
+
+    def edit(
+        self,
+        name: str | Path,
+        *,
+        editor: str | None = None,
+        allow_disk: bool = False,
+        stdin: IO[bytes] | bytes | None = None,
+        recipients: Sequence[str] = (),
+    ) -> bool:
+        """Edit a secret in $VISUAL/$EDITOR (or take ``stdin``'s content); True if written.
+
+        A name without an entry needs ``recipients`` (key names or keys): an entry is
+        then added to secrets.nix first.
+        """
+        from agepy.store.edit import edit_secret
+
+        secret = self.rules.find(name)
+        if secret is None:
+            secret = self._add_entry(name, recipients)
+        elif recipients:
+            raise StoreError(
+                f"{secret.name} already has an entry; --to/--host only create new ones",
+                hint=f"change its keys in {self.rules_path.name}, then: agepy rekey {secret.name}",
+            )
+        return edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
+
+    def _add_entry(self, name: str | Path, recipients: Sequence[str]) -> Secret:
+        from agepy.rules import add_secret
+
+        entry = self.entry_name(name)
+        if not recipients:
+            raise RulesError(
+                f"no entry {entry!r} in the rules",
+                file=self.rules_path,
+                hint=f'add "{entry}".publicKeys = [ … ]; to {self.rules_path.name}, or give '
+                "its recipients: --to KEY_OR_NAME / --host NAME",
+            )
+        add_secret(self.rules_path, entry, list(recipients), evaluator=self.evaluator)
+        self.reload()
+        return self.rules.get(entry)
+
+    def entry_name(self, name: str | Path) -> str:
+        """The entry name for a new file: its path relative to the rules folder."""
+        path = Path(name)
+        absolute = path if path.is_absolute() else Path.cwd() / path
+        try:
+            return os.path.relpath(os.path.normpath(absolute), self.rules_path.parent)
+        except ValueError:
+            return str(name)
+
+    # --- the whole store ------------------------------------------------------------------
+
+    def list(self) -> list[ListRow]:
+        """One row per entry, in name order."""
+        rules = self.rules
+        rows = []
+        for secret in sorted(rules, key=lambda s: s.name):
+            status, _ = self.status_of(secret)
+            rows.append(
+                ListRow(
+                    name=secret.name,
+                    file=secret.file,
+                    public_keys=list(secret.public_keys),
+                    recipients=[rules.name_of(k) for k in secret.public_keys],
+                    armor=secret.armor,
+                    exists=secret.file.exists(),
+                    status=status,
+                )
+            )
+        return rows
+
+    def rekey(
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        force: bool = False,
+        dry_run: bool = False,
+        progress: ProgressFn | None = None,
+        all_or_nothing: bool = False,
+    ) -> RekeyReport:
+        """Re-encrypt stale files (all with ``force``); see :func:`agepy.store.rekey.rekey`."""
+        from agepy.store.rekey import rekey
+
+        return rekey(
+            self,
+            names,
+            force=force,
+            dry_run=dry_run,
+            progress=progress,
+            all_or_nothing=all_or_nothing,
+        )
+
+    def rekey_for_key(self, recipient_text: str, *, force: bool = False) -> RekeyReport:
+        """Rekey the entries that list this key (stale ones, or all of them with force)."""
+        names = [s.name for s in self.rules.secrets_for_key(recipient_text)]
+        if not names:
+            from agepy.store.rekey import RekeyReport
+
+            return RekeyReport()
+        return self.rekey(names, force=force)
+
+    def check(self) -> builtins.list[Finding]:
+        """Every problem: missing, unreadable, stale and orphan files (no identity needed)."""
+        from agepy.store.check import check
+
+        return check(self)
