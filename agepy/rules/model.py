@@ -117,9 +117,12 @@ def rules_key_names(path: Path) -> dict[str, str]:
     import agepy.nix
 
     key_names: Callable[[Path], dict[str, str]] | None = getattr(agepy.nix, "key_names", None)
-    if key_names is None:
-        return _top_let_key_names(parse_file(path))
-    return key_names(path)
+    # The plain top-let bindings always count; agepy.nix adds names it can resolve further.
+    names = _top_let_key_names(parse_file(path))
+    if key_names is not None:
+        for key, name in key_names(path).items():
+            names.setdefault(key, name)
+    return names
 
 
 def _top_let_key_names(parsed: ParsedFile) -> dict[str, str]:
