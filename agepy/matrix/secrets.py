@@ -211,7 +211,7 @@ def _write(
         file=secret.file,
         created_entry=before is not None,
         rotated=rotate,
-        recipients=[rules.name_of(key) for key in secret.public_keys],
+        recipients=[store.rules.name_of(key) for key in secret.public_keys],
     )
 
 

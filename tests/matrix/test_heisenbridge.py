@@ -106,18 +106,28 @@ def _heisenbridge_accepts(path: Path, capsys: pytest.CaptureFixture[str]) -> tup
     service = BridgeAppService()
     service.load_reg(str(path))
 
-    async def start() -> None:
-        run = service.run("127.0.0.1", 0, "http://127.0.0.1:1", None, False, False)
-        await asyncio.wait_for(run, timeout=1.5)
+    async def checked_run() -> object:
+        # Caught inside the coroutine: a SystemExit escaping a task would stop the loop.
+        try:
+            await service.run("127.0.0.1", 0, "http://127.0.0.1:1", None, False, False)
+        except SystemExit as exc:
+            return exc.code
+        return None
+
+    async def start() -> object:
+        try:
+            return await asyncio.wait_for(checked_run(), timeout=1.5)
+        finally:
+            api = getattr(service, "api", None)
+            if api is not None:
+                await api.session.close()
 
     try:
-        asyncio.run(start())
+        code = asyncio.run(start())
     except TimeoutError:
         output = capsys.readouterr().out
         return "Heisenbridge v" in output, output
-    except SystemExit as exc:
-        return exc.code == 0, capsys.readouterr().out
-    return False, capsys.readouterr().out
+    return code == 0, capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
