@@ -20,7 +20,7 @@ from typing import Any
 
 import tree_sitter
 
-from agepy.errors import NixError, NixEvalError, RecipientError, RulesError
+from agepy.errors import AgepyError, NixError, NixEvalError, RecipientError, RulesError
 from agepy.keys import Recipient, parse_recipient
 from agepy.nix.parse import ParsedFile, parse_file
 
@@ -107,9 +107,20 @@ def evaluate_rules_file(path: Path, *, evaluator: str = "auto") -> Any:
     import agepy.nix
 
     evaluate: Callable[..., Any] | None = getattr(agepy.nix, "evaluate_file", None)
-    if evaluate is not None:
+    if evaluate is None:
+        return _nix_instantiate(path)
+    try:
         return evaluate(path, evaluator=evaluator)
-    return _nix_instantiate(path)
+    except AgepyError:
+        raise
+    except Exception as exc:  # a bug in the built-in evaluator must not reach the user
+        if evaluator == "auto":
+            return evaluate(path, evaluator="nix")
+        raise NixEvalError(
+            f"internal evaluator error ({type(exc).__name__}: {exc})",
+            file=path,
+            hint="use --evaluator nix, and please report this file",
+        ) from None
 
 
 def rules_key_names(path: Path) -> dict[str, str]:
