@@ -1,0 +1,144 @@
+"""Lazy rekey (only stale files are rewritten) and `agepy check` (headers only)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agepy.errors import StoreError
+from agepy.store import Store
+from tests.store.conftest import Key, MakeRepo, run_agepy
+
+ENTRIES = {
+    "a.age": ["alice", "host"],
+    "b.age": ["alice", "bob"],
+    "c.age": ["alice"],
+    "hosts/d.age": ["alice", "host", "host2"],
+}
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*.age"))
+    }
+
+
+def test_lazy_rekey_touches_only_the_changed_entry(
+    make_repo: MakeRepo, keys: dict[str, Key], age_bin: str
+) -> None:
+    repo = make_repo(ENTRIES)
+    assert run_agepy(["check"], cwd=repo.dir).returncode == 0
+    before = snapshot(repo.dir)
+    repo.rules.write_text(repo.rules.read_text().replace("[ alice bob ]", "[ alice bob carol ]"))
+
+    check = run_agepy(["check"], cwd=repo.dir)
+    assert check.returncode == 1
+    assert check.stdout.decode().splitlines() == ["stale: b.age: not encrypted to carol"]
+
+    dry = run_agepy(["rekey", "--dry-run", "--json"], cwd=repo.dir)
+    assert dry.returncode == 0, dry.stderr
+    plan = {f["name"]: f for f in json.loads(dry.stdout)["files"]}
+    assert plan["b.age"]["action"] == "would-rekey"
+    assert plan["b.age"]["reasons"] == ["not encrypted to carol"]
+    assert {n for n, f in plan.items() if f["action"] == "skipped"} == set(ENTRIES) - {"b.age"}
+    assert snapshot(repo.dir) == before
+
+    result = run_agepy(["rekey", "-i", str(keys["alice"].private)], cwd=repo.dir)
+    assert result.returncode == 0, result.stderr
+    assert "1 rekeyed, 3 up to date" in result.stderr.decode()
+    after = snapshot(repo.dir)
+    assert {n for n in after if after[n] != before[n]} == {"b.age"}
+    assert run_agepy(["check"], cwd=repo.dir).returncode == 0
+    # carol can now read it, with the real age
+    import subprocess
+
+    out = subprocess.run(
+        [age_bin, "-d", "-i", str(keys["carol"].private), str(repo.dir / "b.age")],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert out == repo.plaintexts["b.age"]
+
+
+def test_staleness_reasons(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
+    repo = make_repo(ENTRIES)
+    text = repo.rules.read_text()
+    text = text.replace(
+        '"a.age" = { publicKeys = [ alice host ];', '"a.age" = { publicKeys = [ alice ];'
+    )
+    text = text.replace("[ alice host host2 ]", "[ alice host ]")
+    text = text.replace(
+        '"c.age" = { publicKeys = [ alice ];', '"c.age" = { publicKeys = [ alice ]; armor = true;'
+    )
+    repo.rules.write_text(text)
+    (repo.dir / "b.age").write_bytes(b"not an age file\n")
+    (repo.dir / "old.age").write_bytes((repo.dir / "a.age").read_bytes())
+    (repo.dir / ".git").mkdir()
+    (repo.dir / ".git" / "ignored.age").write_bytes(b"")
+    findings = [str(f) for f in Store(repo.rules).check()]
+    assert findings == [
+        "stale: a.age: 1 X25519 stanza(s) for 0 X25519 key(s)",
+        "unreadable: b.age: not an age file (no age-encryption.org header)",
+        "stale: c.age: binary, the rules say armor",
+        "stale: hosts/d.age: 2 X25519 stanza(s) for 1 X25519 key(s)",
+        "orphan: old.age: no entry in secrets.nix (add one, or delete it)",
+    ]
+    result = run_agepy(["check", "--json"], cwd=repo.dir)
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    assert [f["kind"] for f in data["findings"]] == [
+        "stale",
+        "unreadable",
+        "stale",
+        "stale",
+        "orphan",
+    ]
+
+
+def test_rekey_goes_on_past_a_failure(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
+    repo = make_repo({"a.age": ["alice"], "b.age": ["bob"], "c.age": ["alice"]})
+    text = repo.rules.read_text().replace("[ alice ]", "[ alice carol ]")
+    repo.rules.write_text(text.replace("[ bob ]", "[ bob carol ]"))
+    store = Store(repo.rules, identities=[keys["alice"].private])
+    report = store.rekey()
+    assert report.rekeyed == ["a.age", "c.age"]
+    assert [r.name for r in report.failed] == ["b.age"]
+    assert "no identity opens" in (report.failed[0].error or "")
+    assert not report.ok
+    assert [f.file for f in store.check()] == ["b.age"]
+
+
+def test_all_or_nothing_writes_nothing_on_a_failure(
+    make_repo: MakeRepo, keys: dict[str, Key]
+) -> None:
+    repo = make_repo({"a.age": ["alice"], "b.age": ["bob"]})
+    before = snapshot(repo.dir)
+    store = Store(repo.rules, identities=[keys["alice"].private])
+    with pytest.raises(StoreError, match="nothing was rekeyed"):
+        store.rekey(["a.age", "b.age"], force=True, all_or_nothing=True)
+    assert snapshot(repo.dir) == before
+    report = store.rekey(["a.age"], force=True, all_or_nothing=True)
+    assert report.rekeyed == ["a.age"]
+    assert store.decrypt("a.age") == repo.plaintexts["a.age"]
+
+
+def test_rekey_for_key_and_missing_files(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
+    repo = make_repo({"a.age": ["alice"], "b.age": ["bob"], "c.age": ["alice"]})
+    (repo.dir / "c.age").unlink()
+    store = Store(repo.rules, identities=[keys["alice"].private])
+    report = store.rekey_for_key(keys["alice"].public, force=True)
+    assert report.rekeyed == ["a.age"]
+    assert [r.action for r in report.results] == ["rekeyed", "missing"]
+    assert report.ok
+
+
+def test_rekey_cleans_temp_files_left_by_a_kill(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
+    repo = make_repo({"a.age": ["alice"]})
+    leftover = repo.dir / ".a.age.abc123.tmp"
+    leftover.write_bytes(b"half a file")
+    Store(repo.rules, identities=[keys["alice"].private]).rekey(force=True)
+    assert not leftover.exists()
