@@ -11,9 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import fnmatch
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -60,11 +60,17 @@ class KnownKey:
         for pattern in self.patterns.split(","):
             negated = pattern.startswith("!")
             pattern = pattern.removeprefix("!")
-            if fnmatch.fnmatchcase(name.lower(), pattern.lower()):
+            if _wildcard(pattern).fullmatch(name.lower()):
                 if negated:
                     return False
                 matched = True
         return matched
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    # ssh's patterns know only * and ?; "[" is literal ([host]:port), unlike fnmatch.
+    escaped = re.escape(pattern.lower()).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.compile(escaped, re.DOTALL)
 
 
 def _hashed_matches(entry: str, name: str) -> bool:
