@@ -1,0 +1,271 @@
+"""Compile attribute sets, ``rec`` sets and ``let``: dotted paths, merging, inherit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import tree_sitter
+
+from agepy.errors import NixSyntaxError
+from agepy.nix.values import Env, Location, Thunk, describe
+
+if TYPE_CHECKING:
+    from agepy.nix.compile import Compiler, Scope
+
+__all__ = ["compile_attrset", "compile_let", "static_attr_name"]
+
+Maker = Callable[[Env], Any]
+
+
+class AttrNode:
+    """One attribute set being assembled from bindings, before compilation."""
+
+    def __init__(self, rec: bool) -> None:
+        self.rec = rec
+        # name -> ("expr", node) | ("inherit", node, name) | ("from", index, name, node) | AttrNode
+        self.static: dict[str, Any] = {}
+        self.where: dict[str, Location] = {}
+        self.dynamic: list[tuple[tree_sitter.Node, Any]] = []
+        self.sources: list[tree_sitter.Node] = []
+
+
+def static_attr_name(compiler: Compiler, attr: tree_sitter.Node) -> str | None:
+    """The name of an attrpath component, or None when it is computed at run time."""
+    if attr.type == "identifier":
+        return compiler.text(attr)
+    if attr.type == "interpolation":
+        inner = attr.child_by_field_name("expression")
+        if inner is None or inner.type != "string_expression":
+            return None
+        attr = inner
+    if attr.type == "string_expression":
+        code = compiler.compile(attr, None) if _is_plain(attr) else None
+        constant = getattr(code, "constant", None)
+        return constant if isinstance(constant, str) else None
+    return None
+
+
+def _is_plain(node: tree_sitter.Node) -> bool:
+    return not any(child.type == "interpolation" for child in node.children)
+
+
+def _components(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    return [c for c in node.named_children if c.type != "comment"]
+
+
+def _unparen(node: tree_sitter.Node) -> tree_sitter.Node:
+    while node.type == "parenthesized_expression":
+        inner = node.child_by_field_name("expression")
+        if inner is None:
+            break
+        node = inner
+    return node
+
+
+def collect(compiler: Compiler, node: tree_sitter.Node, rec: bool) -> AttrNode:
+    """Gather the bindings under a set or let node (its binding_set) into an AttrNode."""
+    target = AttrNode(rec)
+    for binding_set in node.named_children:
+        if binding_set.type != "binding_set":
+            continue
+        for binding in _components(binding_set):
+            if binding.type == "binding":
+                path = _components(binding.child_by_field_name("attrpath"))  # type: ignore[arg-type]
+                value = binding.child_by_field_name("expression")
+                _add_path(compiler, target, path, value, binding)  # type: ignore[arg-type]
+            elif binding.type in ("inherit", "inherit_from"):
+                attrs = binding.child_by_field_name("attrs")
+                source = binding.child_by_field_name("expression")
+                index = len(target.sources)
+                if source is not None:
+                    target.sources.append(source)
+                for attr in _components(attrs) if attrs is not None else []:
+                    name = static_attr_name(compiler, attr)
+                    if name is None:
+                        compiler.error(attr, "dynamic attributes not allowed in inherit")
+                    entry = (
+                        ("inherit", attr, name) if source is None else ("from", index, name, attr)
+                    )
+                    _define(compiler, target, name, entry, attr)
+    return target
+
+
+def _define(
+    compiler: Compiler, target: AttrNode, name: str, entry: Any, node: tree_sitter.Node
+) -> None:
+    if name in target.static:
+        existing = target.static[name]
+        if isinstance(existing, AttrNode) and isinstance(entry, AttrNode):
+            # `a = { … }; a.b = …;` merge, as Nix's parser does.
+            offset = len(existing.sources)
+            existing.sources.extend(entry.sources)
+            for inner_name, inner in entry.static.items():
+                if isinstance(inner, tuple) and inner[0] == "from":
+                    inner = ("from", inner[1] + offset, inner[2], inner[3])
+                _define(compiler, existing, inner_name, inner, node)
+            existing.dynamic.extend(entry.dynamic)
+            return
+        _duplicate(compiler, target, name, node)
+    target.static[name] = entry
+    target.where[name] = compiler.loc(node)
+
+
+def _duplicate(compiler: Compiler, target: AttrNode, name: str, node: tree_sitter.Node) -> None:
+    path, line, column = target.where.get(name, compiler.loc(node))
+    compiler.error(node, f"attribute '{name}' already defined at {path}:{line}:{column}")
+
+
+def _add_path(
+    compiler: Compiler,
+    target: AttrNode,
+    path: list[tree_sitter.Node],
+    value: tree_sitter.Node,
+    binding: tree_sitter.Node,
+) -> None:
+    current = target
+    for component in path[:-1]:
+        name = static_attr_name(compiler, component)
+        if name is None:
+            nested = AttrNode(False)
+            current.dynamic.append((component, nested))
+            current = nested
+            continue
+        existing = current.static.get(name)
+        if existing is None:
+            nested = AttrNode(False)
+            current.static[name] = nested
+            current.where[name] = compiler.loc(component)
+            current = nested
+        elif isinstance(existing, AttrNode):
+            current = existing
+        else:
+            _duplicate(compiler, current, name, component)
+    inner = _unparen(value)
+    entry: Any
+    if inner.type in ("attrset_expression", "rec_attrset_expression"):
+        entry = collect(compiler, inner, inner.type == "rec_attrset_expression")
+    else:
+        entry = ("expr", value)
+    last = path[-1]
+    name = static_attr_name(compiler, last)
+    if name is None:
+        current.dynamic.append((last, entry))
+    else:
+        _define(compiler, current, name, entry, last)
+
+
+def _has_dynamic(node: AttrNode) -> bool:
+    return bool(node.dynamic) or any(
+        isinstance(entry, AttrNode) and _has_dynamic(entry) for entry in node.static.values()
+    )
+
+
+def compile_node(compiler: Compiler, node: AttrNode, scope: Scope | None) -> Maker:
+    """A builder: env (where the set is evaluated) -> the new env (rec) or the dict."""
+    from agepy.nix.compile import Scope as ScopeClass
+    from agepy.nix.select import select_one
+
+    value_scope = ScopeClass(set(node.static), scope) if node.rec else scope
+    rec = node.rec
+    sources = [compiler.lazy(source, value_scope) for source in node.sources]
+    items: list[tuple[str, Any, Any]] = []  # (name, kind, maker)
+    for name, entry in node.static.items():
+        if isinstance(entry, AttrNode):
+            items.append((name, "make", _nested(compiler, entry, value_scope)))
+        elif entry[0] == "expr":
+            items.append((name, "make", compiler.lazy(entry[1], value_scope)))
+        elif entry[0] == "inherit":
+            variable = compiler.variable(entry[1], scope, lazy=True, name=name)
+            items.append((name, "outer" if rec else "make", variable))
+        else:
+            items.append((name, "from", (entry[1], compiler.loc(entry[3]))))
+    dynamic: list[tuple[Any, Maker, Location]] = []
+    for key_node, entry in node.dynamic:
+        key = (
+            key_node.child_by_field_name("expression")
+            if key_node.type == "interpolation"
+            else key_node
+        )
+        key_code = compiler.compile(key, value_scope)  # type: ignore[arg-type]
+        if isinstance(entry, AttrNode):
+            maker = _nested(compiler, entry, value_scope)
+        else:
+            maker = compiler.lazy(entry[1], value_scope)
+        dynamic.append((key_code, maker, compiler.loc(key_node)))
+    simple = all(kind == "make" for _, kind, _ in items) and not sources
+    makers = [(name, maker) for name, _, maker in items]
+
+    def build(env: Env) -> Any:
+        vals: dict[str, Any] = {}
+        value_env = Env(vals, env) if rec else env
+        if simple:
+            for name, maker in makers:
+                vals[name] = maker(value_env)
+        else:
+            made = [make(value_env) for make in sources]
+            for name, kind, maker in items:
+                if kind == "make":
+                    vals[name] = maker(value_env)
+                elif kind == "outer":
+                    vals[name] = maker(env)
+                else:
+                    index, loc = maker
+                    vals[name] = Thunk(select_one(made[index], name, loc), value_env, loc)
+        if dynamic:
+            result = dict(vals) if rec else vals
+            for key_code, maker, loc in dynamic:
+                _add_dynamic(result, key_code(value_env), maker(value_env), loc)
+            return (value_env, result)
+        return (value_env, vals)
+
+    return build
+
+
+def _add_dynamic(result: dict[str, Any], key: Any, value: Any, loc: Location) -> None:
+    from agepy.nix.compile import located
+
+    if key is None:
+        return  # `${null} = …` defines nothing
+    if type(key) is not str:
+        raise located(f"value is {describe(key)} while a string was expected", loc)
+    if key in result:
+        raise located(f"dynamic attribute '{key}' already defined", loc)
+    result[key] = value
+
+
+def _nested(compiler: Compiler, node: AttrNode, scope: Scope | None) -> Maker:
+    build = compile_node(compiler, node, scope)
+    if _has_dynamic(node):
+        return lambda env: Thunk(lambda e: build(e)[1], env)
+    return lambda env: build(env)[1]
+
+
+def compile_attrset(
+    compiler: Compiler, node: tree_sitter.Node, scope: Scope | None, *, lazy: bool
+) -> Maker:
+    """A set or rec set literal; lazy makers skip the thunk when building cannot fail."""
+    attr_node = collect(compiler, node, node.type == "rec_attrset_expression")
+    build = compile_node(compiler, attr_node, scope)
+    if lazy and _has_dynamic(attr_node):
+        loc = compiler.loc(node)
+        return lambda env: Thunk(lambda e: build(e)[1], env, loc)
+    return lambda env: build(env)[1]
+
+
+def compile_let(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None) -> Maker:
+    """``let … in body``."""
+    from agepy.nix.compile import Scope as ScopeClass
+
+    attr_node = collect(compiler, node, True)
+    if attr_node.dynamic:
+        path, line, column = compiler.loc(attr_node.dynamic[0][0])
+        raise NixSyntaxError(
+            "dynamic attributes not allowed in let", file=path, line=line, column=column
+        )
+    build = compile_node(compiler, attr_node, scope)
+    body_node = node.child_by_field_name("body")
+    if body_node is None:
+        compiler.error(node, "let without body")
+    body = compiler.compile(body_node, ScopeClass(set(attr_node.static), scope))
+    return lambda env: body(build(env)[0])

@@ -1,0 +1,450 @@
+"""Compile a tree-sitter-nix syntax tree into Python closures.
+
+Each expression becomes ``code(env) -> value`` (a forced value) and, where Nix is lazy,
+``lazy(env) -> thunk or value``. Variables are resolved at compile time to a scope depth
+(Nix scoping is static, apart from ``with``), so evaluation never searches by walking
+the syntax tree again. Attribute sets and ``let`` live in :mod:`agepy.nix.attrs`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import tree_sitter
+
+from agepy.errors import NixEvalError, NixUnsupportedError
+from agepy.nix import ops
+from agepy.nix.builtins import GLOBALS
+from agepy.nix.strings import compile_string
+from agepy.nix.values import (
+    Env,
+    EvalFailure,
+    Location,
+    NixPath,
+    Thunk,
+    WithEnv,
+    describe,
+    force,
+)
+
+__all__ = ["Code", "Compiler", "Lazy", "Scope", "constant", "from_failure", "located"]
+
+Code = Callable[[Env], Any]
+Lazy = Callable[[Env], Any]
+
+
+class Scope:
+    """A compile-time scope: the names one Env level binds, or a ``with``."""
+
+    __slots__ = ("is_with", "names", "parent")
+
+    def __init__(
+        self, names: frozenset[str] | set[str], parent: Scope | None, *, is_with: bool = False
+    ):
+        self.names = names
+        self.parent = parent
+        self.is_with = is_with
+
+
+def children(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """Named children without comments."""
+    return [c for c in node.named_children if c.type != "comment"]
+
+
+def field(node: tree_sitter.Node, name: str) -> tree_sitter.Node:
+    child = node.child_by_field_name(name)
+    if child is None:  # the parser guarantees these; defensive only
+        raise NixEvalError(f"malformed syntax tree: no {name} in {node.type}")
+    return child
+
+
+class Compiler:
+    """Compiles one file's syntax tree; ``loc`` and errors name that file."""
+
+    def __init__(self, path: Path, source: bytes) -> None:
+        self.path = path
+        self.source = source
+        self.dir = path.parent
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def loc(self, node: tree_sitter.Node) -> Location:
+        row, column = node.start_point
+        return (self.path, row + 1, column + 1)
+
+    def text(self, node: tree_sitter.Node) -> str:
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "surrogateescape")
+
+    def error(self, node: tree_sitter.Node, message: str, hint: str | None = None) -> NoReturn:
+        raise located(message, self.loc(node), hint=hint)
+
+    def unsupported(self, node: tree_sitter.Node, construct: str) -> NoReturn:
+        path, line, column = self.loc(node)
+        raise NixUnsupportedError(construct, file=path, line=line, column=column)
+
+    # --- dispatch --------------------------------------------------------------------
+
+    def compile(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        method = getattr(self, "c_" + node.type, None)
+        if method is None:
+            self.unsupported(node, node.type.replace("_", " "))
+        return method(node, scope)  # type: ignore[no-any-return]
+
+    def lazy(self, node: tree_sitter.Node, scope: Scope | None) -> Lazy:
+        """A maker of a thunk for ``node`` (or its value, when that costs nothing)."""
+        kind = node.type
+        if kind == "parenthesized_expression":
+            return self.lazy(field(node, "expression"), scope)
+        if kind in (
+            "integer_expression",
+            "float_expression",
+            "string_expression",
+            "indented_string_expression",
+            "uri_expression",
+            "list_expression",
+            "function_expression",
+        ):
+            code = self.compile(node, scope)
+            constant = getattr(code, "constant", _NO_CONSTANT)
+            if constant is not _NO_CONSTANT:
+                return lambda env: constant
+            if kind in ("list_expression", "function_expression"):
+                return code  # building a list or closure cannot fail: no thunk needed
+            loc = self.loc(node)
+            return lambda env: Thunk(code, env, loc)
+        if kind == "variable_expression":
+            return self.variable(node, scope, lazy=True)
+        if kind in ("attrset_expression", "rec_attrset_expression"):
+            from agepy.nix.attrs import compile_attrset
+
+            return compile_attrset(self, node, scope, lazy=True)
+        code = self.compile(node, scope)
+        loc = self.loc(node)
+        return lambda env: Thunk(code, env, loc)
+
+    def c_source_code(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        exprs = children(node)
+        if not exprs:
+            self.error(node, "empty file", hint="a secrets.nix file holds one attribute set")
+        return self.compile(exprs[0], scope)
+
+    def c_parenthesized_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        return self.compile(field(node, "expression"), scope)
+
+    # --- literals --------------------------------------------------------------------
+
+    def c_integer_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        value = int(self.text(node))
+        if value > ops.INT_MAX:
+            self.error(node, f"invalid integer '{self.text(node)}'")
+        return constant(value)
+
+    def c_float_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        return constant(float(self.text(node)))
+
+    def c_uri_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        return constant(self.text(node))
+
+    def c_string_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        return compile_string(self, node, scope, indented=False)
+
+    def c_indented_string_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        return compile_string(self, node, scope, indented=True)
+
+    def c_path_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        parts = children(node)
+        if len(parts) == 1 and parts[0].type == "path_fragment":
+            return constant(NixPath(self.resolve_path(self.text(parts[0]))))
+        pieces: list[str | Code] = []
+        for part in parts:
+            if part.type == "path_fragment":
+                pieces.append(self.text(part))
+            else:
+                pieces.append(self.compile(field(part, "expression"), scope))
+        loc = self.loc(node)
+        resolve = self.resolve_path
+
+        def path(env: Env) -> Any:
+            text = []
+            for piece in pieces:
+                if isinstance(piece, str):
+                    text.append(piece)
+                else:
+                    try:
+                        text.append(ops.coerce_to_string(piece(env)))
+                    except EvalFailure as exc:
+                        raise from_failure(exc, loc) from None
+            return NixPath(resolve("".join(text)))
+
+        return path
+
+    def resolve_path(self, text: str) -> str:
+        if text.startswith("/"):
+            return ops.canon_path(text)
+        return ops.canon_path(os.path.join(os.path.abspath(self.dir), text))  # noqa: PTH100, PTH118
+
+    def c_hpath_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        text = self.text(node)
+        home = os.environ.get("HOME")
+        if home is None or "${" in text:
+            self.unsupported(node, f"home path {text}")
+        return constant(NixPath(ops.canon_path(home + text[1:])))
+
+    def c_spath_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        return self.deferred_unsupported(node, f"search path {self.text(node)}")
+
+    def c_let_attrset_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        return self.deferred_unsupported(node, "let { … } (old let syntax)")
+
+    def deferred_unsupported(self, node: tree_sitter.Node, construct: str) -> Code:
+        """Nix is lazy: an unsupported construct only fails if its value is needed."""
+        path, line, column = self.loc(node)
+
+        def fail(env: Env) -> Any:
+            raise NixUnsupportedError(construct, file=path, line=line, column=column)
+
+        return fail
+
+    # --- variables -------------------------------------------------------------------
+
+    def c_variable_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        return self.variable(node, scope, lazy=False)
+
+    def variable(
+        self, node: tree_sitter.Node, scope: Scope | None, *, lazy: bool, name: str | None = None
+    ) -> Code:
+        """Resolve a variable: a scope depth, a ``with``, or a builtin."""
+        name = self.text(node) if name is None else name
+        depth = 0
+        with_depths: list[int] = []
+        current = scope
+        while current is not None:
+            if current.is_with:
+                with_depths.append(depth)
+            elif name in current.names:
+                return lookup(name, depth, lazy)
+            depth += 1
+            current = current.parent
+        if name in GLOBALS:
+            return constant(GLOBALS[name])
+        loc = self.loc(node)
+        if not with_depths:
+            self.error(node, f"undefined variable '{name}'")
+        return with_lookup(name, with_depths, loc, lazy)
+
+    # --- functions -------------------------------------------------------------------
+
+    def c_function_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        from agepy.nix.functions import compile_function
+
+        return compile_function(self, node, scope)
+
+    def c_apply_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        args: list[Lazy] = []
+        while node.type == "apply_expression":
+            args.append(self.lazy(field(node, "argument"), scope))
+            node = field(node, "function")
+            while node.type == "parenthesized_expression":
+                node = field(node, "expression")
+        args.reverse()
+        function = self.compile(node, scope)
+        loc = self.loc(node)
+        call = ops.call
+
+        if len(args) == 1:
+            (arg,) = args
+
+            def apply1(env: Env) -> Any:
+                try:
+                    return call(function(env), arg(env))
+                except EvalFailure as exc:
+                    raise from_failure(exc, loc) from None
+
+            return apply1
+
+        def apply(env: Env) -> Any:
+            value = function(env)
+            try:
+                for arg in args:
+                    value = call(value, arg(env))
+            except EvalFailure as exc:
+                raise from_failure(exc, loc) from None
+            return value
+
+        return apply
+
+    # --- control ---------------------------------------------------------------------
+
+    def c_if_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        condition = self.compile(field(node, "condition"), scope)
+        then = self.compile(field(node, "consequence"), scope)
+        otherwise = self.compile(field(node, "alternative"), scope)
+        loc = self.loc(node)
+
+        def if_(env: Env) -> Any:
+            test = condition(env)
+            if test is True:
+                return then(env)
+            if test is False:
+                return otherwise(env)
+            raise located(f"value is {describe(test)} while a Boolean was expected", loc)
+
+        return if_
+
+    def c_assert_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        cond_node = field(node, "condition")
+        condition = self.compile(cond_node, scope)
+        body = self.compile(field(node, "body"), scope)
+        loc = self.loc(node)
+        text = self.text(cond_node)
+
+        def assert_(env: Env) -> Any:
+            test = condition(env)
+            if test is True:
+                return body(env)
+            if test is False:
+                raise located(f"assertion '{text}' failed", loc, thrown=True)
+            raise located(f"value is {describe(test)} while a Boolean was expected", loc)
+
+        return assert_
+
+    def c_with_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        environment = self.lazy(field(node, "environment"), scope)
+        body = self.compile(field(node, "body"), Scope(frozenset(), scope, is_with=True))
+        return lambda env: body(WithEnv(environment(env), env))
+
+    def c_let_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        from agepy.nix.attrs import compile_let
+
+        return compile_let(self, node, scope)
+
+    def c_attrset_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        from agepy.nix.attrs import compile_attrset
+
+        return compile_attrset(self, node, scope, lazy=False)
+
+    c_rec_attrset_expression = c_attrset_expression
+
+    def c_list_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        items = [self.lazy(item, scope) for item in children(node)]
+        if not items:
+            return constant([])
+        return lambda env: [item(env) for item in items]
+
+    def c_select_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        from agepy.nix.select import compile_select
+
+        return compile_select(self, node, scope)
+
+    def c_has_attr_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        from agepy.nix.select import compile_has_attr
+
+        return compile_has_attr(self, node, scope)
+
+    def c_unary_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        from agepy.nix.operators import compile_unary
+
+        return compile_unary(self, node, scope)
+
+    def c_binary_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        from agepy.nix.operators import compile_binary
+
+        return compile_binary(self, node, scope)
+
+
+_NO_CONSTANT = object()
+
+
+def constant(value: Any) -> Code:
+    """Code that always yields ``value`` (marked so lazy() can skip the thunk)."""
+
+    def const(env: Env) -> Any:
+        return value
+
+    const.constant = value  # type: ignore[attr-defined]
+    return const
+
+
+def located(
+    message: str, loc: Location, *, hint: str | None = None, thrown: bool = False
+) -> NixEvalError:
+    path, line, column = loc
+    error = NixEvalError(message, file=path, line=line, column=column, hint=hint)
+    error.thrown = thrown  # type: ignore[attr-defined]
+    return error
+
+
+def from_failure(exc: EvalFailure, loc: Location) -> NixEvalError:
+    """The located agepy error for a failure inside a builtin or operator."""
+    path, line, column = loc
+    if exc.unsupported is not None:
+        return NixUnsupportedError(
+            exc.unsupported, file=path, line=line, column=column, hint=exc.hint
+        )
+    return located(exc.message, loc, hint=exc.hint, thrown=exc.thrown)
+
+
+def lookup(name: str, depth: int, lazy: bool) -> Code:
+    """A static variable ``depth`` scopes up."""
+    if lazy:
+        if depth == 0:
+            return lambda env: env.vals[name]
+        if depth == 1:
+            return lambda env: env.up.vals[name]  # type: ignore[union-attr]
+
+        def deep_lazy(env: Env) -> Any:
+            for _ in range(depth):
+                env = env.up  # type: ignore[assignment]
+            return env.vals[name]
+
+        return deep_lazy
+    if depth == 0:
+
+        def var0(env: Env) -> Any:
+            value = env.vals[name]
+            return value.force() if isinstance(value, Thunk) else value
+
+        return var0
+    if depth == 1:
+
+        def var1(env: Env) -> Any:
+            value = env.up.vals[name]  # type: ignore[union-attr]
+            return value.force() if isinstance(value, Thunk) else value
+
+        return var1
+
+    def var(env: Env) -> Any:
+        for _ in range(depth):
+            env = env.up  # type: ignore[assignment]
+        value = env.vals[name]
+        return value.force() if isinstance(value, Thunk) else value
+
+    return var
+
+
+def with_lookup(name: str, depths: list[int], loc: Location, lazy: bool) -> Code:
+    """A variable only a ``with`` can bind: innermost ``with`` first."""
+
+    def find(env: Env) -> Any:
+        level = 0
+        for depth in depths:
+            while level < depth:
+                env = env.up  # type: ignore[assignment]
+                level += 1
+            attrs = force(env.attrs)  # type: ignore[attr-defined]
+            if type(attrs) is not dict:
+                raise located(f"value is {describe(attrs)} while a set was expected", loc)
+            if name in attrs:
+                return attrs[name]
+        raise located(f"undefined variable '{name}'", loc)
+
+    if lazy:
+
+        def with_lazy(env: Env) -> Any:
+            return Thunk(lambda e: force(find(e)), env, loc)
+
+        return with_lazy
+    return lambda env: force(find(env))

@@ -1,0 +1,214 @@
+"""Evaluate a Nix file to JSON-like Python values, as ``nix-instantiate --eval --strict --json``.
+
+Two evaluators: the built-in one (tree-sitter-nix + compiled closures, no Nix needed) and
+real Nix (one ``nix-instantiate`` process per file). ``auto`` uses the built-in one and
+falls back to Nix for constructs it does not cover.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from agepy.errors import NixEvalError, NixUnsupportedError, UsageError
+from agepy.nix import nixcmd
+from agepy.nix.builtins import IMPORT_HOOK
+from agepy.nix.compile import Code, Compiler, from_failure
+from agepy.nix.parse import parse_source
+from agepy.nix.values import Env, EvalFailure, NixPath, Thunk, force, json_float
+
+__all__ = ["Evaluator", "Session", "evaluate_file", "evaluate_source"]
+
+Evaluator = Literal["auto", "builtin", "nix"]
+_ROOT = Env({}, None)
+_RECURSION_LIMIT = 8000
+_CACHE_SIZE = 64
+_compiled: OrderedDict[tuple[str, bytes], Code] = OrderedDict()
+
+
+def compile_source(source: bytes, path: Path) -> Code:
+    """Parse and compile once per (path, contents); later calls reuse the closures."""
+    key = (str(path), source)
+    code = _compiled.get(key)
+    if code is None:
+        parsed = parse_source(source, path)
+        code = Compiler(path, source).compile(parsed.root, None)
+        _compiled[key] = code
+        if len(_compiled) > _CACHE_SIZE:
+            _compiled.popitem(last=False)
+    else:
+        _compiled.move_to_end(key)
+    return code
+
+
+def _read(path: Path) -> bytes:
+    from agepy.errors import NixSyntaxError
+
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise NixSyntaxError(
+            "no such file", file=path, hint="check the path (--rules PATH or $RULES)"
+        ) from None
+    except IsADirectoryError:
+        raise NixSyntaxError("is a directory, not a Nix file", file=path) from None
+    except OSError as exc:
+        raise NixSyntaxError(f"cannot read: {exc.strerror}", file=path) from None
+
+
+class Session:
+    """One evaluation: the files it imported (each evaluated once, as Nix caches them)."""
+
+    def __init__(self) -> None:
+        self.imports: dict[str, Thunk] = {}
+        self.files: list[Path] = []
+
+    def file_value(self, path: Path, source: bytes | None = None) -> Any:
+        """The (forced) value of a file; its nested values stay lazy."""
+        key = str(path)
+        thunk = self.imports.get(key)
+        if thunk is None:
+            data = _read(path) if source is None else source
+            code = compile_source(data, path)
+            self.files.append(path)
+            thunk = Thunk(code, _ROOT, (path, 1, 1))
+            self.imports[key] = thunk
+        return thunk.force()
+
+    def import_value(self, target: Any) -> Any:
+        """``import target``: a path, or a string holding an absolute path."""
+        if type(target) is NixPath:
+            text = target.path
+        elif type(target) is str:
+            if not target.startswith("/"):
+                raise EvalFailure(f"string '{target}' doesn't represent an absolute path")
+            text = target
+        elif type(target) is dict:
+            raise EvalFailure("unsupported", unsupported="import of a derivation or flake")
+        else:
+            from agepy.nix.values import describe
+
+            raise EvalFailure(f"cannot import {describe(target)}")
+        path = Path(text)
+        if path.is_dir():
+            path = path / "default.nix"
+        if not path.exists():
+            raise EvalFailure(
+                f"cannot import '{path}': no such file or directory",
+                hint="check the imported path, relative to the importing file",
+            )
+        return self.file_value(path)
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        IMPORT_HOOK.append(self.import_value)
+        old_limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
+        try:
+            yield
+        finally:
+            sys.setrecursionlimit(old_limit)
+            IMPORT_HOOK.pop()
+
+
+def run_guarded(path: Path, work: Callable[[], Any]) -> Any:
+    """Run ``work``, turning stray failures and Python stack overflows into NixEvalError."""
+    try:
+        return work()
+    except RecursionError:
+        raise NixEvalError(
+            "stack overflow: expression nested too deeply or infinite recursion",
+            file=path,
+            hint="look for a function that calls itself without end, or very deep nesting",
+        ) from None
+    except EvalFailure as exc:
+        raise from_failure(exc, (path, 1, 1)) from None
+
+
+def to_python(value: Any, where: str = "") -> Any:
+    """Deeply force a value into JSON-like Python values, as --strict --json does."""
+    value = force(value)
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return json_float(value)
+    if kind is list:
+        return [to_python(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    if kind is dict:
+        if "__toString" in value or "outPath" in value:
+            from agepy.nix.ops import coerce_to_string
+
+            if "__toString" in value:
+                return coerce_to_string(value)
+            return to_python(value["outPath"], where + ".outPath")
+        return {name: to_python(value[name], _attr_path(where, name)) for name in sorted(value)}
+    if kind is NixPath:
+        raise EvalFailure(
+            "unsupported",
+            unsupported=f"a path value in the result{_at(where)} (Nix copies it to the store)",
+            hint="write the path as a string, or use --evaluator nix",
+        )
+    raise EvalFailure(f"cannot convert a function to JSON{_at(where)}")
+
+
+def _attr_path(where: str, name: str) -> str:
+    simple = name.replace("_", "a").replace("-", "a").replace("'", "a").isalnum()
+    part = name if simple and not name[:1].isdigit() else '"' + name.replace('"', '\\"') + '"'
+    return f"{where}.{part}" if where else part
+
+
+def _at(where: str) -> str:
+    return f" (at {where})" if where else ""
+
+
+def builtin_evaluate(path: Path, source: bytes | None = None) -> Any:
+    """The built-in evaluator: the file's value, deeply forced, as JSON-like values."""
+    path = Path(os.path.abspath(path))  # noqa: PTH100
+    session = Session()
+    with session.active():
+        return run_guarded(path, lambda: to_python(session.file_value(path, source)))
+
+
+def evaluate_file(path: Path | str, *, evaluator: Evaluator = "auto") -> Any:
+    """Evaluate ``path`` like ``nix-instantiate --eval --strict --json``, parsed."""
+    path = Path(path)
+    if evaluator == "builtin":
+        return builtin_evaluate(path)
+    if evaluator == "nix":
+        return nixcmd.evaluate_with_nix(path)
+    if evaluator != "auto":
+        raise UsageError(f"unknown evaluator {evaluator!r}", hint="use one of: auto, builtin, nix")
+    try:
+        return builtin_evaluate(path)
+    except NixUnsupportedError as exc:
+        if nixcmd.nix_instantiate() is not None:
+            return nixcmd.evaluate_with_nix(path)
+        exc.hint = (
+            f"{exc.construct} needs real Nix: install it (Debian: apt install nix-bin) "
+            "or change the file to avoid it"
+        )
+        raise
+
+
+def evaluate_source(
+    text: str | bytes, path: Path | str = "secrets.nix", *, evaluator: Evaluator = "builtin"
+) -> Any:
+    """Evaluate Nix source text as if it were the file ``path`` (relative imports work)."""
+    source = text.encode("utf-8") if isinstance(text, str) else text
+    path = Path(os.path.abspath(path))  # noqa: PTH100
+    if evaluator == "builtin":
+        return builtin_evaluate(path, source)
+    if evaluator == "nix":
+        return nixcmd.evaluate_source_with_nix(source, path)
+    try:
+        return builtin_evaluate(path, source)
+    except NixUnsupportedError:
+        if nixcmd.nix_instantiate() is None:
+            raise
+        return nixcmd.evaluate_source_with_nix(source, path)

@@ -1,0 +1,6 @@
+let
+  vps_ssh = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDA0xVZGxZSDOTbyVHqqwCHPm34DguHwODLYtgEii9MC+Yy/7xcb9lSrhOt9iekgG98mknz4ksSlzj0XONa/hPC6W1juBqJSRbgt7V94eK7lKhqXdhi1XHbUsM5+3KRZXz+CAn+CGh1bSzdAYQTQfmhp87BgBGP7GNyy+fiVUljzQ3CEzvNiOrbcu35fX4Kgo9vKiGf9O59QVKdYgc43cQbuMzuzRZzLJFuvFjkCromB85LlEXfiR2diwo6EvDZTAGpxQIivjjVZmZpHywKs9yjt5UWNOyeOYwQLmKvtoR6Bl98Ihg5AtfiykeSLqUOchQNb2fJRWQxI76TZLymD9n/";
+in
+{
+  "heisenbridge-config.age".publicKeys = [ vps_ssh ];
+}
