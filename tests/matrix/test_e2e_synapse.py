@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -81,13 +81,15 @@ def _running(argv: list[str], log: Path, cwd: Path) -> Iterator[subprocess.Popen
             _stop(process)
 
 
-def _wait_for(what: str, ready: object, process: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_for(
+    what: str, ready: Callable[[], bool], process: subprocess.Popen[bytes], log: Path
+) -> None:
     deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"{what} exited ({process.returncode}):\n{log.read_text()[-3000:]}")
         with contextlib.suppress(OSError):
-            if ready():  # type: ignore[operator]
+            if ready():
                 return
         time.sleep(0.2)
     pytest.fail(f"{what} not ready after {DEADLINE}s:\n{log.read_text()[-3000:]}")

@@ -101,7 +101,7 @@ def _heisenbridge_accepts(path: Path, capsys: pytest.CaptureFixture[str]) -> tup
     the homeserver, here a closed loopback port, and keeps retrying: a timeout then means
     every check passed; a failed check calls sys.exit(1) after printing why.
     """
-    from heisenbridge.__main__ import BridgeAppService
+    from heisenbridge.__main__ import BridgeAppService  # type: ignore[import-untyped]
 
     service = BridgeAppService()
     service.load_reg(str(path))
