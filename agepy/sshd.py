@@ -40,6 +40,16 @@ def free_port(address: str = "127.0.0.1") -> int:
         return port
 
 
+def _in_use(address: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError:
+            return True
+    return False
+
+
 def _answers(address: str, port: int) -> bool:
     """True once something on address:port accepts and sends an SSH banner."""
     try:
@@ -178,6 +188,12 @@ class Sshd:
             raise HostError(
                 f"{self.sshd} not found",
                 hint="install openssh-server (Debian: apt install openssh-server)",
+            )
+        busy = [f"{a}:{p}" for a, p in self.endpoints if _in_use(a, p)]
+        if busy:
+            raise HostError(
+                f"cannot start sshd: {busy[0]} is already in use",
+                hint="pick another port (ports=None chooses a free one)",
             )
         if os.geteuid() == 0:
             # Privilege separation needs this empty root-owned folder when run as root.

@@ -153,7 +153,8 @@ def _show(preview: HostPreview) -> None:
             )
             return
         out(style(f"{preview.name} ({where}): host key CHANGED", bold=True))
-        out(f"  old: {preview.old_fingerprint}")
+        old_type = (preview.old_key or "?").split()[0]
+        out(f"  old: {old_type} {preview.old_fingerprint}")
         out(f"  new: {preview.key.type} {preview.key.fingerprint}")
         _show_known_hosts(preview)
         held = ", ".join(preview.secrets) or "none"

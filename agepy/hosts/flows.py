@@ -247,7 +247,7 @@ def add_host(
     if key_file is not None:
         keys, source = keys_from_file(key_file), f"file {key_file}"
     elif from_known_hosts:
-        found = [k for k in known_keys(host, port, known_hosts_path) if not k.marker]
+        found = known_keys(host, port, known_hosts_path)
         keys = [scanned_key(k.key) for k in found]
         source = "known_hosts"
         if not keys:

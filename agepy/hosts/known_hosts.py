@@ -115,9 +115,9 @@ def _read(path: Path) -> str:
 
 
 def known_keys(host: str, port: int = 22, path: Path | None = None) -> list[KnownKey]:
-    """The lines of known_hosts for ``host``:``port`` (no @cert-authority lines)."""
+    """The plain lines of known_hosts for ``host``:``port`` (no @revoked, @cert-authority)."""
     entries = parse_known_hosts(_read(path or default_known_hosts()))
-    return [e for e in entries if e.marker != "@cert-authority" and e.matches(host, port)]
+    return [e for e in entries if not e.marker and e.matches(host, port)]
 
 
 @dataclass
@@ -143,11 +143,11 @@ def check_known_hosts(host: str, port: int, key: str, path: Path | None = None) 
     path = path or default_known_hosts()
     wanted = " ".join(key.split()[:2])
     keytype = wanted.split()[0]
-    entries = [e for e in known_keys(host, port, path)]
+    entries = known_keys(host, port, path)
     revoked = [e for e in parse_known_hosts(_read(path)) if e.marker == "@revoked"]
     if any(e.key == wanted for e in revoked):
         return KnownHostsCheck("revoked", path, [e for e in revoked if e.key == wanted])
-    same_type = [e for e in entries if e.marker == "" and e.type == keytype]
+    same_type = [e for e in entries if e.type == keytype]
     if any(e.key == wanted for e in same_type):
         return KnownHostsCheck("match", path, [e for e in same_type if e.key == wanted])
     if same_type:

@@ -159,3 +159,57 @@ def test_parse_target_fuzz(text: str) -> None:
     except HostError:
         return
     assert host and 0 < port < 65536
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "agepy", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_cli_lines_match_ssh_keyscan_and_errors_go_to_stderr(sshd: Sshd, closed_port: int) -> None:
+    result = _cli("keyscan", f"127.0.0.1:{sshd.port}", f"127.0.0.1:{closed_port}")
+    assert result.returncode == 1
+    assert sorted(result.stdout.splitlines()) == ssh_keyscan_lines(sshd.port)
+    assert result.stderr.splitlines()[0] == (
+        f"agepy: error: 127.0.0.1:{closed_port}: connection refused on port {closed_port}"
+    )
+    assert _cli("keyscan", f"127.0.0.1:{sshd.port}").returncode == 0
+
+
+def test_cli_json_shape(sshd: Sshd, closed_port: int) -> None:
+    import json
+
+    result = _cli(
+        "keyscan", "--json", "-t", "ed25519", f"127.0.0.1:{sshd.port}", f"127.0.0.1:{closed_port}"
+    )
+    data = json.loads(result.stdout)
+    ok, bad = data["hosts"]
+    assert ok == {
+        "host": "127.0.0.1",
+        "port": sshd.port,
+        "keys": [
+            {
+                "type": "ssh-ed25519",
+                "key": sshd.public_key("ed25519"),
+                "fingerprint": ok["keys"][0]["fingerprint"],
+                "usable": True,
+            }
+        ],
+        "error": None,
+    }
+    assert bad["error"]["reason"] == "refused" and bad["keys"] == []
+
+
+def test_cli_bad_target_is_usage_error() -> None:
+    result = _cli("keyscan", "host:99999")
+    assert result.returncode == 1 and result.stderr.startswith("agepy: error: bad port")
+    assert _cli("keyscan").returncode == 2
+
+
+def test_sshd_port_in_use_is_a_clear_error(sshd: Sshd) -> None:
+    with pytest.raises(HostError) as info, Sshd(ports=(sshd.port,)):
+        pass
+    assert "sshd" in info.value.message and info.value.hint
