@@ -4,7 +4,7 @@ Starts 13 throwaway sshd processes (agepy.sshd) that together listen on 200 loop
 addresses (127.0.1.1 … 127.0.1.200; sshd takes at most 16 listen sockets each) on one
 port, then scans all of them for ed25519 and rsa keys (400 key exchanges) with:
   - ssh-keyscan -f FILE -p PORT -t ed25519,rsa    (what a user would run instead)
-  - agepy.hosts.keyscan(...)                     (the library call, in-process)
+  - agepy.hosts.keyscan(...)                  (the library call, in-process)
   - agepy keyscan -f … (the CLI, one process, import time included)
 Runs each a few times, checks that both find the same key lines, and prints the best
 wall time of each with the ratio to ssh-keyscan (target: agepy within 1.5x).

@@ -14,8 +14,8 @@ from agepy.hosts.inventory import (
     Inventory,
     host_statuses,
 )
-from agepy.hosts.keyscan import KEY_TYPES, ScannedKey, ScanResult, keyscan, parse_target
 from agepy.hosts.known_hosts import KnownHostsCheck, check_known_hosts, known_keys
+from agepy.hosts.scan import KEY_TYPES, ScannedKey, ScanResult, keyscan, parse_target
 
 __all__ = [
     "KEY_TYPES",

@@ -25,13 +25,13 @@ from typing import Any, Literal
 
 from agepy.errors import HostError
 from agepy.hosts.inventory import HostKey, Inventory, valid_name
-from agepy.hosts.keyscan import ScannedKey, ScanResult, keyscan, parse_target, scanned_key
 from agepy.hosts.known_hosts import (
     KnownHostsCheck,
     check_known_hosts,
     keys_from_file,
     known_keys,
 )
+from agepy.hosts.scan import ScannedKey, ScanResult, keyscan, parse_target, scanned_key
 
 __all__ = [
     "HostOutcome",

@@ -20,7 +20,7 @@ ED2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILULyWe+2dKe4hlgFsxq/fG4gY9+mrUkFCMgM
 
 
 def _keys(*lines: str) -> list[HostKey]:
-    from agepy.hosts.keyscan import scanned_key
+    from agepy.hosts.scan import scanned_key
 
     return [HostKey(k.type, k.line, k.fingerprint) for k in map(scanned_key, lines)]
 
