@@ -20,8 +20,8 @@ from agepy.cli._common import (
     yes_option,
 )
 from agepy.hosts.flows import HostOutcome, HostPreview
-from agepy.hosts.keyscan import scanned_key
 from agepy.hosts.known_hosts import KnownHostsCheck
+from agepy.hosts.scan import scanned_key
 
 __all__ = ["add_host", "hosts", "keyscan", "rescan"]
 
