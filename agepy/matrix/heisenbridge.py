@@ -200,6 +200,9 @@ def parse_registration(text: str | bytes, *, source: str = "registration") -> di
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         raise _invalid(f"not valid YAML{where}", source) from None
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        # PyYAML's constructors raise these for e.g. "2001-13-01" or deep nesting.
+        raise _invalid("YAML with a value that cannot be read", source) from None
     check_registration(data, source=source)
     assert isinstance(data, dict)
     return data

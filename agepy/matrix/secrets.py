@@ -9,6 +9,7 @@ keeps everything but the tokens.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,7 @@ def _entry(
     wanted: list[str] = [*recipients.hosts, *recipients.to]
     if recipients.include_self:
         wanted += _own_keys(ctx.identities, ctx.prompt)
-    items = _dedupe(wanted)
+    items = _dedupe(rules, wanted)
     from agepy.rules import add_secret
 
     before = rules.path.read_bytes()
@@ -151,18 +152,20 @@ def _entry(
     return rules, rules.get(name), before
 
 
-def _dedupe(items: list[str]) -> list[str]:
+def _dedupe(rules: Rules, items: list[str]) -> list[str]:
+    """``items`` without repeats; a key counts as its binding name (``matrix`` = its key)."""
     from agepy.keys import parse_recipient
 
     seen: set[str] = set()
     unique: list[str] = []
     for item in items:
-        try:
-            key = parse_recipient(item).text if " " in item.strip() else item.strip()
-        except AgepyError:
-            key = item.strip()
-        if key not in seen:
-            seen.add(key)
+        text = item.strip()
+        identity = {text}
+        if " " in text:
+            with contextlib.suppress(AgepyError):
+                identity = {parse_recipient(text).text, rules.name_of(text)}
+        if not identity & seen:
+            seen |= identity
             unique.append(item)
     return unique
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import yaml
 
@@ -156,3 +157,32 @@ def test_nixos_snippet_paths_follow_the_rules(repo: Repo, agepy: Run, nix_instan
     assert done.returncode == 0, done.stderr
     missing = agepy("nixos-snippet", "conduit")
     assert missing.code == 2 and "--server-name" in missing.err
+
+
+def test_rotate_with_a_key_that_cannot_decrypt_changes_nothing(
+    repo: Repo, agepy: Run, tmp_path: Path, ssh_keygen_bin: str
+) -> None:
+    assert agepy("encrypt", "heisenbridge-config", "--to", "matrix", "--no-self").code == 0
+    before = _snapshot(repo)
+    stranger = tmp_path / "stranger"
+    subprocess.run(
+        [ssh_keygen_bin, "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True
+    )
+    result = agepy("encrypt", "heisenbridge-config", "--rotate", "-i", str(stranger))
+    assert result.code == 1 and result.err.startswith("agepy: error: ")
+    assert "Traceback" not in result.err
+    assert _snapshot(repo) == before
+
+
+def test_a_failed_write_takes_back_the_new_entry(repo: Repo, agepy: Run) -> None:
+    (repo.rules.parent / "sub").write_text("a file where a folder would have to be\n")
+    before = _snapshot(repo)
+    result = agepy("encrypt", "heisenbridge-config", "--name", "sub/x.age", "--host", "matrix")
+    assert result.code == 1 and result.err.startswith("agepy: error: ")
+    assert _snapshot(repo) == before
+
+
+def test_own_key_already_named_is_not_repeated(repo: Repo, agepy: Run) -> None:
+    result = agepy("encrypt", "heisenbridge-config", "--host", "matrix", "-i", str(repo.host))
+    assert result.code == 0, result.err
+    assert '"heisenbridge-config.age".publicKeys = [ matrix ];' in repo.rules.read_text()

@@ -4,6 +4,7 @@ by heisenbridge's own loader and start-up checks, token rotation that touches no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import subprocess
 from pathlib import Path
@@ -11,8 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from agepy.errors import StoreError, UsageError
+from agepy.errors import AgepyError, StoreError, UsageError
 from agepy.matrix.heisenbridge import (
     RegistrationOptions,
     build_registration,
@@ -260,3 +263,49 @@ def test_garbage_is_a_store_error(text: str | bytes) -> None:
         parse_registration(text)
     with pytest.raises(StoreError):
         rotate_tokens(text)
+
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(max_size=20), st.sampled_from(["2001-13-01"])
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.text(max_size=300))
+def test_fuzz_text_only_agepy_errors(text: str) -> None:
+    for parse in (parse_registration, rotate_tokens):
+        with contextlib.suppress(AgepyError):
+            parse(text)
+
+
+@settings(max_examples=250, deadline=None)
+@given(
+    st.sampled_from(
+        ["id", "as_token", "hs_token", "sender_localpart", "namespaces", "url", "extra"]
+    ),
+    _values,
+    st.booleans(),
+)
+def test_fuzz_mutated_registrations(key: str, value: object, raw: bool) -> None:
+    """A valid registration with one value replaced: accepted and rotated, or a StoreError."""
+    registration = build_registration()
+    registration[key] = value
+    text = dump_registration(registration)
+    if raw:  # also as hand-written text, with the value's YAML spliced in verbatim
+        text = text.replace("rate_limited: false", f"rate_limited: {value}")
+    try:
+        rotated = rotate_tokens(text)
+    except StoreError:
+        return
+    before, after = yaml.safe_load(text), yaml.safe_load(rotated)
+    assert {k: v for k, v in after.items() if k not in ("as_token", "hs_token")} == {
+        k: v for k, v in before.items() if k not in ("as_token", "hs_token")
+    }
+    assert is_appservice_token(after["as_token"]) and is_appservice_token(after["hs_token"])
