@@ -168,13 +168,16 @@ def compile_node(compiler: Compiler, node: AttrNode, scope: Scope | None) -> Mak
 
     value_scope = ScopeClass(set(node.static), scope) if node.rec else scope
     rec = node.rec
-    sources = [compiler.lazy(source, value_scope) for source in node.sources]
+    # A rec set or let fills its own scope: nothing may look into it before it is full,
+    # so every binding becomes a thunk (a plain set's scope is complete already).
+    lazy = _deferred if rec else _lazy
+    sources = [lazy(compiler, source, value_scope) for source in node.sources]
     items: list[tuple[str, Any, Any]] = []  # (name, kind, maker)
     for name, entry in node.static.items():
         if isinstance(entry, AttrNode):
-            items.append((name, "make", _nested(compiler, entry, value_scope)))
+            items.append((name, "make", _nested(compiler, entry, value_scope, defer=rec)))
         elif entry[0] == "expr":
-            items.append((name, "make", compiler.lazy(entry[1], value_scope)))
+            items.append((name, "make", lazy(compiler, entry[1], value_scope)))
         elif entry[0] == "inherit":
             variable = compiler.variable(entry[1], scope, lazy=True, name=name)
             items.append((name, "outer" if rec else "make", variable))
@@ -234,9 +237,20 @@ def _add_dynamic(result: dict[str, Any], key: Any, value: Any, loc: Location) ->
     result[key] = value
 
 
-def _nested(compiler: Compiler, node: AttrNode, scope: Scope | None) -> Maker:
+def _lazy(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None) -> Maker:
+    return compiler.lazy(node, scope)
+
+
+def _deferred(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None) -> Maker:
+    """A thunk maker that does no work (not even a variable lookup) until forced."""
+    return compiler.deferred(node, scope)
+
+
+def _nested(
+    compiler: Compiler, node: AttrNode, scope: Scope | None, *, defer: bool = False
+) -> Maker:
     build = compile_node(compiler, node, scope)
-    if _has_dynamic(node):
+    if defer or _has_dynamic(node):
         return lambda env: Thunk(lambda e: build(e)[1], env)
     return lambda env: build(env)[1]
 

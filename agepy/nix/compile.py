@@ -125,6 +125,15 @@ class Compiler:
         loc = self.loc(node)
         return lambda env: Thunk(code, env, loc)
 
+    def deferred(self, node: tree_sitter.Node, scope: Scope | None) -> Lazy:
+        """Like lazy(), for scopes still being filled: constants, else always a thunk."""
+        code = self.compile(node, scope)
+        value = getattr(code, "constant", _NO_CONSTANT)
+        if value is not _NO_CONSTANT:
+            return lambda env: value
+        loc = self.loc(node)
+        return lambda env: Thunk(code, env, loc)
+
     def c_source_code(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
         exprs = children(node)
         if not exprs:
@@ -156,6 +165,8 @@ class Compiler:
 
     def c_path_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
         parts = children(node)
+        if self.text(node).endswith("/") and len(self.text(node)) > 1:
+            self.error(node, "path has a trailing slash", hint="remove the final /")
         if len(parts) == 1 and parts[0].type == "path_fragment":
             return constant(NixPath(self.resolve_path(self.text(parts[0]))))
         pieces: list[str | Code] = []

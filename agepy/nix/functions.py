@@ -54,7 +54,7 @@ def compile_function(compiler: Compiler, node: tree_sitter.Node, scope: Scope | 
         names.add(at_name)
     inner = ScopeClass(names, scope)
     defaults = [
-        (name, compiler.lazy(default, inner) if default is not None else None)
+        (name, compiler.deferred(default, inner) if default is not None else None)
         for name, default in formals
     ]
     formal_names = frozenset(name for name, _ in formals)
