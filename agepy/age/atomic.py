@@ -56,7 +56,7 @@ def atomic_path(path: Path, *, mode: int = 0o644) -> Iterator[Path]:
 @contextlib.contextmanager
 def atomic_output(path: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
     """Yield a binary file object; on success it replaces ``path`` atomically."""
-    with atomic_path(path, mode=mode) as temp, temp.open("wb") as handle:
+    with atomic_path(path, mode=mode) as temp, temp.open("wb", buffering=1 << 20) as handle:
         yield handle
         handle.flush()
 

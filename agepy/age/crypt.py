@@ -43,6 +43,7 @@ __all__ = [
 # As age: higher work factors would take minutes and are refused.
 MAX_SCRYPT_WORK_FACTOR = 22
 _PREFIX_SIZE = 4096
+_IO_BUFFER = 1 << 20
 _HINT_DAMAGED = "the file is damaged; restore it from version control or re-encrypt it"
 
 PassphraseFn = Callable[[], str]
@@ -76,10 +77,9 @@ class _Chain:
 class AgeStream:
     """An opened age file: its parsed header and a binary reader of the whole file."""
 
-    def __init__(self, header: Header, reader: _Chain, path: Path | None) -> None:
+    def __init__(self, header: Header, reader: _Chain) -> None:
         self.header = header
         self.reader = reader
-        self.path = path  # set when the file is binary on disk (pyrage can read it itself)
 
 
 def _read_all(reader: Reader, prefix: bytes) -> tuple[Header, bytes]:
@@ -98,7 +98,7 @@ def _read_all(reader: Reader, prefix: bytes) -> tuple[Header, bytes]:
         data += chunk
 
 
-def open_age(src: BinaryIO, *, path: Path | None = None) -> AgeStream:
+def open_age(src: BinaryIO) -> AgeStream:
     """Check armor and header of an age stream; the returned reader starts at byte 0."""
     prefix = src.read(_PREFIX_SIZE)
     if not prefix:
@@ -111,7 +111,7 @@ def open_age(src: BinaryIO, *, path: Path | None = None) -> AgeStream:
         body = src
         header, rest = _read_all(src, prefix)
     header = Header(header.stanzas, header.mac, header.raw, armored=armored)
-    return AgeStream(header, _Chain(header.raw + rest, body), None if armored else path)
+    return AgeStream(header, _Chain(header.raw + rest, body))
 
 
 def read_header(path: Path) -> Header:
@@ -167,19 +167,14 @@ def encrypt_file(
 
     native = _pyrage_recipients(recipients)
     try:
-        if isinstance(dst, Path):
+        with contextlib.ExitStack() as stack:
             if isinstance(src, Path):
                 _check_readable(src)
-                with atomic_path(dst, mode=mode) as temp:
-                    pyrage.encrypt_file(str(src), str(temp), native, armored=armor)
-            else:
-                with atomic_output(dst, mode=mode) as out:
-                    pyrage.encrypt_io(src, out, native, armored=armor)
-        elif isinstance(src, Path):
-            _check_readable(src)
-            with src.open("rb") as handle:
-                pyrage.encrypt_io(handle, dst, native, armored=armor)
-        else:
+                # pyrage reads 8 KiB at a time: a large buffer makes that a memcpy
+                # (measured faster than pyrage.encrypt_file, which writes unbuffered).
+                src = stack.enter_context(src.open("rb", buffering=_IO_BUFFER))
+            if isinstance(dst, Path):
+                dst = stack.enter_context(atomic_output(dst, mode=mode))
             pyrage.encrypt_io(src, dst, native, armored=armor)
     except pyrage.EncryptError as exc:
         raise _encrypt_error(exc) from None
@@ -313,11 +308,8 @@ def _decrypt_stream(
         if not native:
             raise _no_match(header, identities, key_names, source)
         if isinstance(writer, Path):
-            if stream.path is not None:  # binary on disk: pyrage reads it at full speed
-                pyrage.decrypt_file(str(stream.path), str(writer), native)
-            else:
-                with writer.open("wb") as out:
-                    pyrage.decrypt_io(stream.reader, out, native)
+            with writer.open("wb", buffering=_IO_BUFFER) as out:
+                pyrage.decrypt_io(stream.reader, out, native)
         else:
             pyrage.decrypt_io(stream.reader, writer, native)
     except (pyrage.DecryptError, OSError) as exc:
@@ -347,19 +339,19 @@ def _read_everything(reader: _Chain) -> bytes:
 
 
 @contextlib.contextmanager
-def _open_source(src: Path | BinaryIO) -> Iterator[tuple[BinaryIO, Path | None, str]]:
+def _open_source(src: Path | BinaryIO) -> Iterator[tuple[BinaryIO, str]]:
     if isinstance(src, Path):
         try:
-            handle = src.open("rb")
+            handle = src.open("rb", buffering=_IO_BUFFER)
         except OSError as exc:
             raise StoreError(
                 f"cannot read {src}: {exc.strerror or exc}", hint="check the path"
             ) from None
         with handle:
-            yield handle, src, str(src)
+            yield handle, str(src)
     else:
         name = getattr(src, "name", None)
-        yield src, None, name if isinstance(name, str) else "the input"
+        yield src, name if isinstance(name, str) else "the input"
 
 
 def decrypt_to(
@@ -376,9 +368,9 @@ def decrypt_to(
     ``key_names`` maps SSH stanza tags to names, for the no-match message. Returns the
     file's header. Raises AgeFormatError subclasses, NoIdentityMatchError, DecryptError.
     """
-    with _open_source(src) as (handle, path, default_source):
+    with _open_source(src) as (handle, default_source):
         source = source or default_source
-        stream = open_age(handle, path=path)
+        stream = open_age(handle)
         if isinstance(dst, Path):
             try:
                 with atomic_path(dst, mode=0o600) as temp:
