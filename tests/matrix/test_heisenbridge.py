@@ -277,7 +277,7 @@ _values = st.recursive(
 )
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
 def test_fuzz_text_only_agepy_errors(text: str) -> None:
     for parse in (parse_registration, rotate_tokens):
@@ -285,7 +285,7 @@ def test_fuzz_text_only_agepy_errors(text: str) -> None:
             parse(text)
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.sampled_from(
         ["id", "as_token", "hs_token", "sender_localpart", "namespaces", "url", "extra"]
