@@ -139,7 +139,8 @@ def rules_key_names(path: Path) -> dict[str, str]:
 def _top_let_key_names(parsed: ParsedFile) -> dict[str, str]:
     # Fallback only: plain `name = "key";` bindings of the outermost let.
     names: dict[str, str] = {}
-    node = parsed.root.named_children[0] if parsed.root.named_children else None
+    # The field, not the first child: a leading comment is a named child too.
+    node = parsed.root.child_by_field_name("expression")
     while node is not None and node.type == "let_expression":
         for binding in _bindings(node):
             value = binding.child_by_field_name("expression")
