@@ -34,7 +34,8 @@ _PRIVSEP_DIR = Path("/run/sshd")
 
 def free_port(address: str = "127.0.0.1") -> int:
     """A TCP port that is free on ``address`` right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.bind((address, 0))
         port: int = probe.getsockname()[1]
         return port

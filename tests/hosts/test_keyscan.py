@@ -38,6 +38,32 @@ def test_lines_match_ssh_keyscan(sshd: Sshd) -> None:
     assert result.banner is not None and result.banner.startswith("SSH-2.0-OpenSSH")
 
 
+def _has_ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback here")
+def test_ipv6_loopback_matches_ssh_keyscan() -> None:
+    require_tool("/usr/sbin/sshd")
+    with Sshd(addresses=("::1",)) as server:
+        [result] = keyscan([f"[::1]:{server.port}"])
+        expected = subprocess.run(
+            ["ssh-keyscan", "-p", str(server.port), "-t", "ed25519,rsa", "::1"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.splitlines()
+    assert result.ok, result.error
+    assert sorted(result.lines()) == sorted(expected)
+
+
 def test_fingerprints_match_ssh_keygen(sshd: Sshd) -> None:
     [result] = keyscan([f"[127.0.0.1]:{sshd.port}"], types=("ed25519",))
     [key] = result.keys
