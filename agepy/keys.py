@@ -135,6 +135,12 @@ def _parse_ssh(line: str, original: str) -> Recipient:
         )
     if keytype.startswith("sk-"):
         raise RecipientError(f"{keytype} keys are not supported by age", hint=_SK_HINT)
+    if keytype not in ("ssh-ed25519", "ssh-rsa"):
+        # Anything else (certificates, ssh-ed448, typos) would otherwise be read as RSA.
+        raise RecipientError(
+            f"unsupported SSH key type {keytype[:40]!r}; age takes ssh-ed25519 and ssh-rsa",
+            hint="use the plain ssh-ed25519 (or ssh-rsa) public key, not a certificate",
+        )
     if len(fields) < 2:
         raise RecipientError(
             f"{keytype} key has no key data", hint="paste the whole line of the .pub file"
