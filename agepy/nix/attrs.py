@@ -28,6 +28,7 @@ class AttrNode:
         self.where: dict[str, Location] = {}
         self.dynamic: list[tuple[tree_sitter.Node, Any]] = []
         self.sources: list[tree_sitter.Node] = []
+        self.dynamic_inside: bool | None = None  # memo of _has_dynamic
 
 
 def static_attr_name(compiler: Compiler, attr: tree_sitter.Node) -> str | None:
@@ -156,9 +157,12 @@ def _add_path(
 
 
 def _has_dynamic(node: AttrNode) -> bool:
-    return bool(node.dynamic) or any(
-        isinstance(entry, AttrNode) and _has_dynamic(entry) for entry in node.static.values()
-    )
+    """Whether building this set (or a set nested in it) evaluates dynamic names."""
+    if node.dynamic_inside is None:
+        node.dynamic_inside = bool(node.dynamic) or any(
+            isinstance(entry, AttrNode) and _has_dynamic(entry) for entry in node.static.values()
+        )
+    return node.dynamic_inside
 
 
 def compile_node(compiler: Compiler, node: AttrNode, scope: Scope | None) -> Maker:

@@ -9,6 +9,7 @@ does. The first name found wins.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -149,10 +150,9 @@ def key_names(path: Path | str) -> dict[str, str]:
         def harvest() -> None:
             for name, value in _top_level_bindings(path, _read(path)):
                 names.binding(name, value)
-            try:  # evaluating everything runs the imports, so their keys get named too
+            # Evaluating everything runs the imports, so their keys get named too.
+            with contextlib.suppress(AgepyError, EvalFailure):
                 to_python(session.file_value(path))
-            except (AgepyError, EvalFailure):
-                pass
             for imported in list(session.files):
                 if imported == path:
                     continue

@@ -38,6 +38,12 @@ def compile_string(
     compiler: Compiler, node: tree_sitter.Node, scope: Scope | None, *, indented: bool
 ) -> Code:
     """Code for a "string" or ''indented string'' expression."""
+    from agepy.nix.compile import constant, from_failure
+
+    if not indented and node.child_count == 3:
+        middle = node.children[1]
+        if middle.type == "string_fragment":  # the common case: "plain text"
+            return constant(_normalise_newlines(compiler.text(middle)))
     tokens: list[Token] = []
     for part in node.children:
         kind = part.type
@@ -72,8 +78,6 @@ def compile_string(
             pieces[-1] += token[1]
         else:
             pieces.append(token[1])
-    from agepy.nix.compile import constant, from_failure
-
     if not pieces:
         return constant("")
     if len(pieces) == 1 and isinstance(pieces[0], str):
