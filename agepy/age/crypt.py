@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 from agepy.age.armor import ArmorReader, Reader, looks_armored
 from agepy.age.atomic import atomic_output, atomic_path
 from agepy.age.header import MAX_HEADER_SIZE, Header, parse_header, split_header
+from agepy.age.stream import encrypt_stream
 from agepy.errors import (
     AgeFormatError,
     AgepyError,
@@ -175,7 +176,10 @@ def encrypt_file(
                 src = stack.enter_context(src.open("rb", buffering=_IO_BUFFER))
             if isinstance(dst, Path):
                 dst = stack.enter_context(atomic_output(dst, mode=mode))
-            pyrage.encrypt_io(src, dst, native, armored=armor)
+            if armor:
+                pyrage.encrypt_io(src, dst, native, armored=True)
+            else:
+                encrypt_stream(src, dst, native)
     except pyrage.EncryptError as exc:
         raise _encrypt_error(exc) from None
     except OSError as exc:

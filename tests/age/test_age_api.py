@@ -194,3 +194,36 @@ def test_atomic_write(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["f"]
     atomic_write(target, b"two")
     assert target.read_bytes() == b"two" and stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+class Trickle(io.RawIOBase):
+    """A reader that returns at most 1000 bytes a call, like a pipe."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        return self.data.read(min(size, 1000) if size >= 0 else 1000)
+
+
+@pytest.mark.parametrize("size", [0, 1, 65536, 2 * 65536, 2 * 65536 + 1])
+def test_own_stream_encryption(
+    size: int, tmp_path: Path, keys: dict[str, KeyPair], x25519: list[Identity], age_bin: str
+) -> None:
+    import subprocess
+
+    data = os.urandom(size)
+    secret = tmp_path / "s.age"
+    encrypt_file(Trickle(data), secret, [keys["ed25519"].public_text])  # type: ignore[arg-type]
+    header = read_header(secret)
+    # Only the recipient's stanza (and rage's grease): agepy's helper stanza is gone.
+    assert header.count("X25519") == 0 and header.count("ssh-ed25519") == 1
+    result = subprocess.run(
+        [age_bin, "-d", "-i", str(keys["ed25519"].private), str(secret)], capture_output=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == data
+    assert len(secret.read_bytes()) == len(header.raw) + 16 + size + 16 * max(1, -(-size // 65536))
