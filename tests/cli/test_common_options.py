@@ -197,6 +197,7 @@ def repo(tmp_path: Path, age_bin: str) -> Path:
     repo = tmp_path / "repo"
     shutil.copytree(EXAMPLE, repo)
     keys = repo / "keys"
+    (repo / "restic-password.age").unlink(missing_ok=True)
     for name, pubs in (
         ("heisenbridge-config.age", ["alice.pub", "matrix_ssh_host_rsa_key.pub"]),
         ("conduit-env.age", ["alice.pub"]),
