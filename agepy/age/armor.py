@@ -71,6 +71,8 @@ class ArmorReader:
                 raise _error("more than 1 KiB of whitespace before the armor")
             if stripped and b"\n" in stripped:
                 break
+            if len(stripped) > len(BEGIN) + 2:
+                break  # no line end where the first line should end: refused below
             if not self._read_raw():
                 if not stripped:
                     raise _error("the file is empty")
@@ -97,6 +99,8 @@ class ArmorReader:
             self._start()
         while not self._done:
             if self._eol not in self._pending and not self._eof:
+                if len(self._pending) > 2 * COLUMNS:
+                    raise _error("a line is longer than 64 columns")
                 self._read_raw()
                 continue
             lines = self._pending.split(self._eol)

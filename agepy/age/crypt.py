@@ -92,7 +92,7 @@ def _read_all(reader: Reader, prefix: bytes) -> tuple[Header, bytes]:
             return parse_header(data[:length]), data[length:]
         if len(data) > MAX_HEADER_SIZE:
             raise HeaderError("the header is too long (over 1 MiB)", hint=_HINT_DAMAGED)
-        chunk = reader.read(_PREFIX_SIZE)
+        chunk = reader.read(64 * 1024)
         if not chunk:
             parse_header(data)  # raises the precise error (truncated, bad line, …)
             raise HeaderError("the header is truncated", hint=_HINT_DAMAGED)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agepy.errors import HeaderError
 
@@ -83,7 +83,6 @@ class Header:
     mac: bytes
     raw: bytes
     armored: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
     def ssh_tags(self) -> list[str]:
         """The tags of the SSH stanzas, in header order."""
