@@ -7,7 +7,6 @@ plaintext. Plaintext stays in memory, never on disk.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +14,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from agepy.errors import AgepyError, StoreError
 from agepy.store.status import display_path
+from agepy.store.writer import BatchWriter, remove_leftover_temps
 
 if TYPE_CHECKING:
     from agepy.rules import Secret
     from agepy.store.store import Store
 
-__all__ = ["RekeyReport", "RekeyResult", "rekey", "remove_leftover_temps"]
+__all__ = ["RekeyReport", "RekeyResult", "rekey"]
 
 Action = Literal["rekeyed", "skipped", "failed", "missing", "would-rekey"]
 ProgressFn = Callable[[str], None]
@@ -82,16 +82,6 @@ class RekeyReport:
         }
 
 
-def remove_leftover_temps(file: Path) -> None:
-    """Remove temp files an atomic write of ``file`` left when it was killed (SIGKILL)."""
-    folder = file.parent
-    if not folder.is_dir():
-        return
-    for temp in folder.glob(f".{file.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            temp.unlink()
-
-
 def _plan(store: Store, secrets: Sequence[Secret], force: bool) -> list[tuple[Secret, RekeyResult]]:
     """Which entries to re-encrypt and why; missing files are reported, not failed."""
     planned = []
@@ -123,8 +113,11 @@ def rekey(
     dry_run: bool = False,
     progress: ProgressFn | None = None,
     all_or_nothing: bool = False,
+    jobs: int | None = None,
 ) -> RekeyReport:
     """Re-encrypt stale entries (all with ``force``) among ``names`` (None: every entry).
+
+    ``jobs``: worker processes (None: one per core for many files, else this process).
 
     With ``all_or_nothing`` every selected file is decrypted into memory first and
     nothing is written unless all of them decrypted (StoreError otherwise).
@@ -141,19 +134,42 @@ def rekey(
     if progress is not None:
         for name in sorted(done):
             progress(name)
+    remove_leftover_temps([secret.file for secret, _ in todo])
     if all_or_nothing:
         _rekey_all_or_nothing(store, todo, progress)
         return report
-    for secret, result in todo:
-        try:
-            remove_leftover_temps(secret.file)
-            store.write_secret(secret, store.decrypt_secret(secret))
-            result.action = "rekeyed"
-        except AgepyError as exc:
-            _fail(result, exc)
-        if progress is not None:
-            progress(secret.name)
+    _rekey_each(store, todo, progress, jobs)
     return report
+
+
+def _rekey_each(
+    store: Store,
+    todo: list[tuple[Secret, RekeyResult]],
+    progress: ProgressFn | None,
+    jobs: int | None,
+) -> None:
+    from agepy.store.parallel import default_jobs, rekey_files, rekey_parallel
+
+    results = {secret.name: result for secret, result in todo}
+
+    def done(outcome: tuple[str, str | None, str | None]) -> None:
+        name, error, hint = outcome
+        result = results[name]
+        if error is None:
+            result.action = "rekeyed"
+        else:
+            result.action, result.error, result.hint = "failed", error, hint
+        if progress is not None:
+            progress(name)
+
+    names = [secret.name for secret, _ in todo]
+    jobs = default_jobs(len(names)) if jobs is None else jobs
+    if jobs > 1 and len(names) > 1:
+        rekey_parallel(store, names, jobs, done)
+    else:
+        for name in names:
+            for outcome in rekey_files(store, [name]):
+                done(outcome)
 
 
 def _rekey_all_or_nothing(
@@ -173,9 +189,10 @@ def _rekey_all_or_nothing(
             + "; ".join(failures),
             hint="decrypt with a key these files are encrypted to (-i PATH)",
         )
-    for (secret, result), plaintext in zip(todo, plaintexts, strict=True):
-        remove_leftover_temps(secret.file)
-        store.write_secret(secret, plaintext)
+    with BatchWriter() as writer:
+        for (secret, _), plaintext in zip(todo, plaintexts, strict=True):
+            store.write_secret(secret, plaintext, writer)
+    for secret, result in todo:
         result.action = "rekeyed"
         if progress is not None:
             progress(secret.name)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from agepy.rules import Rules, Secret
     from agepy.store.check import Finding
     from agepy.store.rekey import ProgressFn, RekeyReport
+    from agepy.store.writer import BatchWriter
 
 __all__ = ["ListRow", "Store", "terminal_prompt"]
 
@@ -56,16 +57,13 @@ class ListRow:
 def _inventory_names(rules_path: Path) -> dict[str, str]:
     """Key → host name from the hosts inventory beside secrets.nix, if that layer exists."""
     try:
-        from agepy.hosts import inventory
+        from agepy.hosts.inventory import Inventory
     except ImportError:
         return {}
-    key_names: Callable[..., dict[str, str]] | None = getattr(inventory, "key_names", None)
-    if key_names is None:
-        return {}
     try:
-        return dict(key_names(rules_path))
+        return dict(Inventory.load(rules_path).names())
     except AgepyError:
-        return {}
+        return {}  # a broken agepy.toml must not stop list/check; `agepy hosts` reports it
 
 
 class Store:
@@ -180,7 +178,11 @@ class Store:
         """The plaintext of the secret ``name``."""
         return self.decrypt_secret(self.secret(name))
 
-    def write_secret(self, secret: Secret, plaintext: bytes) -> None:
+    def write_secret(
+        self, secret: Secret, plaintext: bytes, writer: BatchWriter | None = None
+    ) -> None:
+        """Encrypt to the entry's keys and replace its file atomically (keeping its
+        mode); with ``writer``, the replacement completes when the writer says so."""
         from agepy.age import atomic_write, encrypt_bytes
 
         data = encrypt_bytes(plaintext, secret.recipients, armor=secret.armor)
@@ -188,6 +190,9 @@ class Store:
             mode = secret.file.stat().st_mode & 0o7777
         except FileNotFoundError:
             mode = 0o644
+        if writer is not None:
+            writer.write(secret.file, data, mode=mode)
+            return
         try:
             secret.file.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(secret.file, data, mode=mode)
@@ -280,6 +285,7 @@ class Store:
         dry_run: bool = False,
         progress: ProgressFn | None = None,
         all_or_nothing: bool = False,
+        jobs: int | None = None,
     ) -> RekeyReport:
         """Re-encrypt stale files (all with ``force``); see :func:`agepy.store.rekey.rekey`."""
         from agepy.store.rekey import rekey
@@ -291,6 +297,7 @@ class Store:
             dry_run=dry_run,
             progress=progress,
             all_or_nothing=all_or_nothing,
+            jobs=jobs,
         )
 
     def rekey_for_key(self, recipient_text: str, *, force: bool = False) -> RekeyReport:

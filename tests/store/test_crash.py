@@ -49,6 +49,19 @@ def _files_with(folder: Path, needles: list[bytes], since: float) -> list[Path]:
     return hits
 
 
+def _processes_in(folder: Path) -> list[int]:
+    """Processes (other than this one) whose current folder is ``folder``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and int(proc.name) != os.getpid():
+            try:
+                if Path(os.readlink(proc / "cwd")) == folder:
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
 @pytest.mark.slow
 def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
     start = time.time() - 1
@@ -83,6 +96,7 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
                 parse_header(data)
             assert decrypt_bytes(data, identities) == repo.plaintexts[name], name
 
+    assert _processes_in(repo.dir) == []  # forked workers die with their parent
     final = subprocess.run(argv, cwd=repo.dir, env=env, capture_output=True, check=False)
     assert final.returncode == 0, final.stderr
     check = subprocess.run(
