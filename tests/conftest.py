@@ -15,7 +15,9 @@ SSHD = "/usr/sbin/sshd"
 
 def require_tool(name: str) -> str:
     """The path of a real tool; skip when absent locally, fail when absent in CI."""
-    path = shutil.which(name) or (name if Path(name).is_absolute() and Path(name).exists() else None)
+    path = shutil.which(name) or (
+        name if Path(name).is_absolute() and Path(name).exists() else None
+    )
     if path is None:
         message = f"{name} is not installed (Debian: age, nix-bin, openssh-server)"
         if IN_CI:

@@ -1,0 +1,88 @@
+"""`agepy demo`, as the README's first command runs it: every step's outcome, not just exit 0."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SSHD, require_tool
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_output() -> str:
+    require_tool("age")
+    require_tool(SSHD)
+    require_tool("ssh-keygen")
+    before = set(Path(tempfile.gettempdir()).glob("agepy-demo-*"))
+    result = subprocess.run(
+        [sys.executable, "-m", "agepy", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    after = set(Path(tempfile.gettempdir()).glob("agepy-demo-*"))
+    assert after <= before, f"the demo left {sorted(after - before)} behind"
+    return result.stdout
+
+
+def _step(output: str, number: int) -> str:
+    match = re.search(rf"^== {number}\. .*?(?=^== {number + 1}\. |\Z)", output, re.M | re.S)
+    assert match, f"step {number} missing from:\n{output}"
+    return match.group(0)
+
+
+def test_sshd_stands_in_for_the_host(demo_output: str) -> None:
+    assert re.search(r"sshd listening on 127\.0\.0\.1:\d+", _step(demo_output, 1))
+
+
+def test_add_host_keyscans_and_edits_secrets_nix(demo_output: str) -> None:
+    step = _step(demo_output, 2)
+    assert re.search(r"^\$ agepy add-host matrix 127\.0\.0\.1:\d+", step, re.M)
+    assert re.search(r"ssh-rsa\s+SHA256:[A-Za-z0-9+/]{43}", step)
+    assert "secrets.nix now binds matrix" in step
+
+
+def test_matrix_secrets_and_conduit_command(demo_output: str) -> None:
+    step = _step(demo_output, 3)
+    assert "$ agepy encrypt conduit-registration-token" in step
+    assert "$ agepy encrypt heisenbridge-config --host matrix" in step
+    lines = [line.strip() for line in step.splitlines()]
+    start = lines.index("@conduit:example.com: register-appservice")
+    assert lines[start + 1] == "```"
+    assert "id: heisenbridge" in lines
+    assert re.search(r"as_token: [A-Za-z0-9]{64}", step)
+    assert lines[lines.index("rooms: []") + 1] == "```"
+
+
+def test_check_clean_and_host_decrypts(demo_output: str) -> None:
+    step = _step(demo_output, 4)
+    assert "$ agepy check" in step
+    assert "all encrypted to exactly their keys" in step
+    assert "heisenbridge-config.age: decrypts" in step
+    assert "conduit-env.age: decrypts" in step
+
+
+def test_reinstall_rescan(demo_output: str) -> None:
+    step = _step(demo_output, 5)
+    assert "$ agepy rescan matrix --yes" in step
+    assert "CHANGED" in step
+    assert "the old host key decrypts nothing, the new one both secrets" in step
+    assert "restic-password.age, which matrix does not hold, is untouched" in step
+
+
+def test_cleanup(demo_output: str) -> None:
+    step = _step(demo_output, 6)
+    assert "sshd stopped" in step
+    assert "removed " in step
