@@ -247,9 +247,7 @@ def to_json_text(value: Any) -> str:
     if kind is str:
         return _json_string(value)
     if kind is NixPath:
-        raise EvalFailure(
-            "unsupported", unsupported="a path in toJSON (Nix copies it to the store)"
-        )
+        return _json_string(ops.coerce_to_string(value))
     if kind is list:
         return "[" + ",".join(to_json_text(item) for item in value) + "]"
     if kind is dict:

@@ -21,6 +21,7 @@ from agepy.nix import nixcmd
 from agepy.nix.builtins import IMPORT_HOOK
 from agepy.nix.compile import Code, Compiler, from_failure
 from agepy.nix.parse import parse_source
+from agepy.nix.storepath import store_path
 from agepy.nix.values import Env, EvalFailure, NixPath, Thunk, force, json_float
 
 __all__ = ["Evaluator", "Session", "evaluate_file", "evaluate_source"]
@@ -156,11 +157,7 @@ def to_python(value: Any, where: str = "") -> Any:
             return to_python(value["outPath"], where + ".outPath")
         return {name: to_python(value[name], _attr_path(where, name)) for name in sorted(value)}
     if kind is NixPath:
-        raise EvalFailure(
-            "unsupported",
-            unsupported=f"a path value in the result{_at(where)} (Nix copies it to the store)",
-            hint="write the path as a string, or use --evaluator nix",
-        )
+        return store_path(value.path)
     raise EvalFailure(f"cannot convert a function to JSON{_at(where)}")
 
 

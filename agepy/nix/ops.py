@@ -58,11 +58,9 @@ def coerce_to_string(value: Any, *, what: str = "interpolation") -> str:
     if kind is str:
         return value  # type: ignore[no-any-return]
     if kind is NixPath:
-        raise EvalFailure(
-            "unsupported",
-            unsupported=f"a path in a string {what} (Nix copies the file to the store)",
-            hint="use toString ./path, or --evaluator nix",
-        )
+        from agepy.nix.storepath import store_path
+
+        return store_path(value.path)  # Nix copies the file to the store: its store path
     if kind is dict:
         if "__toString" in value:
             return coerce_to_string(force(call(force(value["__toString"]), value)), what=what)
@@ -104,12 +102,6 @@ def add(left: Any, right: Any) -> Any:
     if is_number(left) and is_number(right):
         return float(left) + float(right)
     if kl is str:
-        if kr is NixPath:
-            raise EvalFailure(
-                "unsupported",
-                unsupported="a string + path concatenation (Nix copies the file to the store)",
-                hint="use toString ./path, or --evaluator nix",
-            )
         return left + coerce_to_string(right)
     if kl is NixPath:
         if kr is NixPath:

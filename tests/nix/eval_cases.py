@@ -2,6 +2,9 @@
 # ruff: noqa: E501
 
 CASES = [
+    "./all.nix",
+    '"${./all.nix}"',
+    '{ p = ./all.nix; s = "x" + ./all.nix; j = builtins.toJSON [ ./all.nix ]; }',
     "1",
     "1.5",
     "0.1",
