@@ -123,6 +123,20 @@ def test_every_schema_is_for_a_reporting_command() -> None:
     assert sorted(p.stem for p in SCHEMAS.glob("*.json")) == sorted(REPORTING)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["list"], ["check"], ["hosts"], ["rekey", "--dry-run"], ["inspect", "x.age"]],
+    ids=" ".join,
+)
+def test_no_json_when_nothing_to_report(args: list[str], tmp_path: Path) -> None:
+    """A command that fails before it has a report prints no (half) JSON: stderr only."""
+    run = agepy(*args, "--json", "--rules", "nope.nix", cwd=tmp_path)
+    assert run.code == 1
+    assert run.stdout == ""
+    assert run.stderr.startswith("agepy: error: ")
+    assert "Traceback" not in run.stderr
+
+
 # --- list ----------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from agepy.cli import main
+from agepy.keys import parse_recipient
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES_FILES = sorted(
@@ -95,4 +96,9 @@ def test_list_json_matches_nix(
         assert entry["publicKeys"] == value["publicKeys"], name
         assert entry["armor"] is value.get("armor", False), name
         assert len(entry["recipients"]) == len(value["publicKeys"]), name
+        for key, recipient in zip(value["publicKeys"], entry["recipients"], strict=True):
+            parsed = parse_recipient(key)
+            # A fingerprint or an age1 text must be this very key's, never a neighbour's.
+            if recipient.startswith(("SHA256:", "age1")):
+                assert recipient == parsed.fingerprint, (name, key)
         assert entry["exists"] is (rules.parent / name).is_file(), name
