@@ -8,15 +8,8 @@ from __future__ import annotations
 
 from agepy.age.armor import ArmorReader, dearmor, looks_armored
 from agepy.age.atomic import atomic_output, atomic_path, atomic_write
-from agepy.age.crypt import (
-    AgeStream,
-    decrypt_bytes,
-    decrypt_to,
-    encrypt_bytes,
-    encrypt_file,
-    open_age,
-    read_header,
-)
+from agepy.age.crypt import AgeStream, decrypt_bytes, decrypt_to, open_age, read_header
+from agepy.age.encrypt import encrypt_bytes, encrypt_file
 from agepy.age.header import Header, Stanza, parse_header
 
 __all__ = [

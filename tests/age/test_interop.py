@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agepy.age import encrypt_file, read_header
-from agepy.age.crypt import decrypt_to
+from agepy.age import decrypt_to, encrypt_file, read_header
 from agepy.identities import load_identities
 from agepy.keys import parse_recipient
 from tests.age.conftest import PASSPHRASE, KeyPair
