@@ -335,3 +335,22 @@ def _in_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> str:
 def test_colour_on_a_terminal_unless_no_color(repo: Path) -> None:
     assert ANSI.search(_in_a_terminal(["list"], repo, {})), "status should be coloured on a tty"
     assert not ANSI.search(_in_a_terminal(["list"], repo, {"NO_COLOR": "1"}))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["encrypt", "-R", "keys/alice.pub", "-o", "out.age", "nope.txt"],
+        ["decrypt", "-i", "keys/alice", "nope.age"],
+        ["inspect", "nope.age"],
+        ["decrypt", "-i", "nope", "heisenbridge-config.age"],
+        ["rekey", "nope.age"],
+    ],
+    ids=lambda a: " ".join(a[:1] + a[-1:]),
+)
+def test_a_missing_file_is_a_failure_not_usage(args: list[str], repo: Path) -> None:
+    """Exit 2 is for a wrong command line; a file that is not there exits 1, as in age."""
+    result = run(args, cwd=repo)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("agepy: error: ")
+    assert "agepy: hint: " in result.stderr
