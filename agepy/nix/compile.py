@@ -383,6 +383,10 @@ def located(
     message: str, loc: Location, *, hint: str | None = None, thrown: bool = False
 ) -> NixEvalError:
     path, line, column = loc
+    if hint is None:
+        hint = f"fix the expression at line {line} of {path.name}"
+        if thrown:
+            hint = "the file raises this error on purpose (throw/assert): see the message"
     error = NixEvalError(message, file=path, line=line, column=column, hint=hint)
     error.thrown = thrown  # type: ignore[attr-defined]
     return error

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from agepy.errors import NixEvalError, NixUnsupportedError, UsageError
+from agepy.errors import NixUnsupportedError, UsageError
 from agepy.nix import nixcmd
 from agepy.nix.builtins import IMPORT_HOOK
 from agepy.nix.compile import Code, Compiler, from_failure
@@ -129,10 +129,12 @@ def run_guarded(path: Path, work: Callable[[], Any]) -> Any:
     try:
         return work()
     except RecursionError:
-        raise NixEvalError(
-            "stack overflow: expression nested too deeply or infinite recursion",
+        # Unsupported rather than plainly wrong: real Nix has a deeper stack (auto mode
+        # retries with it); an endless recursion fails there too.
+        raise NixUnsupportedError(
+            "stack overflow: infinite recursion, or nesting too deep for the built-in evaluator",
             file=path,
-            hint="look for a function that calls itself without end, or very deep nesting",
+            hint="look for a function that calls itself without end; else use --evaluator nix",
         ) from None
     except EvalFailure as exc:
         raise from_failure(exc, (path, 1, 1)) from None
@@ -193,10 +195,11 @@ def evaluate_file(path: Path | str, *, evaluator: Evaluator = "auto") -> Any:
     except NixUnsupportedError as exc:
         if nixcmd.nix_instantiate() is not None:
             return nixcmd.evaluate_with_nix(path)
-        exc.hint = (
-            f"{exc.construct} needs real Nix: install it (Debian: apt install nix-bin) "
-            "or change the file to avoid it"
-        )
+        if not exc.construct.startswith("stack overflow"):
+            exc.hint = (
+                f"{exc.construct} needs real Nix: install it (Debian: apt install nix-bin) "
+                "or change the file to avoid it"
+            )
         raise
 
 

@@ -43,7 +43,8 @@ def test_errors_are_agepy_errors(tmp_path: Path, expression: str) -> None:
     with pytest.raises((NixEvalError, NixSyntaxError)) as caught:
         evaluate_source(expression, tmp_path / "case.nix")
     error = caught.value
-    assert not isinstance(error, NixUnsupportedError)
+    if isinstance(error, NixUnsupportedError):  # only our stack: auto mode then asks Nix
+        assert error.construct.startswith("stack overflow")
     assert error.file == tmp_path / "case.nix"
     assert "\n" not in str(error)
 
