@@ -28,6 +28,18 @@ from agepy.sshd import Sshd, free_port
 PER_SSHD = 16  # sshd's MAX_LISTEN_SOCKS
 
 
+def _whole(line: str) -> bool:
+    """A complete ``host type base64`` line (the key decodes and is a valid key)."""
+    from agepy.errors import RecipientError
+    from agepy.keys import parse_recipient
+
+    try:
+        parse_recipient(line.split(" ", 1)[1])
+    except (RecipientError, IndexError):
+        return False
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoints", type=int, default=200)
@@ -89,7 +101,10 @@ def scenario(endpoints: int, rounds: int, extra: list[str]) -> bool:
                 text=True,
                 check=False,
             )
-            return sorted(result.stdout.splitlines())
+            if result.returncode < 0:
+                deaths.append(f"killed by signal {-result.returncode}")
+            # A run that dies mid-write leaves a cut last line: keep only whole keys.
+            return sorted(line for line in result.stdout.splitlines() if _whole(line))
 
         def run_api() -> list[str]:
             results = keyscan(targets, timeout=10.0)
@@ -99,6 +114,7 @@ def scenario(endpoints: int, rounds: int, extra: list[str]) -> bool:
             result = subprocess.run(cli, capture_output=True, text=True, check=False)
             return sorted(result.stdout.splitlines())
 
+        deaths: list[str] = []
         timings: dict[str, list[float]] = {"ssh-keyscan": [], "agepy API": [], "agepy CLI": []}
         found: dict[str, list[set[str]]] = {name: [] for name in timings}
         runners = {"ssh-keyscan": run_ssh_keyscan, "agepy API": run_api, "agepy CLI": run_cli}
