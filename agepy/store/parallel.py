@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agepy.errors import AgepyError, StoreError
@@ -44,19 +45,29 @@ def default_jobs(count: int) -> int:
     return max(1, min(cpus or 1, 8))
 
 
-def rekey_files(store: Store, names: Sequence[str]) -> list[Outcome]:
-    """Decrypt and re-encrypt each named file in this process; errors are collected."""
+def rekey_files(
+    store: Store, names: Sequence[str], done: Callable[[Outcome], None] | None = None
+) -> list[Outcome]:
+    """Decrypt and re-encrypt each named file in this process; errors are collected.
+
+    ``done`` hears of each file once its new version is in place (or failed)."""
     from agepy.store.writer import BatchWriter
 
     outcomes: list[Outcome] = []
-    with BatchWriter() as writer:
+    with BatchWriter(on_commit=None if done is None else lambda p: done(by_file.pop(p))) as w:
+        by_file: dict[Path, Outcome] = {}
         for name in names:
             secret = store.rules.secrets[name]
             try:
-                store.write_secret(secret, store.decrypt_secret(secret), writer)
-                outcomes.append((name, None, None))
+                outcome: Outcome = (name, None, None)
+                by_file[secret.file] = outcome
+                store.write_secret(secret, store.decrypt_secret(secret), w)
             except AgepyError as exc:
-                outcomes.append((name, exc.message, exc.hint))
+                by_file.pop(secret.file, None)
+                outcome = (name, exc.message, exc.hint)
+                if done is not None:
+                    done(outcome)
+            outcomes.append(outcome)
     return outcomes
 
 

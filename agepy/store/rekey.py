@@ -167,9 +167,7 @@ def _rekey_each(
     if jobs > 1 and len(names) > 1:
         rekey_parallel(store, names, jobs, done)
     else:
-        for name in names:
-            for outcome in rekey_files(store, [name]):
-                done(outcome)
+        rekey_files(store, names, done)
 
 
 def _rekey_all_or_nothing(

@@ -14,6 +14,7 @@ import contextlib
 import os
 import tempfile
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -70,11 +71,12 @@ class BatchWriter:
     whose fsync succeeded) and fsyncs the folders once. Errors raise StoreError.
     """
 
-    def __init__(self, window: int = 64) -> None:
+    def __init__(self, window: int = 64, on_commit: Callable[[Path], None] | None = None) -> None:
         self._pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="agepy-fsync")
         self._pending: deque[tuple[Future[None], Path, Path]] = deque()
         self._folders: set[Path] = set()
         self._window = window
+        self._on_commit = on_commit
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -123,6 +125,8 @@ class BatchWriter:
                 future.result()
                 if commit and error is None:
                     temp.replace(path)
+                    if self._on_commit is not None:
+                        self._on_commit(path)
                     continue
             except OSError as exc:
                 error = error or _write_error(path, exc)
