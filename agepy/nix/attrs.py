@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 import tree_sitter
 
 from agepy.errors import NixSyntaxError
+from agepy.nix.common import Scope, located
+from agepy.nix.select import select_one, static_attr_name
 from agepy.nix.values import Env, Location, Thunk, describe
 
 if TYPE_CHECKING:
-    from agepy.nix.compile import Compiler, Scope
+    from agepy.nix.compile import Compiler
 
 __all__ = ["compile_attrset", "compile_let", "static_attr_name"]
 
@@ -29,26 +31,6 @@ class AttrNode:
         self.dynamic: list[tuple[tree_sitter.Node, Any]] = []
         self.sources: list[tree_sitter.Node] = []
         self.dynamic_inside: bool | None = None  # memo of _has_dynamic
-
-
-def static_attr_name(compiler: Compiler, attr: tree_sitter.Node) -> str | None:
-    """The name of an attrpath component, or None when it is computed at run time."""
-    if attr.type == "identifier":
-        return compiler.text(attr)
-    if attr.type == "interpolation":
-        inner = attr.child_by_field_name("expression")
-        if inner is None or inner.type != "string_expression":
-            return None
-        attr = inner
-    if attr.type == "string_expression":
-        code = compiler.compile(attr, None) if _is_plain(attr) else None
-        constant = getattr(code, "constant", None)
-        return constant if isinstance(constant, str) else None
-    return None
-
-
-def _is_plain(node: tree_sitter.Node) -> bool:
-    return not any(child.type == "interpolation" for child in node.children)
 
 
 def _components(node: tree_sitter.Node) -> list[tree_sitter.Node]:
@@ -167,10 +149,8 @@ def _has_dynamic(node: AttrNode) -> bool:
 
 def compile_node(compiler: Compiler, node: AttrNode, scope: Scope | None) -> Maker:
     """A builder: env (where the set is evaluated) -> the new env (rec) or the dict."""
-    from agepy.nix.compile import Scope as ScopeClass
-    from agepy.nix.select import select_one
 
-    value_scope = ScopeClass(set(node.static), scope) if node.rec else scope
+    value_scope = Scope(set(node.static), scope) if node.rec else scope
     rec = node.rec
     # A rec set or let fills its own scope: nothing may look into it before it is full,
     # so every binding becomes a thunk (a plain set's scope is complete already).
@@ -230,7 +210,6 @@ def compile_node(compiler: Compiler, node: AttrNode, scope: Scope | None) -> Mak
 
 
 def _add_dynamic(result: dict[str, Any], key: Any, value: Any, loc: Location) -> None:
-    from agepy.nix.compile import located
 
     if key is None:
         return  # `${null} = …` defines nothing
@@ -273,7 +252,6 @@ def compile_attrset(
 
 def compile_let(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None) -> Maker:
     """``let … in body``."""
-    from agepy.nix.compile import Scope as ScopeClass
 
     attr_node = collect(compiler, node, True)
     if attr_node.dynamic:
@@ -285,5 +263,5 @@ def compile_let(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None)
     body_node = node.child_by_field_name("body")
     if body_node is None:
         compiler.error(node, "let without body")
-    body = compiler.compile(body_node, ScopeClass(set(attr_node.static), scope))
+    body = compiler.compile(body_node, Scope(set(attr_node.static), scope))
     return lambda env: body(build(env)[0])

@@ -15,9 +15,23 @@ from typing import Any, NoReturn
 
 import tree_sitter
 
-from agepy.errors import NixEvalError, NixUnsupportedError
+from agepy.errors import NixUnsupportedError
 from agepy.nix import ops
+from agepy.nix.attrs import compile_attrset, compile_let
 from agepy.nix.builtins import GLOBALS
+from agepy.nix.common import (
+    NO_CONSTANT,
+    Code,
+    Scope,
+    children,
+    constant,
+    field,
+    from_failure,
+    located,
+)
+from agepy.nix.functions import compile_function
+from agepy.nix.operators import compile_binary, compile_unary
+from agepy.nix.select import compile_has_attr, compile_select
 from agepy.nix.strings import compile_string
 from agepy.nix.values import (
     Env,
@@ -30,35 +44,9 @@ from agepy.nix.values import (
     force,
 )
 
-__all__ = ["Code", "Compiler", "Lazy", "Scope", "constant", "from_failure", "located"]
+__all__ = ["Code", "Compiler", "Lazy", "Scope", "constant", "field", "from_failure", "located"]
 
-Code = Callable[[Env], Any]
 Lazy = Callable[[Env], Any]
-
-
-class Scope:
-    """A compile-time scope: the names one Env level binds, or a ``with``."""
-
-    __slots__ = ("is_with", "names", "parent")
-
-    def __init__(
-        self, names: frozenset[str] | set[str], parent: Scope | None, *, is_with: bool = False
-    ):
-        self.names = names
-        self.parent = parent
-        self.is_with = is_with
-
-
-def children(node: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """Named children without comments."""
-    return [c for c in node.named_children if c.type != "comment"]
-
-
-def field(node: tree_sitter.Node, name: str) -> tree_sitter.Node:
-    child = node.child_by_field_name(name)
-    if child is None:  # the parser guarantees these; defensive only
-        raise NixEvalError(f"malformed syntax tree: no {name} in {node.type}")
-    return child
 
 
 class Compiler:
@@ -88,10 +76,10 @@ class Compiler:
     # --- dispatch --------------------------------------------------------------------
 
     def compile(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
-        method = getattr(self, "c_" + node.type, None)
+        method = _DISPATCH.get(node.type)
         if method is None:
             self.unsupported(node, node.type.replace("_", " "))
-        return method(node, scope)  # type: ignore[no-any-return]
+        return method(self, node, scope)
 
     def lazy(self, node: tree_sitter.Node, scope: Scope | None) -> Lazy:
         """A maker of a thunk for ``node`` (or its value, when that costs nothing)."""
@@ -108,8 +96,8 @@ class Compiler:
             "function_expression",
         ):
             code = self.compile(node, scope)
-            constant = getattr(code, "constant", _NO_CONSTANT)
-            if constant is not _NO_CONSTANT:
+            constant = getattr(code, "constant", NO_CONSTANT)
+            if constant is not NO_CONSTANT:
                 return lambda env: constant
             if kind in ("list_expression", "function_expression"):
                 return code  # building a list or closure cannot fail: no thunk needed
@@ -118,8 +106,6 @@ class Compiler:
         if kind == "variable_expression":
             return self.variable(node, scope, lazy=True)
         if kind in ("attrset_expression", "rec_attrset_expression"):
-            from agepy.nix.attrs import compile_attrset
-
             return compile_attrset(self, node, scope, lazy=True)
         code = self.compile(node, scope)
         loc = self.loc(node)
@@ -128,8 +114,8 @@ class Compiler:
     def deferred(self, node: tree_sitter.Node, scope: Scope | None) -> Lazy:
         """Like lazy(), for scopes still being filled: constants, else always a thunk."""
         code = self.compile(node, scope)
-        value = getattr(code, "constant", _NO_CONSTANT)
-        if value is not _NO_CONSTANT:
+        value = getattr(code, "constant", NO_CONSTANT)
+        if value is not NO_CONSTANT:
             return lambda env: value
         loc = self.loc(node)
         return lambda env: Thunk(code, env, loc)
@@ -249,8 +235,6 @@ class Compiler:
     # --- functions -------------------------------------------------------------------
 
     def c_function_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
-        from agepy.nix.functions import compile_function
-
         return compile_function(self, node, scope)
 
     def c_apply_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
@@ -328,13 +312,9 @@ class Compiler:
         return lambda env: body(WithEnv(environment(env), env))
 
     def c_let_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
-        from agepy.nix.attrs import compile_let
-
         return compile_let(self, node, scope)
 
     def c_attrset_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
-        from agepy.nix.attrs import compile_attrset
-
         return compile_attrset(self, node, scope, lazy=False)
 
     c_rec_attrset_expression = c_attrset_expression
@@ -346,60 +326,21 @@ class Compiler:
         return lambda env: [item(env) for item in items]
 
     def c_select_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
-        from agepy.nix.select import compile_select
-
         return compile_select(self, node, scope)
 
     def c_has_attr_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
-        from agepy.nix.select import compile_has_attr
-
         return compile_has_attr(self, node, scope)
 
     def c_unary_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
-        from agepy.nix.operators import compile_unary
-
         return compile_unary(self, node, scope)
 
     def c_binary_expression(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
-        from agepy.nix.operators import compile_binary
-
         return compile_binary(self, node, scope)
 
 
-_NO_CONSTANT = object()
-
-
-def constant(value: Any) -> Code:
-    """Code that always yields ``value`` (marked so lazy() can skip the thunk)."""
-
-    def const(env: Env) -> Any:
-        return value
-
-    const.constant = value  # type: ignore[attr-defined]
-    return const
-
-
-def located(
-    message: str, loc: Location, *, hint: str | None = None, thrown: bool = False
-) -> NixEvalError:
-    path, line, column = loc
-    if hint is None:
-        hint = f"fix the expression at line {line} of {path.name}"
-        if thrown:
-            hint = "the file raises this error on purpose (throw/assert): see the message"
-    error = NixEvalError(message, file=path, line=line, column=column, hint=hint)
-    error.thrown = thrown  # type: ignore[attr-defined]
-    return error
-
-
-def from_failure(exc: EvalFailure, loc: Location) -> NixEvalError:
-    """The located agepy error for a failure inside a builtin or operator."""
-    path, line, column = loc
-    if exc.unsupported is not None:
-        return NixUnsupportedError(
-            exc.unsupported, file=path, line=line, column=column, hint=exc.hint
-        )
-    return located(exc.message, loc, hint=exc.hint, thrown=exc.thrown)
+_DISPATCH: dict[str, Callable[[Compiler, tree_sitter.Node, Scope | None], Code]] = {
+    name[2:]: method for name, method in vars(Compiler).items() if name.startswith("c_")
+}
 
 
 def lookup(name: str, depth: int, lazy: bool) -> Code:

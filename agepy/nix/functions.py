@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import tree_sitter
 
+from agepy.nix.common import Scope, field, located
 from agepy.nix.values import Env, Lambda, describe, force
 
 if TYPE_CHECKING:
-    from agepy.nix.compile import Compiler, Scope
+    from agepy.nix.compile import Compiler
 
 __all__ = ["compile_function"]
 
@@ -18,8 +19,6 @@ Code = Callable[[Env], Any]
 
 
 def compile_function(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None) -> Code:
-    from agepy.nix.compile import Scope as ScopeClass
-    from agepy.nix.compile import field, located
 
     loc = compiler.loc(node)
     universal = node.child_by_field_name("universal")
@@ -27,7 +26,7 @@ def compile_function(compiler: Compiler, node: tree_sitter.Node, scope: Scope | 
     formals_node = node.child_by_field_name("formals")
     if formals_node is None:
         name = at_name or "_"
-        body = compiler.compile(field(node, "body"), ScopeClass(frozenset((name,)), scope))
+        body = compiler.compile(field(node, "body"), Scope(frozenset((name,)), scope))
 
         def make_plain(env: Env) -> Any:
             def apply(arg: Any) -> Any:
@@ -52,7 +51,7 @@ def compile_function(compiler: Compiler, node: tree_sitter.Node, scope: Scope | 
         if at_name in names:
             compiler.error(node, f"duplicate formal function argument '{at_name}'")
         names.add(at_name)
-    inner = ScopeClass(names, scope)
+    inner = Scope(names, scope)
     defaults = [
         (name, compiler.deferred(default, inner) if default is not None else None)
         for name, default in formals

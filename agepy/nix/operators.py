@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 import tree_sitter
 
 from agepy.nix import ops
+from agepy.nix.common import Scope, field, from_failure, located
 from agepy.nix.values import Env, EvalFailure, Location, describe
 
 if TYPE_CHECKING:
-    from agepy.nix.compile import Compiler, Scope
+    from agepy.nix.compile import Compiler
 
 __all__ = ["arith", "compile_binary", "compile_unary"]
 
@@ -50,13 +51,11 @@ def arith(operator: str, left: Any, right: Any) -> Any:
 def _boolean(value: Any, loc: Location) -> bool:
     if value is True or value is False:
         return value
-    from agepy.nix.compile import located
 
     raise located(f"value is {describe(value)} while a Boolean was expected", loc)
 
 
 def compile_unary(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None) -> Code:
-    from agepy.nix.compile import field, from_failure
 
     operator = compiler.text(field(node, "operator"))
     argument = compiler.compile(field(node, "argument"), scope)
@@ -74,7 +73,6 @@ def compile_unary(compiler: Compiler, node: tree_sitter.Node, scope: Scope | Non
 
 
 def compile_binary(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None) -> Code:
-    from agepy.nix.compile import field, from_failure, located
 
     operator = compiler.text(field(node, "operator"))
     left = compiler.compile(field(node, "left"), scope)

@@ -7,22 +7,38 @@ from typing import TYPE_CHECKING, Any
 
 import tree_sitter
 
+from agepy.nix.common import Scope, field, located
 from agepy.nix.values import Env, Location, Thunk, describe, force
 
 if TYPE_CHECKING:
-    from agepy.nix.compile import Compiler, Scope
+    from agepy.nix.compile import Compiler
 
-__all__ = ["compile_has_attr", "compile_select", "select_one"]
+__all__ = ["compile_has_attr", "compile_select", "select_one", "static_attr_name"]
 
 Code = Callable[[Env], Any]
 _MISSING = object()
 
 
+def static_attr_name(compiler: Compiler, attr: tree_sitter.Node) -> str | None:
+    """The name of an attrpath component, or None when it is computed at run time."""
+    if attr.type == "identifier":
+        return compiler.text(attr)
+    if attr.type == "interpolation":
+        inner = attr.child_by_field_name("expression")
+        if inner is None or inner.type != "string_expression":
+            return None
+        attr = inner
+    if attr.type == "string_expression":
+        if any(child.type == "interpolation" for child in attr.children):
+            return None
+        value = getattr(compiler.compile(attr, None), "constant", None)
+        return value if isinstance(value, str) else None
+    return None
+
+
 def _attr_codes(
     compiler: Compiler, attrpath: tree_sitter.Node, scope: Scope | None
 ) -> list[str | Code]:
-    from agepy.nix.attrs import static_attr_name
-
     out: list[str | Code] = []
     for attr in attrpath.named_children:
         if attr.type == "comment":
@@ -37,7 +53,6 @@ def _attr_codes(
 
 
 def _name(part: str | Code, env: Env, loc: Location) -> str:
-    from agepy.nix.compile import located
 
     if type(part) is str:
         return part
@@ -48,7 +63,6 @@ def _name(part: str | Code, env: Env, loc: Location) -> str:
 
 
 def compile_select(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None) -> Code:
-    from agepy.nix.compile import field, located
 
     subject = compiler.compile(field(node, "expression"), scope)
     parts = _attr_codes(compiler, field(node, "attrpath"), scope)
@@ -99,7 +113,6 @@ def _did_you_mean(name: str, attrs: dict[str, Any]) -> str | None:
 
 
 def compile_has_attr(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None) -> Code:
-    from agepy.nix.compile import field
 
     subject = compiler.compile(field(node, "expression"), scope)
     parts = _attr_codes(compiler, field(node, "attrpath"), scope)
@@ -124,7 +137,6 @@ def compile_has_attr(compiler: Compiler, node: tree_sitter.Node, scope: Scope | 
 
 def select_one(source: Any, name: str, loc: Location) -> Code:
     """Code selecting ``name`` from ``source`` (for ``inherit (source) name``)."""
-    from agepy.nix.compile import located
 
     def select(env: Env) -> Any:
         value = force(source)

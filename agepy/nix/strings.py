@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 import tree_sitter
 
 from agepy.nix import ops
+from agepy.nix.common import Scope, constant, from_failure
 from agepy.nix.values import Env, EvalFailure
 
 if TYPE_CHECKING:
-    from agepy.nix.compile import Compiler, Scope
+    from agepy.nix.compile import Compiler
 
 __all__ = ["compile_string", "unescape"]
 
@@ -38,7 +39,6 @@ def compile_string(
     compiler: Compiler, node: tree_sitter.Node, scope: Scope | None, *, indented: bool
 ) -> Code:
     """Code for a "string" or ''indented string'' expression."""
-    from agepy.nix.compile import constant, from_failure
 
     if not indented and node.child_count == 3:
         middle = node.children[1]
