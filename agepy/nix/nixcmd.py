@@ -16,6 +16,11 @@ __all__ = ["evaluate_source_with_nix", "evaluate_with_nix", "nix_instantiate"]
 
 DEFAULT_TIMEOUT = 60.0
 _LOCATION = re.compile(r"\bat (.+?):(\d+):(\d+):?\s*$")
+_STORE_UNREACHABLE = re.compile(
+    rb"^error: .*(/nix/var/nix|daemon-socket).*(Permission denied|Operation not permitted"
+    rb"|No such file)",
+    re.MULTILINE,
+)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -36,6 +41,25 @@ def _command() -> list[str]:
 
 
 def _run(arguments: list[str], *, cwd: Path, timeout: float, what: Path) -> Any:
+    completed = _spawn(arguments, cwd=cwd, timeout=timeout, what=what)
+    if completed.returncode != 0 and _STORE_UNREACHABLE.search(completed.stderr):
+        # A user without access to the Nix store or daemon: evaluation alone needs no
+        # store, and the dummy store still computes /nix/store paths.
+        retry = [*arguments[:5], "--store", "dummy://", *arguments[5:]]
+        completed = _spawn(retry, cwd=cwd, timeout=timeout, what=what)
+    if completed.returncode != 0:
+        raise _nix_error(completed.stderr.decode("utf-8", "replace"), what)
+    try:
+        return json.loads(completed.stdout)
+    except ValueError:
+        raise NixEvalError(
+            "nix-instantiate printed something that is not JSON", file=what
+        ) from None
+
+
+def _spawn(
+    arguments: list[str], *, cwd: Path, timeout: float, what: Path
+) -> subprocess.CompletedProcess[bytes]:
     try:
         completed = subprocess.run(
             arguments,
@@ -53,14 +77,7 @@ def _run(arguments: list[str], *, cwd: Path, timeout: float, what: Path) -> Any:
         ) from None
     except OSError as exc:
         raise NixEvalError(f"cannot run nix-instantiate: {exc.strerror}", file=what) from None
-    if completed.returncode != 0:
-        raise _nix_error(completed.stderr.decode("utf-8", "replace"), what)
-    try:
-        return json.loads(completed.stdout)
-    except ValueError:
-        raise NixEvalError(
-            "nix-instantiate printed something that is not JSON", file=what
-        ) from None
+    return completed
 
 
 def _nix_error(stderr: str, what: Path) -> NixEvalError | NixSyntaxError:
