@@ -22,7 +22,7 @@ from agepy.errors import StoreError
 
 __all__ = ["Terminated", "plaintext_dir", "private_dir", "raise_on_signals", "tmpfs_candidates"]
 
-_PREFIX = "agepy-"
+_PREFIX = "agepy-plain-"
 
 
 class Terminated(KeyboardInterrupt):

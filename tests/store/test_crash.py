@@ -26,8 +26,9 @@ COUNT = 200
 KILLS = 30
 
 
-def _env(cwd: Path) -> dict[str, str]:
-    env = dict(os.environ, NO_COLOR="1", HOME=str(cwd))
+def _env(cwd: Path, runtime: Path) -> dict[str, str]:
+    # A private runtime folder: any plaintext folder agepy made would show up there.
+    env = dict(os.environ, NO_COLOR="1", HOME=str(cwd), XDG_RUNTIME_DIR=str(runtime))
     env.pop("RULES", None)
     return env
 
@@ -72,7 +73,9 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
     repo = make_repo(entries, armored=names[::10])
     identities = load_identities([keys["alice"].private])
     argv = [*AGEPY, "rekey", "--force", "-q", "-i", str(keys["alice"].private)]
-    env = _env(repo.dir)
+    runtime = repo.dir.parent / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = _env(repo.dir, runtime)
 
     began = time.monotonic()
     subprocess.run(argv, cwd=repo.dir, env=env, check=True, capture_output=True)
@@ -110,7 +113,7 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
     needles = [b"PLAINTEXT-" + m for m in markers]
     assert _files_with(repo.dir, needles, start) == []
     assert _files_with(Path(tempfile.gettempdir()), needles, start) == []
-    stray = [p for p in Path(tempfile.gettempdir()).glob("agepy-*") if p.stat().st_mtime >= start]
-    assert stray == []
+    assert list(runtime.iterdir()) == []
+    assert list(Path(tempfile.gettempdir()).glob("agepy-plain-*")) == []
     # Not an assertion on timing: just that the kills did land inside runs sometimes.
     print(f"run {duration:.2f}s; {interrupted_writes} of {KILLS} kills landed mid-rekey")
