@@ -181,7 +181,7 @@ def builtin_evaluate(path: Path, source: bytes | None = None) -> Any:
         return run_guarded(path, lambda: to_python(session.file_value(path, source)))
 
 
-def evaluate_file(path: Path | str, *, evaluator: Evaluator = "auto") -> Any:
+def evaluate_file(path: Path | str, *, evaluator: Evaluator | str = "auto") -> Any:
     """Evaluate ``path`` like ``nix-instantiate --eval --strict --json``, parsed."""
     path = Path(path)
     if evaluator == "builtin":
@@ -204,7 +204,7 @@ def evaluate_file(path: Path | str, *, evaluator: Evaluator = "auto") -> Any:
 
 
 def evaluate_source(
-    text: str | bytes, path: Path | str = "secrets.nix", *, evaluator: Evaluator = "builtin"
+    text: str | bytes, path: Path | str = "secrets.nix", *, evaluator: Evaluator | str = "builtin"
 ) -> Any:
     """Evaluate Nix source text as if it were the file ``path`` (relative imports work)."""
     source = text.encode("utf-8") if isinstance(text, str) else text
@@ -213,6 +213,8 @@ def evaluate_source(
         return builtin_evaluate(path, source)
     if evaluator == "nix":
         return nixcmd.evaluate_source_with_nix(source, path)
+    if evaluator != "auto":
+        raise UsageError(f"unknown evaluator {evaluator!r}", hint="use one of: auto, builtin, nix")
     try:
         return builtin_evaluate(path, source)
     except NixUnsupportedError:

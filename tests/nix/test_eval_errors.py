@@ -41,12 +41,12 @@ def test_syntax_error_through_nix(nix_instantiate: str, tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     for evaluator in ("builtin", "auto"):
         with pytest.raises(NixSyntaxError, match="no such file"):
-            evaluate_file(tmp_path / "nope.nix", evaluator=evaluator)  # type: ignore[arg-type]
+            evaluate_file(tmp_path / "nope.nix", evaluator=evaluator)
 
 
 def test_unknown_evaluator(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
-        evaluate_file(write(tmp_path, "{}"), evaluator="guess")  # type: ignore[arg-type]
+        evaluate_file(write(tmp_path, "{}"), evaluator="guess")
 
 
 def test_import_of_missing_file_names_the_import(tmp_path: Path) -> None:
