@@ -239,3 +239,21 @@ def test_private_dir_modes(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), private_dir() as folder:
         raise RuntimeError
     assert not folder.exists()
+
+
+def test_translate_agenix_args_fuzz() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    words = st.sampled_from(["-e", "-r", "-d", "-i", "-v", "-h", "--rules", "x.age", "--zz", ""])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.one_of(words, st.text(max_size=5)), max_size=8))
+    def check(args: list[str]) -> None:
+        try:
+            result = translate_agenix_args(args)
+        except UsageError:
+            return
+        assert isinstance(result, list) and all(isinstance(a, str) for a in result)
+
+    check()

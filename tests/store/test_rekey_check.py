@@ -142,3 +142,35 @@ def test_rekey_cleans_temp_files_left_by_a_kill(make_repo: MakeRepo, keys: dict[
     leftover.write_bytes(b"half a file")
     Store(repo.rules, identities=[keys["alice"].private]).rekey(force=True)
     assert not leftover.exists()
+
+
+def test_passphrase_asked_once_for_a_parallel_rekey(
+    make_repo: MakeRepo, keys: dict[str, Key], tmp_path: Path, ssh_keygen_bin: str
+) -> None:
+    import subprocess
+
+    locked = tmp_path / "locked"
+    subprocess.run(
+        [ssh_keygen_bin, "-q", "-t", "ed25519", "-N", "sesame", "-C", "locked", "-f", str(locked)],
+        check=True,
+    )
+    public = (tmp_path / "locked.pub").read_text().strip()
+    names = [f"s{i:02}.age" for i in range(40)]
+    repo = make_repo({n: ["alice"] for n in names})
+    text = repo.rules.read_text().replace("in\n", f'  locked = "{public}";\nin\n', 1)
+    repo.rules.write_text(text.replace("[ alice ]", "[ alice locked ]"))
+    Store(repo.rules, identities=[keys["alice"].private]).rekey(jobs=2)
+    asked: list[Path] = []
+
+    def prompt(path: Path) -> str:
+        asked.append(path)
+        return "sesame"
+
+    store = Store(repo.rules, identities=[locked], prompt=prompt)
+    report = store.rekey(force=True, jobs=2)
+    assert report.ok and len(report.rekeyed) == 40
+    assert asked == [locked]
+    assert (
+        Store(repo.rules, identities=[keys["alice"].private]).decrypt("s07.age")
+        == (repo.plaintexts["s07.age"])
+    )
