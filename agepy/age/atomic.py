@@ -54,9 +54,12 @@ def atomic_path(path: Path, *, mode: int = 0o644) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path, *, mode: int = 0o644) -> Iterator[BinaryIO]:
-    """Yield a binary file object; on success it replaces ``path`` atomically."""
-    with atomic_path(path, mode=mode) as temp, temp.open("wb", buffering=1 << 20) as handle:
+def atomic_output(path: Path, *, mode: int = 0o644, buffering: int = -1) -> Iterator[BinaryIO]:
+    """Yield a binary file object; on success it replaces ``path`` atomically.
+
+    ``buffering`` as for open(): 0 gives a raw file for writers of large blocks.
+    """
+    with atomic_path(path, mode=mode) as temp, temp.open("wb", buffering=buffering) as handle:
         yield handle
         handle.flush()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import io
 import secrets
 from typing import Any, BinaryIO
 
@@ -28,6 +29,7 @@ from agepy.keys import bech32_decode
 __all__ = ["CHUNK_SIZE", "encrypt_stream", "header_and_file_key"]
 
 CHUNK_SIZE = 64 * 1024
+_BLOCK_SIZE = 16 * CHUNK_SIZE
 _X25519_INFO = b"age-encryption.org/v1/X25519"
 
 
@@ -90,26 +92,59 @@ def encrypt_stream(src: Any, dst: BinaryIO, native_recipients: list[Any]) -> Non
     header, file_key = header_and_file_key(native_recipients)
     nonce = secrets.token_bytes(16)
     aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
-    dst.write(header)
-    dst.write(nonce)
-    chunk = _read_chunk(src)
+    _write_all(dst, header + nonce)
+    # Two reused buffers, one block ahead: the final chunk is the last of a short block,
+    # or of a full block followed by nothing. Reusing them avoids fresh large
+    # allocations (and their page faults) per block, which cost more than the cipher.
+    block, spare = bytearray(_BLOCK_SIZE), bytearray(_BLOCK_SIZE)
+    size = _fill(src, block)
     counter = 0
     while True:
-        following = _read_chunk(src) if len(chunk) == CHUNK_SIZE else b""
-        last = not following
-        chunk_nonce = counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
-        dst.write(aead.encrypt(chunk_nonce, chunk, None))
-        if last:
+        following = _fill(src, spare) if size == _BLOCK_SIZE else 0
+        view = memoryview(block)
+        count = max(1, -(-size // CHUNK_SIZE))
+        for index in range(count):
+            final = not following and index == count - 1
+            chunk_nonce = counter.to_bytes(11, "big") + (b"\x01" if final else b"\x00")
+            end = min((index + 1) * CHUNK_SIZE, size)
+            _write_all(dst, aead.encrypt(chunk_nonce, view[index * CHUNK_SIZE : end], None))
+            counter += 1
+        view.release()
+        if not following:
             return
-        chunk, counter = following, counter + 1
+        block, spare, size = spare, block, following
 
 
-def _read_chunk(src: Any) -> bytes:
-    """Exactly CHUNK_SIZE bytes unless the input ends first (reads may come back short)."""
-    data = src.read(CHUNK_SIZE)
-    while data and len(data) < CHUNK_SIZE:
-        more = src.read(CHUNK_SIZE - len(data))
-        if not more:
+def _write_all(dst: Any, data: bytes) -> None:
+    """Write all of ``data``; raw (unbuffered) files may take less than asked."""
+    written = dst.write(data)
+    while written is not None and written < len(data):
+        data = data[written:]
+        written = dst.write(data)
+
+
+def _fill(src: Any, buffer: bytearray) -> int:
+    """Fill ``buffer`` from ``src`` unless the input ends first; the byte count.
+
+    Reads from pipes come back short, so it loops.
+    """
+    view = memoryview(buffer)
+    size = 0
+    try:
+        while size < len(buffer):
+            count = src.readinto(view[size:])
+            if not count:
+                break
+            size += count
+        return size
+    except (AttributeError, NotImplementedError, io.UnsupportedOperation):
+        pass  # a reader without readinto
+    finally:
+        view.release()
+    while size < len(buffer):
+        data = src.read(len(buffer) - size)
+        if not data:
             break
-        data += more
-    return bytes(data)
+        buffer[size : size + len(data)] = data
+        size += len(data)
+    return size

@@ -209,7 +209,9 @@ class Trickle(io.RawIOBase):
         return self.data.read(min(size, 1000) if size >= 0 else 1000)
 
 
-@pytest.mark.parametrize("size", [0, 1, 65536, 2 * 65536, 2 * 65536 + 1])
+@pytest.mark.parametrize(
+    "size", [0, 1, 65536, 2 * 65536, 2 * 65536 + 1, 16 * 65536, 16 * 65536 + 1, 32 * 65536]
+)
 def test_own_stream_encryption(
     size: int, tmp_path: Path, keys: dict[str, KeyPair], x25519: list[Identity], age_bin: str
 ) -> None:
