@@ -6,7 +6,7 @@ from __future__ import annotations
 from agepy.store.check import Finding
 from agepy.store.rekey import RekeyReport, RekeyResult
 from agepy.store.status import Status, stale_reasons
-from agepy.store.store import ListRow, Store, terminal_prompt
+from agepy.store.store import ListRow, Store, secret_file, terminal_prompt
 
 __all__ = [
     "Finding",
@@ -15,6 +15,7 @@ __all__ = [
     "RekeyResult",
     "Status",
     "Store",
+    "secret_file",
     "stale_reasons",
     "terminal_prompt",
 ]

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from agepy.store.rekey import ProgressFn, RekeyReport
     from agepy.store.writer import BatchWriter
 
-__all__ = ["ListRow", "Store", "terminal_prompt"]
+__all__ = ["ListRow", "Store", "secret_file", "terminal_prompt"]
 
 PromptFn = Callable[[Path], str]
 
@@ -314,3 +314,24 @@ class Store:
         from agepy.store.check import check
 
         return check(self)
+
+
+def secret_file(
+    name: str, rules_path: Path | str | None = None, *, evaluator: str = "auto"
+) -> Path:
+    """The .age file of the secrets.nix entry ``name`` (for `agepy decrypt NAME`).
+
+    Without --rules/$RULES and with no ./secrets.nix, says that the file does not exist.
+    """
+    from agepy.rules import locate_rules
+
+    try:
+        locate_rules(rules_path)
+    except RulesError:
+        if rules_path is not None:
+            raise
+        raise StoreError(
+            f"no such file: {name}",
+            hint="give an .age file, or an entry of secrets.nix (--rules PATH)",
+        ) from None
+    return Store(rules_path, evaluator=evaluator).secret(name).file

@@ -140,3 +140,20 @@ def test_list_json_matches_schema(make_repo: MakeRepo, keys: dict[str, Key]) -> 
         "exists": False,
         "status": "missing",
     }
+
+
+def test_secret_file_for_decrypt_by_name(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agepy.store import secret_file
+
+    repo = make_repo({"sub/b.age": ["bob"]})
+    assert secret_file("sub/b.age", repo.rules) == repo.dir / "sub/b.age"
+    monkeypatch.delenv("RULES", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match="no such file: x.age"):
+        secret_file("x.age")
+    monkeypatch.setenv("RULES", str(repo.rules))
+    assert secret_file("sub/b.age") == repo.dir / "sub/b.age"
+    with pytest.raises(RulesError):
+        secret_file("x.age")
