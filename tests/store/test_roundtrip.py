@@ -151,7 +151,7 @@ def test_secret_file_for_decrypt_by_name(
     assert secret_file("sub/b.age", repo.rules) == repo.dir / "sub/b.age"
     monkeypatch.delenv("RULES", raising=False)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(StoreError, match="no such file: x.age"):
+    with pytest.raises(StoreError, match=r"no such file: x\.age"):
         secret_file("x.age")
     monkeypatch.setenv("RULES", str(repo.rules))
     assert secret_file("sub/b.age") == repo.dir / "sub/b.age"
