@@ -29,8 +29,8 @@ def parse_size(text: str) -> int:
     return int(text)
 
 
-def run(args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one child process.
+def run(args: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + sys) and peak RSS (bytes) of one child process.
 
     Peak RSS comes from GNU time when installed: wait4's figure for a child forked from
     this Python process can include the pre-exec copy of the parent.
@@ -41,13 +41,14 @@ def run(args: list[str]) -> tuple[float, int]:
     process = subprocess.Popen([*prefix, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
+    cpu = usage.ru_utime + usage.ru_stime
     stderr = process.stderr.read().decode() if process.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"failed: {' '.join(args)}\n{stderr}")
     for line in stderr.splitlines():
         if line.startswith("maxrss="):
-            return elapsed, int(line.removeprefix("maxrss=")) * 1024
-    return elapsed, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
+            return elapsed, cpu, int(line.removeprefix("maxrss=")) * 1024
+    return elapsed, cpu, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
 
 
 def sha256(path: Path) -> str:
@@ -113,28 +114,29 @@ def main() -> None:
                 str(tmp / "a.age"),
             ],
         }
-        results: dict[tuple[str, str], tuple[float, int]] = {}
+        results: dict[tuple[str, str], tuple[float, float, int]] = {}
         for _ in range(options.runs):
             for job, args in jobs.items():
-                seconds, rss = run(args)
-                best = results.get(job)
-                results[job] = (
-                    min(seconds, best[0]) if best else seconds,
-                    max(rss, best[1] if best else 0),
-                )
+                wall, cpu, rss = run(args)
+                if job in results:
+                    best = results[job]
+                    wall, cpu, rss = min(wall, best[0]), min(cpu, best[1]), max(rss, best[2])
+                results[job] = (wall, cpu, rss)
         # Each tool decrypted the other's output: both directions interoperate.
         assert sha256(tmp / "a.out") == expected and sha256(tmp / "p.out") == expected
 
     mib = size / (1 << 20)
     print(f"age vs agepy, {mib:.0f} MiB plaintext, ssh-ed25519, best of {options.runs}")
-    print(f"{'op':8} {'tool':6} {'seconds':>8} {'MiB/s':>8} {'vs age':>7} {'peak RSS':>9}")
+    print("(CPU = user + sys of the child: steadier than wall time on a busy machine)")
+    header = f"{'op':8} {'tool':6} {'wall s':>7} {'MiB/s':>6} {'vs age':>7}"
+    print(f"{header} {'CPU s':>6} {'vs age':>7} {'peak RSS':>9}")
     for op in ("encrypt", "decrypt"):
-        base = results[(op, "age")][0]
+        base_wall, base_cpu, _ = results[(op, "age")]
         for tool in ("age", "agepy"):
-            seconds, rss = results[(op, tool)]
+            wall, cpu, rss = results[(op, tool)]
             print(
-                f"{op:8} {tool:6} {seconds:8.2f} {mib / seconds:8.0f} {base / seconds:6.2f}x"
-                f" {rss / (1 << 20):7.1f}Mi"
+                f"{op:8} {tool:6} {wall:7.2f} {mib / wall:6.0f} {base_wall / wall:6.2f}x"
+                f" {cpu:6.2f} {base_cpu / cpu:6.2f}x {rss / (1 << 20):7.1f}Mi"
             )
 
 
