@@ -6,34 +6,33 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import SSHD, require_tool
 
-pytestmark = pytest.mark.slow
+# One worker runs the demo once for all the checks below.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
 @pytest.fixture(scope="module")
-def demo_output() -> str:
+def demo_output(tmp_path_factory: pytest.TempPathFactory) -> str:
     require_tool("age")
     require_tool(SSHD)
     require_tool("ssh-keygen")
-    before = set(Path(tempfile.gettempdir()).glob("agepy-demo-*"))
+    # A temp folder of its own, to see that the demo removes everything it made.
+    tmp = tmp_path_factory.mktemp("demo-tmp")
     result = subprocess.run(
         [sys.executable, "-m", "agepy", "demo"],
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1", "TMPDIR": str(tmp)},
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    after = set(Path(tempfile.gettempdir()).glob("agepy-demo-*"))
-    assert after <= before, f"the demo left {sorted(after - before)} behind"
+    assert not list(tmp.iterdir()), f"the demo left {sorted(tmp.iterdir())} behind"
     return result.stdout
 
 
