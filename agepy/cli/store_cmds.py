@@ -113,7 +113,12 @@ def edit(
     store = _store(rules, evaluator, identities)
     stdin = None if sys.stdin.isatty() else sys.stdin.buffer
     changed = store.edit(
-        name, editor=editor, allow_disk=allow_disk, stdin=stdin, recipients=[*to, *hosts]
+        name,
+        editor=editor,
+        allow_disk=allow_disk,
+        stdin=stdin,
+        recipients=list(to),
+        hosts=list(hosts),
     )
     err(f"{name}: {'saved' if changed else 'unchanged, not rewritten'}")
 

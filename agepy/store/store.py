@@ -214,23 +214,42 @@ class Store:
         allow_disk: bool = False,
         stdin: IO[bytes] | bytes | None = None,
         recipients: Sequence[str] = (),
+        hosts: Sequence[str] = (),
     ) -> bool:
         """Edit a secret in $VISUAL/$EDITOR (or take ``stdin``'s content); True if written.
 
-        A name without an entry needs ``recipients`` (key names or keys): an entry is
-        then added to secrets.nix first.
+        A name without an entry needs ``recipients`` (key names or keys) or ``hosts``
+        (hosts of the inventory): an entry is then added to secrets.nix first.
         """
         from agepy.store.edit import edit_secret
 
         secret = self.rules.find(name)
         if secret is None:
-            secret = self._add_entry(name, recipients)
-        elif recipients:
+            secret = self._add_entry(name, [*recipients, *self._host_items(hosts)])
+        elif recipients or hosts:
             raise StoreError(
                 f"{secret.name} already has an entry; --to/--host only create new ones",
                 hint=f"change its keys in {self.rules_path.name}, then: agepy rekey {secret.name}",
             )
         return edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
+
+    def _host_items(self, hosts: Sequence[str]) -> list[str]:
+        """Each host as its binding name in secrets.nix, else its key from agepy.toml."""
+        if not hosts:
+            return []
+        from agepy.hosts.inventory import Inventory
+
+        inventory = Inventory.load(self.rules_path)
+        bound = set(self.rules.key_names.values())
+        items = []
+        for name in hosts:
+            host = inventory.get(name) if name not in bound else None
+            if host is not None and not host.key:
+                raise StoreError(
+                    f"host {name!r} has no key yet", hint=f"scan it: agepy rescan {name}"
+                )
+            items.append(name if host is None else host.key)
+        return items
 
     def _add_entry(self, name: str | Path, recipients: Sequence[str]) -> Secret:
         from agepy.rules import add_secret

@@ -257,3 +257,25 @@ def test_translate_agenix_args_fuzz() -> None:
         assert isinstance(result, list) and all(isinstance(a, str) for a in result)
 
     check()
+
+
+def test_new_secret_for_a_host_of_the_inventory(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
+    repo = make_repo({"a.age": ["alice"]})
+    import pyrage
+
+    web = pyrage.x25519.Identity.generate()  # a host key secrets.nix does not bind
+    (repo.dir / "web.key").write_text(f"{web}\n")
+    (repo.dir / "agepy.toml").write_text(
+        f'[hosts.web]\naddress = "web.example.com"\nkey = "{web.to_public()}"\n'
+    )
+    result = run_agepy(["edit", "new.age", "--host", "nope"], cwd=repo.dir, input=b"x")
+    assert result.returncode == 1
+    assert b"no host 'nope'" in result.stderr
+    result = run_agepy(
+        ["edit", "new.age", "--to", "alice", "--host", "web"], cwd=repo.dir, input=b"for web"
+    )
+    assert result.returncode == 0, result.stderr
+    store = Store(repo.rules, identities=[repo.dir / "web.key"])
+    assert store.rules.get("new.age").public_keys == [keys["alice"].public, str(web.to_public())]
+    assert store.decrypt("new.age") == b"for web"
+    assert [r.recipients for r in store.list() if r.name == "new.age"] == [["alice", "web"]]
