@@ -1,4 +1,4 @@
-"""Encrypt to recipients: binary output through agepy.age.stream, armored through pyrage."""
+"""Encrypt to recipients, streaming through pyrage (rage): memory stays flat."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from agepy.age.atomic import atomic_output
-from agepy.age.stream import encrypt_stream
 from agepy.errors import AgepyError, RecipientError, StoreError
 from agepy.keys import Recipient, parse_recipient
 
@@ -57,18 +56,14 @@ def encrypt_file(
     native = _pyrage_recipients(recipients)
     try:
         with contextlib.ExitStack() as stack:
-            # Binary output is written in 64 KiB blocks straight to raw files; pyrage
-            # (armor) reads and writes 8 KiB at a time, so it gets large buffers.
-            buffering = _IO_BUFFER if armor else 0
+            # pyrage reads and writes 8 KiB at a time: large buffers save system calls.
+            buffering = _IO_BUFFER
             if isinstance(src, Path):
                 _check_readable(src)
                 src = stack.enter_context(src.open("rb", buffering=buffering))
             if isinstance(dst, Path):
                 dst = stack.enter_context(atomic_output(dst, mode=mode, buffering=buffering))
-            if armor:
-                pyrage.encrypt_io(src, dst, native, armored=True)
-            else:
-                encrypt_stream(src, dst, native)
+            pyrage.encrypt_io(src, dst, native, armored=armor)
     except pyrage.EncryptError as exc:
         raise _encrypt_error(exc) from None
     except OSError as exc:

@@ -212,7 +212,7 @@ class Trickle(io.RawIOBase):
 @pytest.mark.parametrize(
     "size", [0, 1, 65536, 2 * 65536, 2 * 65536 + 1, 16 * 65536, 16 * 65536 + 1, 32 * 65536]
 )
-def test_own_stream_encryption(
+def test_streamed_encryption_from_a_pipe(
     size: int, tmp_path: Path, keys: dict[str, KeyPair], x25519: list[Identity], age_bin: str
 ) -> None:
     import subprocess
@@ -221,7 +221,6 @@ def test_own_stream_encryption(
     secret = tmp_path / "s.age"
     encrypt_file(Trickle(data), secret, [keys["ed25519"].public_text])  # type: ignore[arg-type]
     header = read_header(secret)
-    # Only the recipient's stanza (and rage's grease): agepy's helper stanza is gone.
     assert header.count("X25519") == 0 and header.count("ssh-ed25519") == 1
     result = subprocess.run(
         [age_bin, "-d", "-i", str(keys["ed25519"].private), str(secret)], capture_output=True
