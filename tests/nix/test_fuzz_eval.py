@@ -6,14 +6,17 @@ Only agepy's own errors (AgepyError subclasses) may escape, never a Python excep
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agepy.errors import AgepyError
+from agepy.errors import AgepyError, NixUnsupportedError
 from agepy.nix import evaluate_source, key_names
 
 CORPUS = Path(__file__).parent.parent / "corpus"
@@ -177,3 +180,147 @@ def test_key_names_on_mutated_files(case: tuple[Path, bytes]) -> None:
 def test_deep_nesting_is_an_agepy_error(depth: int, opener: str) -> None:
     closer = {"[": "]", "(": ")", "{ a = ": "; }"}.get(opener, "")
     check(opener * depth + "1" + closer * depth, CORPUS / "fuzz.nix")
+
+
+# Well-formed expressions of random types: they parse, so the evaluator's type checks
+# and builtins get exercised with every kind of wrong argument.
+LEAVES = st.sampled_from(
+    [
+        "1",
+        "0",
+        "2.5",
+        '"a"',
+        '"ssh-ed25519 AAAA"',
+        "''\n  x\n''",
+        "null",
+        "true",
+        "false",
+        "[ ]",
+        "{ }",
+        "x",
+        "a",
+        "./.",
+        "(y: y)",
+        "builtins",
+        "{ a = 1; }",
+        '[ 1 "a" ]',
+    ]
+)
+BUILTIN_NAMES = st.sampled_from(
+    [
+        "attrValues",
+        "attrNames",
+        "length",
+        "head",
+        "tail",
+        "toString",
+        "typeOf",
+        "isString",
+        "concatLists",
+        "fromJSON",
+        "fromTOML",
+        "toJSON",
+        "stringLength",
+        "readFile",
+        "import",
+        "deepSeq 1",
+        "seq 1",
+        "tryEval",
+        "map (y: y)",
+        "filter (y: y)",
+        "listToAttrs",
+        "mapAttrs (n: v: v)",
+        "elem 1",
+        "elemAt [ 1 ]",
+        'getAttr "a"',
+        'hasAttr "a"',
+        "removeAttrs { a = 1; }",
+        'catAttrs "a"',
+        'concatStringsSep ","',
+        "genList (y: y)",
+        "foldl' (p: q: q) 0",
+        "sort (p: q: true)",
+        'split "a"',
+        'match "a"',
+        'replaceStrings [ "a" ] [ "b" ]',
+        "substring 0 1",
+        "baseNameOf",
+        "dirOf",
+        "pathExists",
+        "throw",
+        "abort",
+        "functionArgs",
+        "intersectAttrs { }",
+        "concatMap (y: y)",
+        "partition (y: y)",
+        "groupBy (y: y)",
+        "zipAttrsWith (n: v: v)",
+        "all (y: y)",
+        "ceil",
+        'hashString "sha256"',
+        "bitAnd 1",
+        "lessThan 1",
+        "add 1",
+        "div 1",
+    ]
+)
+
+
+def _expressions() -> st.SearchStrategy[str]:
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        pair = st.tuples(inner, inner)
+        return st.one_of(
+            pair.map(lambda p: f"(let x = {p[0]}; in {p[1]})"),
+            pair.map(lambda p: f'{{ a = {p[0]}; "b.age".publicKeys = {p[1]}; }}'),
+            pair.map(lambda p: f"(rec {{ a = {p[0]}; b = a; c = {p[1]}; }})"),
+            pair.map(lambda p: f"[ {p[0]} {p[1]} ]"),
+            st.tuples(
+                inner,
+                st.sampled_from(["+", "-", "*", "/", "++", "//", "==", "<", "&&", "->"]),
+                inner,
+            ).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            pair.map(lambda p: f"({p[0]}.a or {p[1]})"),
+            pair.map(lambda p: f"({p[0]}.a)"),
+            pair.map(lambda p: f"({p[0]} ? a)"),
+            st.tuples(inner, inner, inner).map(lambda t: f"(if {t[0]} then {t[1]} else {t[2]})"),
+            pair.map(lambda p: f"((x: {p[0]}) {p[1]})"),
+            pair.map(lambda p: f"(({{ a ? 1, ... }}@s: {p[0]}) {p[1]})"),
+            pair.map(lambda p: f"(with {p[0]}; {p[1]})"),
+            pair.map(lambda p: f"(assert {p[0]}; {p[1]})"),
+            pair.map(lambda p: f'"s${{{p[0]}}}"'),
+            st.tuples(BUILTIN_NAMES, inner).map(lambda t: f"(builtins.{t[0]} {t[1]})"),
+            inner.map(lambda e: f"(-{e})"),
+            inner.map(lambda e: f"(!{e})"),
+        )
+
+    return st.recursive(LEAVES, extend, max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_expressions())
+def test_random_well_formed_expressions(text: str) -> None:
+    check(f"let a = 1; x = {{ a = 2; }}; in {text}", CORPUS / "08-import-keys-nix" / "fuzz.nix")
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_expressions())
+def test_random_expressions_agree_with_nix(nix_instantiate: str, text: str) -> None:
+    """Differential: the built-in evaluator fails exactly when Nix does, else agrees."""
+    text = f"let a = 1; x = {{ a = 2; }}; in {text}"
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            mine: object = evaluate_source(text, Path(tmp) / "case.nix")
+        except NixUnsupportedError:
+            return
+        except AgepyError:
+            mine = AgepyError
+        completed = subprocess.run(
+            [nix_instantiate, "--eval", "--strict", "--json", "--readonly-mode", "-E", text],
+            capture_output=True,
+            cwd=tmp,
+            timeout=60,
+            check=False,
+        )
+    theirs = json.loads(completed.stdout) if completed.returncode == 0 else AgepyError
+    assert mine == theirs
