@@ -28,6 +28,8 @@ from agepy.nix.common import (
     field,
     from_failure,
     located,
+    lookup,
+    with_lookup,
 )
 from agepy.nix.functions import compile_function
 from agepy.nix.operators import compile_binary, compile_unary
@@ -41,7 +43,6 @@ from agepy.nix.values import (
     Thunk,
     WithEnv,
     describe,
-    force,
 )
 
 __all__ = ["Code", "Compiler", "Lazy", "Scope", "constant", "field", "from_failure", "located"]
@@ -341,66 +342,3 @@ class Compiler:
 _DISPATCH: dict[str, Callable[[Compiler, tree_sitter.Node, Scope | None], Code]] = {
     name[2:]: method for name, method in vars(Compiler).items() if name.startswith("c_")
 }
-
-
-def lookup(name: str, depth: int, lazy: bool) -> Code:
-    """A static variable ``depth`` scopes up."""
-    if lazy:
-        if depth == 0:
-            return lambda env: env.vals[name]
-        if depth == 1:
-            return lambda env: env.up.vals[name]  # type: ignore[union-attr]
-
-        def deep_lazy(env: Env) -> Any:
-            for _ in range(depth):
-                env = env.up  # type: ignore[assignment]
-            return env.vals[name]
-
-        return deep_lazy
-    if depth == 0:
-
-        def var0(env: Env) -> Any:
-            value = env.vals[name]
-            return value.force() if isinstance(value, Thunk) else value
-
-        return var0
-    if depth == 1:
-
-        def var1(env: Env) -> Any:
-            value = env.up.vals[name]  # type: ignore[union-attr]
-            return value.force() if isinstance(value, Thunk) else value
-
-        return var1
-
-    def var(env: Env) -> Any:
-        for _ in range(depth):
-            env = env.up  # type: ignore[assignment]
-        value = env.vals[name]
-        return value.force() if isinstance(value, Thunk) else value
-
-    return var
-
-
-def with_lookup(name: str, depths: list[int], loc: Location, lazy: bool) -> Code:
-    """A variable only a ``with`` can bind: innermost ``with`` first."""
-
-    def find(env: Env) -> Any:
-        level = 0
-        for depth in depths:
-            while level < depth:
-                env = env.up  # type: ignore[assignment]
-                level += 1
-            attrs = force(env.attrs)  # type: ignore[attr-defined]
-            if type(attrs) is not dict:
-                raise located(f"value is {describe(attrs)} while a set was expected", loc)
-            if name in attrs:
-                return attrs[name]
-        raise located(f"undefined variable '{name}'", loc)
-
-    if lazy:
-
-        def with_lazy(env: Env) -> Any:
-            return Thunk(lambda e: force(find(e)), env, loc)
-
-        return with_lazy
-    return lambda env: force(find(env))
