@@ -19,6 +19,7 @@ import click
 
 __all__ = [
     "State",
+    "data",
     "debug_option",
     "emit_json",
     "err",
@@ -71,6 +72,11 @@ def out(message: str = "", *, nl: bool = True) -> None:
     """A line for people, on stdout; silenced by -q."""
     if not state().quiet:
         click.echo(message, nl=nl)
+
+
+def data(message: str = "") -> None:
+    """A row of the answer asked for (a listing, a report): on stdout, even with -q."""
+    click.echo(message)
 
 
 def err(message: str, *, nl: bool = True) -> None:

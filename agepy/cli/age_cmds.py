@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import click
 
-from agepy.cli._common import emit_json, err, identity_option, json_option, out, rules_option
+from agepy.cli._common import data, emit_json, err, identity_option, json_option, rules_option
 from agepy.errors import AgeFormatError, AgepyError, RecipientError, UsageError
 
 __all__ = ["decrypt", "encrypt", "inspect"]
@@ -31,12 +32,29 @@ def _binary_stdout() -> BinaryIO:
     return sys.stdout.buffer
 
 
-def _resolve_input(arg: str) -> Path | BinaryIO:
-    """What `agepy decrypt ARG` reads: stdin for "-", else the file ARG.
+def _resolve_input(arg: str, rules: Path | None) -> Path | BinaryIO:
+    """What `agepy decrypt ARG` reads: stdin for "-", the file ARG, or a rules entry's file.
 
-    (The hook where a secrets.nix entry name can be resolved to its file.)
+    A name that is no file here is looked up in secrets.nix (like `agenix -d NAME`), so
+    it works from any folder when --rules or $RULES points at the rules.
     """
-    return _binary_stdin() if arg == "-" else Path(arg)
+    if arg == "-":
+        return _binary_stdin()
+    path = Path(arg)
+    if path.exists() or not _have_rules(rules):
+        if not path.is_file():
+            raise AgepyError(
+                f"no such file: {path}",
+                hint="give an .age file, a secrets.nix entry name (with --rules), or - for stdin",
+            )
+        return path
+    from agepy.rules import load_rules, locate_rules
+
+    return load_rules(locate_rules(rules)).get(arg).file
+
+
+def _have_rules(rules: Path | None) -> bool:
+    return rules is not None or bool(os.environ.get("RULES")) or Path("secrets.nix").is_file()
 
 
 def _read_recipients(keys: tuple[str, ...], files: tuple[Path, ...]) -> list[Any]:
@@ -120,6 +138,7 @@ def encrypt(
 
 @click.command("decrypt")
 @identity_option
+@rules_option
 @click.option(
     "-o",
     "--output",
@@ -128,23 +147,25 @@ def encrypt(
     help="Write the plaintext here (atomically, mode 0600) instead of stdout.",
 )
 @click.argument("input_", metavar="[FILE|-]", required=False, default="-")
-def decrypt(identities: tuple[Path, ...], output: Path | None, input_: str) -> None:
+def decrypt(
+    identities: tuple[Path, ...], rules: Path | None, output: Path | None, input_: str
+) -> None:
     """Decrypt an age file (binary or armored) with SSH or age private keys, like `age -d`.
 
-    Passphrase-protected SSH keys are unlocked only if the file is encrypted to them.
+    FILE may also be a secrets.nix entry name, as with `agenix -d NAME`. Passphrase-
+    protected SSH keys are unlocked only if the file is encrypted to them.
 
     \b
     Example:
       agepy decrypt -i ~/.ssh/id_ed25519 secret.age
+      agepy decrypt --rules secrets/secrets.nix heisenbridge-config.age
       agepy decrypt -o secret.txt secret.age
     """
     from agepy.age import decrypt_to, open_age
     from agepy.age.names import default_key_files, tag_names
     from agepy.identities import load_identities
 
-    src = _resolve_input(input_)
-    if isinstance(src, Path) and not src.is_file():
-        raise UsageError(f"no such file: {src}", hint="give an .age file, or - for stdin")
+    src = _resolve_input(input_, rules)
     if isinstance(src, Path):
         with src.open("rb") as handle:  # a malformed file fails before any prompt
             header = open_age(handle).header
@@ -157,13 +178,13 @@ def decrypt(identities: tuple[Path, ...], output: Path | None, input_: str) -> N
         keys,
         output if output is not None else _binary_stdout(),
         passphrase=_prompt_file_passphrase,
-        key_names=tag_names(default_key_files()),
+        key_names=tag_names(default_key_files(), named=_rules_names(rules)),
     )
 
 
 def _rules_names(rules: Path | None) -> list[tuple[Any, str]]:
     """(recipient, name) pairs from the rules file, if there is one and it loads."""
-    if rules is None and not Path("secrets.nix").is_file():
+    if not _have_rules(rules):
         return []
     try:
         from agepy.rules import load_rules, locate_rules
@@ -212,19 +233,23 @@ def _describe(path: Path, names: dict[str, str]) -> dict[str, Any]:
 def _print_description(info: dict[str, Any]) -> None:
     count = len(info["stanzas"])
     encoding = "armored" if info["armored"] else "binary"
-    out(f"{info['file']}: age v1, {encoding}, {count} stanza{'s' if count != 1 else ''}")
+    data(f"{info['file']}: age v1, {encoding}, {count} stanza{'s' if count != 1 else ''}")
     for stanza in info["stanzas"]:
         if stanza["tag"] is not None:
             who = stanza["key"] or "unknown key"
-            out(f"  {stanza['type']:<12} {stanza['tag']}  {who}")
+            data(f"  {stanza['type']:<12} {stanza['tag']}  {who}")
         elif stanza["type"] == "X25519":
-            out(f"  {'X25519':<12} (age recipients are not named in the file)")
+            data(f"  {'X25519':<12} (age recipients are not named in the file)")
         elif stanza["type"] == "scrypt":
-            out(f"  {'scrypt':<12} (passphrase)")
+            data(f"  {'scrypt':<12} (passphrase)")
         elif stanza["type"].endswith("-grease"):
-            out(f"  {stanza['type']:<12} (grease: random filler, no recipient)")
+            data(f"  {stanza['type']:<12} (grease: random filler, no recipient)")
         else:
-            out(f"  {stanza['type']:<12} (plugin or other recipient)")
+            data(f"  {stanza['type']:<12} (plugin or other recipient)")
+
+
+def _about(path: Path, message: str) -> str:
+    return message if str(path) in message else f"{path}: {message}"
 
 
 @click.command("inspect")
@@ -258,17 +283,17 @@ def inspect(
                 raise
             failed = True
             info = {"file": str(path), "error": exc.message, "kind": exc.kind}
-            err(f"agepy: error: {path}: {exc.message}")
+            click.echo(f"agepy: error: {_about(path, exc.message)}", err=True)
         except AgepyError as exc:
             if len(files) == 1:
                 raise
             failed = True
             info = {"file": str(path), "error": exc.message}
-            err(f"agepy: error: {path}: {exc.message}")
+            click.echo(f"agepy: error: {_about(path, exc.message)}", err=True)
         results.append(info)
         if not as_json and "error" not in info:
             _print_description(info)
     if as_json:
-        emit_json(results)
+        emit_json({"files": results})
     if failed:
         sys.exit(1)  # the errors are printed above; click's Exit would end with status 0 here

@@ -144,7 +144,7 @@ def test_inspect(
         str(keys["rsa2048"].public),
         home=home,
     )
-    (info,) = json.loads(result.stdout)
+    (info,) = json.loads(result.stdout)["files"]
     assert info["armored"] is True and info["format"] == "age-encryption.org/v1"
     by_type = {s["type"]: s for s in info["stanzas"]}
     assert by_type["ssh-rsa"]["key"] == "bob"
@@ -183,7 +183,7 @@ def test_inspect_names_from_rules(
         (["encrypt", "-o", "x.age"], 2, "no recipients"),
         (["encrypt", "-R", "missing.pub"], 1, "cannot read recipients file"),
         (["decrypt", "-i", "missing", "s.age"], 1, "cannot read identity"),
-        (["decrypt", "missing.age"], 2, "no such file"),
+        (["decrypt", "missing.age"], 1, "no such file"),
         (["decrypt", "-i", "ed25519.pub", "s.age"], 1, "public key"),
         (["decrypt", "-i", "rsa2048", "s.age"], 1, "no identity opens"),
         (["decrypt", "-i", "ed25519", "garbage.age"], 1, "not an age file"),

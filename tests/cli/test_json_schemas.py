@@ -273,7 +273,7 @@ def test_inspect(repo: Path) -> None:
     run = agepy("inspect", "--json", "heisenbridge-config.age", "old.age", cwd=repo)
     assert run.code == 0, run.stderr
     assert_valid("inspect", run.json)
-    first, second = run.json
+    first, second = run.json["files"]
     assert first["file"] == "heisenbridge-config.age"
     # rage (so pyrage, so agepy) adds a random *-grease stanza; age ignores it.
     stanzas = [s for s in first["stanzas"] if not s["type"].endswith("-grease")]
@@ -289,15 +289,15 @@ def test_inspect_with_a_broken_file(repo: Path) -> None:
     run = agepy("inspect", "--json", "conduit-env.age", "broken.age", cwd=repo)
     assert run.code == 1
     assert_valid("inspect", run.json)
-    assert "error" not in run.json[0]
-    assert run.json[1]["file"] == "broken.age"
-    assert run.json[1]["kind"] == "header failure"
+    assert "error" not in run.json["files"][0]
+    assert run.json["files"][1]["file"] == "broken.age"
+    assert run.json["files"][1]["kind"] == "header failure"
     assert "broken.age" in run.stderr
 
 
 def test_inspect_names_stanzas_from_the_rules(repo: Path) -> None:
     run = agepy("inspect", "--json", "heisenbridge-config.age", cwd=repo)
-    named = [s["key"] for s in run.json[0]["stanzas"] if s["tag"] is not None]
+    named = [s["key"] for s in run.json["files"][0]["stanzas"] if s["tag"] is not None]
     assert named == ["alice", "matrix"]
 
 
