@@ -89,13 +89,14 @@ def _prepare(store: Store, names: Sequence[str]) -> None:
 
     rules = store.rules
     store.tag_names()
+    locked = [i for i in store.identities if i.encrypted and not i.unlocked]
+    if not locked:
+        return
     tags: set[str] = set()
     for name in names:
         with contextlib.suppress(AgepyError):
             tags.update(read_header(rules.secrets[name].file).ssh_tags())
-    for identity in store.identities:
-        if not identity.encrypted or identity.unlocked:
-            continue
+    for identity in locked:
         if identity.tag is None or identity.tag in tags:
             identity.to_pyrage()
 
