@@ -205,9 +205,7 @@ def _play(demo: Demo) -> None:
         demo.ok("secrets.nix now binds matrix to the host's key; agepy.toml records it")
 
         demo.step("the Matrix secrets: Conduit's token, Heisenbridge's registration")
-        demo.agepy(
-            "encrypt", "conduit-registration-token", "--name", "conduit-env.age", "--host", "matrix"
-        )
+        demo.agepy("encrypt", "conduit-registration-token", "--host", "matrix")
         demo.agepy("encrypt", "heisenbridge-config", "--host", "matrix")
         message = demo.agepy(
             "show", "heisenbridge-config", "--register-command", "--server-name", SERVER_NAME
