@@ -156,10 +156,11 @@ def _prepare(demo: Demo) -> None:
 @contextlib.contextmanager
 def _server(demo: Demo) -> Iterator[object | None]:
     """A throwaway sshd for matrix.example.com, or None when none can be started."""
-    from agepy.sshd import Sshd
+    from agepy.sshd import SSHD, Sshd
 
     try:
-        server = Sshd(key_types=("rsa",))
+        # AGEPY_SSHD: where sshd lives when it is not /usr/sbin/sshd (NixOS, macOS).
+        server = Sshd(key_types=("rsa",), sshd=os.environ.get("AGEPY_SSHD", SSHD))
     except HostError as exc:
         demo.say(f"   (no sshd: {exc.message}; using the example's recorded host key)")
         yield None
@@ -175,6 +176,26 @@ def _server(demo: Demo) -> Iterator[object | None]:
         yield server
     finally:
         server.close()
+
+
+def _new_rsa_key(path: Path) -> Path:
+    """A fresh RSA key pair at ``path`` and ``path``.pub (OpenSSH format, no passphrase)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
+    path.write_bytes(private)
+    path.chmod(0o600)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    path.with_name(path.name + ".pub").write_bytes(public + b"\n")
+    return path
 
 
 def _play(demo: Demo) -> None:
@@ -199,7 +220,9 @@ def _play(demo: Demo) -> None:
         if server is not None:
             demo.agepy("add-host", "matrix", target, "--type", "rsa", "--yes")
         else:
-            demo.agepy("add-host", "matrix", target, "--key-file", f"{host_key}.pub", "--yes")
+            demo.agepy(
+                "add-host", "matrix", target, "--key-file", f"keys/{host_key.name}.pub", "--yes"
+            )
         if "matrix = " not in (demo.repo / "secrets.nix").read_text():
             raise DemoError("add-host did not add `matrix = …;` to secrets.nix")
         demo.ok("secrets.nix now binds matrix to the host's key; agepy.toml records it")
@@ -226,29 +249,32 @@ def _play(demo: Demo) -> None:
             demo.ok(f"age -d -i <matrix host key> {name}: decrypts")
 
         demo.step("the host is reinstalled: new host keys; agepy rescan rekeys")
+        old_key = demo.root / "old_host_key"
+        shutil.copy(host_key, old_key)
+        restic_before = (demo.repo / "restic-password.age").read_bytes()
         if server is not None:
             server.reinstall()
             demo.ok("sshd restarted with new host keys")
-            old_key = demo.root / "old_host_key"
-            shutil.copy(host_key.parent.parent / "gen0" / host_key.name, old_key)
             new_key = server.host_key_path("rsa")
-            restic_before = (demo.repo / "restic-password.age").read_bytes()
             demo.agepy("rescan", "matrix", "--yes")
-            for name in secrets:
-                if demo.decrypts(old_key, name):
-                    raise DemoError(f"the old host key still decrypts {name}")
-                if not demo.decrypts(new_key, name):
-                    raise DemoError(f"the new host key does not decrypt {name}")
-            demo.ok("the old host key decrypts nothing, the new one both secrets")
-            if (demo.repo / "restic-password.age").read_bytes() != restic_before:
-                raise DemoError("rescan touched a secret the host does not hold")
-            demo.ok("restic-password.age, which matrix does not hold, is untouched")
-            demo.agepy("check")
         else:
-            demo.say("   (skipped the reinstall: it needs a running sshd to rescan)")
+            new_key = _new_rsa_key(demo.root / "new_host_key")
+            demo.ok("a new RSA host key, as the reinstalled host would have")
+            demo.agepy("rescan", "matrix", "--key-file", f"../{new_key.name}.pub", "--yes")
+        for name in secrets:
+            if demo.decrypts(old_key, name):
+                raise DemoError(f"the old host key still decrypts {name}")
+            if not demo.decrypts(new_key, name):
+                raise DemoError(f"the new host key does not decrypt {name}")
+        demo.ok("the old host key decrypts nothing, the new one both secrets")
+        if (demo.repo / "restic-password.age").read_bytes() != restic_before:
+            raise DemoError("rescan touched a secret the host does not hold")
+        demo.ok("restic-password.age, which matrix does not hold, is untouched")
+        demo.agepy("check")
 
         demo.step("clean up")
-    demo.ok("sshd stopped")
+    if server is not None:
+        demo.ok("sshd stopped")
 
 
 def run_demo(say: Callable[[str], None] = print, keep: bool = False) -> Path | None:

@@ -304,6 +304,12 @@ def add_host(
     metavar="SECONDS",
     help="Give up scanning after this long.",
 )
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Take the new key from a .pub file or ssh-keyscan output instead of scanning.",
+)
 @yes_option
 @rules_option
 @evaluator_option
@@ -311,6 +317,7 @@ def add_host(
 def rescan(
     name: str,
     timeout: float,
+    key_file: Path | None,
     yes: bool,
     rules: Path | None,
     evaluator: str,
@@ -327,6 +334,7 @@ def rescan(
     Example:
       agepy rescan matrix
       agepy rescan matrix --yes -i ~/.ssh/id_ed25519
+      agepy rescan matrix --key-file ssh_host_ed25519_key.pub   # host not reachable
     """
     from agepy.hosts import rescan as run_rescan
     from agepy.rules import locate_rules
@@ -341,6 +349,7 @@ def rescan(
         prompt=_prompt_passphrase,
         evaluator=evaluator,
         timeout=timeout,
+        key_file=key_file,
     )
     _report(outcome)
 

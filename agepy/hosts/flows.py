@@ -333,9 +333,14 @@ def rescan(
     evaluator: str = "auto",
     timeout: float = 5.0,
     known_hosts_path: Path | None = None,
+    key_file: Path | None = None,
 ) -> HostOutcome:
     """Scan host ``name`` again; if its key changed (reinstall), replace it in
-    secrets.nix and re-encrypt exactly the secrets that held the old key."""
+    secrets.nix and re-encrypt exactly the secrets that held the old key.
+
+    With ``key_file`` the new keys are read from that file (a .pub file or ssh-keyscan
+    output, e.g. copied from the host's console) instead of scanning.
+    """
     from agepy.rules import load_rules, replace_key
 
     rules = load_rules(rules_path, evaluator=evaluator)
@@ -348,7 +353,11 @@ def rescan(
         raise HostError(f"no key recorded for {name}", hint=f"agepy add-host {name} ADDRESS")
     old = scanned_key(old_key)
 
-    result = _scan(host.address, host.port, timeout)
+    if key_file is not None:
+        result = ScanResult(host.address, host.port, keys_from_file(key_file))
+        source = f"file {key_file}"
+    else:
+        result, source = _scan(host.address, host.port, timeout), "scan"
     same = [k for k in result.keys if k.line == old.line]
     if same:
         key = same[0]
@@ -365,7 +374,7 @@ def rescan(
         port=host.port,
         key=key,
         keys=result.keys,
-        source="scan",
+        source=source,
         old_key=old.line,
         old_fingerprint=old.fingerprint,
         secrets=holders,

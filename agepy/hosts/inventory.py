@@ -278,7 +278,10 @@ class HostStatus:
     history: int
 
     def to_json(self) -> dict[str, Any]:
-        return dict(vars(self))
+        # camelCase like every other --json shape (the TOML file keeps seen_at).
+        fields = dict(vars(self))
+        fields["seenAt"] = fields.pop("seen_at")
+        return fields
 
 
 def host_statuses(rules_path: Path) -> list[HostStatus]:

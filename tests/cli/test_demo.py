@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +86,25 @@ def test_cleanup(demo_output: str) -> None:
     step = _step(demo_output, 6)
     assert "sshd stopped" in step
     assert "removed " in step
+
+
+def test_without_sshd_the_demo_uses_the_recorded_host_key(tmp_path: Path) -> None:
+    """Where sshd can't start, it says so and still runs every other step."""
+    require_tool("age")
+    result = subprocess.run(
+        [sys.executable, "-m", "agepy", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1", "TMPDIR": str(tmp_path), "AGEPY_SSHD": "/nonexistent"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "sshd could not start" in _step(out, 1)
+    assert "--key-file keys/matrix_ssh_host_rsa_key.pub" in _step(out, 2)
+    assert "heisenbridge-config.age: decrypts" in _step(out, 4)
+    step = _step(out, 5)
+    assert "$ agepy rescan matrix --key-file" in step
+    assert "the old host key decrypts nothing, the new one both secrets" in step
+    assert not list(tmp_path.iterdir())
