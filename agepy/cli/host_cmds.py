@@ -9,6 +9,7 @@ from typing import TextIO
 import click
 
 from agepy.cli._common import (
+    data,
     emit_json,
     err,
     evaluator_option,
@@ -386,7 +387,7 @@ def hosts(rules: Path | None, as_json: bool) -> None:
             where = s.address if s.port == 22 else f"[{s.address}]:{s.port}"
             key_type = s.key.split()[0] if s.key else "-"
             colour = "green" if s.status == "ok" else "red"
-            out(
+            data(
                 f"{s.name:<{width}}  {where}  {key_type} {s.fingerprint}  seen {s.seen_at}  "
                 + style(s.status, fg=colour)
             )
