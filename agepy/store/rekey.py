@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from agepy.errors import AgepyError, StoreError
-from agepy.store.status import display_path
+from agepy.store.status import Status, display_path
 from agepy.store.writer import BatchWriter, remove_leftover_temps
 
 if TYPE_CHECKING:
@@ -82,11 +82,22 @@ class RekeyReport:
         }
 
 
-def _plan(store: Store, secrets: Sequence[Secret], force: bool) -> list[tuple[Secret, RekeyResult]]:
-    """Which entries to re-encrypt and why; missing files are reported, not failed."""
+def _plan(
+    store: Store, secrets: Sequence[Secret], force: bool, quick: bool = False
+) -> list[tuple[Secret, RekeyResult]]:
+    """Which entries to re-encrypt and why; missing files are reported, not failed.
+
+    ``quick`` (a forced real run): every existing file is rekeyed, so headers are not
+    read here (decrypting reads them anyway).
+    """
     planned = []
     for secret in secrets:
-        status, reasons = store.status_of(secret)
+        status: Status
+        reasons: list[str]
+        if quick and secret.file.exists():
+            status, reasons = "ok", []
+        else:
+            status, reasons = store.status_of(secret)
         if status == "missing":
             result = RekeyResult(secret.name, secret.file, "missing", reasons)
         elif status == "ok" and not force:
@@ -125,7 +136,7 @@ def rekey(
     rules = store.rules
     secrets = [rules.get(n) for n in names] if names else list(rules)
     secrets = sorted({s.name: s for s in secrets}.values(), key=lambda s: s.name)
-    planned = _plan(store, secrets, force)
+    planned = _plan(store, secrets, force, quick=force and not dry_run)
     report = RekeyReport([r for _, r in planned], dry_run=dry_run)
     todo = [(s, r) for s, r in planned if r.action == "would-rekey"]
     if dry_run:
