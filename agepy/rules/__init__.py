@@ -10,9 +10,7 @@ from agepy.rules.editing import (
     plan_add_recipient,
     plan_add_secret,
     plan_remove_recipient,
-    plan_replace_key,
     remove_recipient,
-    replace_key,
 )
 from agepy.rules.model import (
     Rules,
@@ -23,6 +21,7 @@ from agepy.rules.model import (
     locate_rules,
     validate_rules,
 )
+from agepy.rules.replacing import plan_replace_key, replace_key
 
 __all__ = [
     "Rules",
