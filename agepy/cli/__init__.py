@@ -133,7 +133,10 @@ def main(argv: Sequence[str] | None = None) -> Any:
         from agepy.cli.compat import translate_agenix_args
 
         args = translate_agenix_args(args)
-        cli.main(args=args, prog_name="agepy", standalone_mode=False)
+        # Not standalone: click hands back ctx.exit(N) as a return value instead of exiting.
+        status = cli.main(args=args, prog_name="agepy", standalone_mode=False)
+        if isinstance(status, int) and status:
+            return sys.exit(status)
     except _NO_ARGS_IS_HELP as exc:
         # A group run with no subcommand: its help, as click prints it, exit 2.
         click.echo(exc.format_message(), err=True)
@@ -142,7 +145,10 @@ def main(argv: Sequence[str] | None = None) -> Any:
         command = exc.ctx.command_path if exc.ctx is not None else "agepy"
         _print_error(exc.format_message(), f"run '{command} --help' for usage")
         return sys.exit(2)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C, as the shell counts it
+            _print_error("interrupted", None)
+            return sys.exit(130)
         _print_error("aborted", None)
         return sys.exit(1)
     except click.exceptions.Exit as exc:
