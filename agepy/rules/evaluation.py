@@ -1,0 +1,124 @@
+"""Evaluating secrets.nix: through agepy.nix (built-in evaluator or real Nix), and the
+names its top ``let`` gives to keys."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import tree_sitter
+
+from agepy.errors import AgepyError, NixEvalError, RecipientError
+from agepy.keys import parse_recipient
+from agepy.nix.parse import ParsedFile, parse_file
+
+__all__ = ["evaluate_rules_file", "rules_key_names"]
+
+_NIX_AT = re.compile(r"\bat (?:«[^»]*»|(/[^:\n]+)):(\d+):(\d+)")
+
+
+def _nix_instantiate(path: Path) -> Any:
+    """Evaluate with real Nix; errors become NixEvalError at Nix's location."""
+    try:
+        proc = subprocess.run(
+            ["nix-instantiate", "--eval", "--strict", "--json", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise NixEvalError(
+            "nix-instantiate is not installed",
+            file=path,
+            hint="install Nix (Debian: apt install nix-bin) or use --evaluator builtin",
+        ) from None
+    if proc.returncode != 0:
+        lines = [
+            line.strip()
+            for line in proc.stderr.splitlines()
+            if line.strip() and not line.startswith("warning:")
+        ]
+        message = next((ln for ln in lines if ln.startswith("error:")), lines[0] if lines else "")
+        message = message.removeprefix("error:").strip() or "nix-instantiate failed"
+        match = _NIX_AT.search(proc.stderr)
+        where: dict[str, Any] = {"file": path}
+        if match and match.group(1):
+            where = {
+                "file": match.group(1),
+                "line": int(match.group(2)),
+                "column": int(match.group(3)),
+            }
+        raise NixEvalError(
+            f"evaluation failed: {message}",
+            hint="fix the Nix error (nix-instantiate --eval --strict FILE shows it too)",
+            **where,
+        )
+    return json.loads(proc.stdout)
+
+
+def evaluate_rules_file(path: Path, *, evaluator: str = "auto") -> Any:
+    """Evaluate a Nix file to JSON-like data, through agepy.nix when it is available."""
+    import agepy.nix
+
+    evaluate: Callable[..., Any] | None = getattr(agepy.nix, "evaluate_file", None)
+    if evaluate is None:
+        return _nix_instantiate(path)
+    try:
+        return evaluate(path, evaluator=evaluator)
+    except AgepyError:
+        raise
+    except Exception as exc:  # a bug in the built-in evaluator must not reach the user
+        if evaluator == "auto":
+            return evaluate(path, evaluator="nix")
+        raise NixEvalError(
+            f"internal evaluator error ({type(exc).__name__}: {exc})",
+            file=path,
+            hint="use --evaluator nix, and please report this file",
+        ) from None
+
+
+def rules_key_names(path: Path) -> dict[str, str]:
+    """Key text (no comment) → binding name, through agepy.nix.key_names if present."""
+    import agepy.nix
+
+    key_names: Callable[[Path], dict[str, str]] | None = getattr(agepy.nix, "key_names", None)
+    # The plain top-let bindings always count; agepy.nix adds names it can resolve further.
+    names = _top_let_key_names(parse_file(path))
+    if key_names is not None:
+        for key, name in key_names(path).items():
+            names.setdefault(key, name)
+    return names
+
+
+def _top_let_key_names(parsed: ParsedFile) -> dict[str, str]:
+    # Fallback only: plain `name = "key";` bindings of the outermost let.
+    names: dict[str, str] = {}
+    # The field, not the first child: a leading comment is a named child too.
+    node = parsed.root.child_by_field_name("expression")
+    while node is not None and node.type == "let_expression":
+        for binding in bindings_of(node):
+            value = binding.child_by_field_name("expression")
+            attrpath = binding.child_by_field_name("attrpath")
+            if value is None or attrpath is None or value.type != "string_expression":
+                continue
+            if any(c.type == "interpolation" for c in value.children):
+                continue
+            text = parsed.text(value)[1:-1]
+            try:
+                names.setdefault(parse_recipient(text).text, parsed.text(attrpath))
+            except RecipientError:
+                continue
+        node = node.child_by_field_name("body")
+    return names
+
+
+def bindings_of(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+    """The ``name = value;`` bindings of a let or attribute set node."""
+    for child in node.named_children:
+        if child.type == "binding_set":
+            yield from (b for b in child.named_children if b.type == "binding")
