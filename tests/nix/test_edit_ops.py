@@ -219,3 +219,53 @@ def test_unknown_secret(case: Copy) -> None:
     with pytest.raises(AgepyError) as info:
         add_recipient(path, "heisenbridge.age", ED4)
     assert info.value.hint and "heisenbridge-config.age" in info.value.hint
+
+
+def test_replace_key_with_a_key_already_present(case: Copy) -> None:
+    # backup.age has alice and bob: bob → alice would list alice twice there. Refused.
+    path = case("nested-multiline")
+    before = path.read_bytes()
+    with pytest.raises(EditError, match=r"'backup\.age' already has the new key alice") as info:
+        replace_key(path, ED2, ED1)
+    assert info.value.hint and "first" in info.value.hint
+    assert path.read_bytes() == before
+    # In no-let, a.age and b never share a key: the two keys merge, as asked.
+    path = case("no-let")
+    replace_key(path, ED2, ED1)
+    assert keys_of(path, "b") == [ED1]
+    assert keys_of(path, "a.age") == [ED1, AGE1]
+
+
+def test_replace_key_refused_where_the_file_selects_keys_by_text(
+    tmp_path: Path, nix_instantiate: str
+) -> None:
+    path = tmp_path / "secrets.nix"
+    path.write_text(
+        f'let keys = [ "{ED1}" "{AGE1}" ];\n'
+        '  ssh = builtins.filter (k: builtins.substring 0 4 k == "ssh-") keys;\n'
+        'in {\n  "a.age".publicKeys = [ "' + AGE1 + '" ] ++ ssh;\n'
+        '  "b.age".publicKeys = ssh;\n}\n'
+    )
+    before = path.read_bytes()
+    # The age key turned ssh key passes the filter too: a.age would get it twice.
+    with pytest.raises(EditError, match="selects keys by their text") as info:
+        replace_key(path, AGE1, ED4)
+    assert info.value.hint and "by hand" in info.value.hint
+    assert path.read_bytes() == before
+    replace_key(path, AGE1, KEYS["age2"])  # the same kind keeps the filter's choice
+    assert keys_of(path, "a.age") == [KEYS["age2"], ED1]
+
+
+def test_remove_refuses_when_the_rest_evaluates_to_nothing(
+    tmp_path: Path, nix_instantiate: str
+) -> None:
+    path = tmp_path / "secrets.nix"
+    path.write_text(
+        f'let keys = {{ alice = "{ED1}"; }}; extra = keys.extra or [ ];\n'
+        'in { "a.age".publicKeys = [ keys.alice ] ++ extra; }\n'
+    )
+    before = path.read_bytes()
+    with pytest.raises(EditError, match="no keys") as info:
+        remove_recipient(path, "a.age", ED1)
+    assert info.value.hint
+    assert path.read_bytes() == before
