@@ -125,6 +125,16 @@ def _print_error(message: str, hint: str | None) -> None:
         click.echo(f"agepy: hint: {hint}", err=True)
 
 
+def _interrupted(exc: KeyboardInterrupt) -> Any:
+    # Exit 128 + signal number, as shells report a process killed by that signal:
+    # Ctrl-C (SIGINT) 130; the store's handlers raise a KeyboardInterrupt carrying
+    # .signum for SIGTERM (143) and SIGHUP (129).
+    signum = getattr(exc, "signum", 2)
+    name = "" if signum == 2 else f" ({exc})"
+    _print_error(f"interrupted{name}", None)
+    return sys.exit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> Any:
     """Entry point: run the CLI, turn every failure into one `agepy: error:` line."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -146,9 +156,8 @@ def main(argv: Sequence[str] | None = None) -> Any:
         _print_error(exc.format_message(), f"run '{command} --help' for usage")
         return sys.exit(2)
     except click.exceptions.Abort as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C, as the shell counts it
-            _print_error("interrupted", None)
-            return sys.exit(130)
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            return _interrupted(exc.__cause__)
         _print_error("aborted", None)
         return sys.exit(1)
     except click.exceptions.Exit as exc:
@@ -161,9 +170,8 @@ def main(argv: Sequence[str] | None = None) -> Any:
             traceback.print_exc()
         _print_error(exc.message, exc.hint)
         return sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        _print_error("interrupted", None)
-        return sys.exit(130)
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     except BrokenPipeError:
         return sys.exit(1)
     except Exception as exc:

@@ -126,7 +126,7 @@ def test_add_host_binds_records_and_reencrypts(repo: Repo, sshd: Sshd) -> None:
     assert (web["address"], web["port"]) == ("127.0.0.1", sshd.port)
     assert web["key"] == sshd.public_key("ed25519")
     assert {k["key"] for k in web["keys"]} == {sshd.public_key(t) for t in ("ed25519", "rsa")}
-    assert web["seenAt"].endswith("Z")
+    assert web["seen_at"].endswith("Z")
 
     listing = repo.agepy("hosts")
     assert listing.returncode == 0 and "web" in listing.stdout and "ok" in listing.stdout
