@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from agepy.age.atomic import atomic_output
+from agepy.age.atomic import atomic_output, atomic_path
 from agepy.errors import AgepyError, RecipientError, StoreError
 from agepy.keys import Recipient, parse_recipient
 
@@ -55,6 +55,12 @@ def encrypt_file(
 
     native = _pyrage_recipients(recipients)
     try:
+        if isinstance(src, Path) and isinstance(dst, Path):
+            # File to file, rage does the I/O: ~1.3x faster than through Python objects.
+            _check_readable(src)
+            with atomic_path(dst, mode=mode) as temp:
+                pyrage.encrypt_file(str(src), str(temp), native, armored=armor)
+            return
         with contextlib.ExitStack() as stack:
             # pyrage reads and writes 8 KiB at a time: large buffers save system calls.
             buffering = _IO_BUFFER

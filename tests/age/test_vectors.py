@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agepy.age import decrypt_bytes, looks_armored
+from agepy.age import decrypt_bytes, decrypt_to, looks_armored
 from agepy.errors import AgeFormatError, NoIdentityMatchError
 from agepy.identities import load_identity_file
 from tests.age.conftest import VECTORS
@@ -78,8 +78,11 @@ def test_vector_inventory() -> None:
     assert len(post_quantum) == 19
 
 
+@pytest.mark.parametrize("via", ["memory", "file"])
 @pytest.mark.parametrize("path", ALL, ids=[p.name for p in ALL])
-def test_vector(path: Path, tmp_path: Path) -> None:
+def test_vector(path: Path, via: str, tmp_path: Path) -> None:
+    """Each vector's outcome, through decrypt_bytes and through file-to-file decrypt_to
+    (which hands binary files to pyrage.decrypt_file)."""
     vector = load_vector(path)
     if vector.post_quantum:
         pytest.skip("post-quantum hybrid identity (pyrage cannot use it)")
@@ -89,12 +92,16 @@ def test_vector(path: Path, tmp_path: Path) -> None:
         keyfile.write_text("# from the vector\n" + "\n".join(vector.identities) + "\n")
         identities = load_identity_file(keyfile)
     passphrase = vector.passphrases[0] if vector.passphrases else None
+    ask = (lambda: passphrase) if passphrase is not None else None
     try:
-        plaintext = decrypt_bytes(
-            vector.body,
-            identities,
-            passphrase=(lambda: passphrase) if passphrase is not None else None,  # type: ignore[arg-type,return-value]
-        )
+        if via == "memory":
+            plaintext = decrypt_bytes(vector.body, identities, passphrase=ask)  # type: ignore[arg-type]
+        else:
+            (tmp_path / "in.age").write_bytes(vector.body)
+            out = tmp_path / "out"
+            decrypt_to(tmp_path / "in.age", identities, out, passphrase=ask)  # type: ignore[arg-type]
+            plaintext = out.read_bytes()
+            assert out.stat().st_mode & 0o777 == 0o600
     except NoIdentityMatchError as exc:
         outcome = exc.kind
     except AgeFormatError as exc:
