@@ -27,6 +27,7 @@ __all__ = [
     "identity_option",
     "json_option",
     "out",
+    "prompt_passphrase",
     "quiet_option",
     "rules_option",
     "state",
@@ -83,6 +84,14 @@ def err(message: str, *, nl: bool = True) -> None:
     """Progress or a warning, on stderr; silenced by -q."""
     if not state().quiet:
         click.echo(message, err=True, nl=nl)
+
+
+def prompt_passphrase(path: Path) -> str:
+    """Ask an SSH key's passphrase on the terminal (/dev/tty, so piped stdin still
+    works), in age's words; identities ask once per key and process."""
+    import getpass
+
+    return getpass.getpass(f'Enter passphrase for "{path}": ')
 
 
 def emit_json(value: Any) -> None:

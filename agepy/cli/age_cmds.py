@@ -9,15 +9,18 @@ from typing import Any, BinaryIO
 
 import click
 
-from agepy.cli._common import data, emit_json, err, identity_option, json_option, rules_option
+from agepy.cli._common import (
+    data,
+    emit_json,
+    err,
+    identity_option,
+    json_option,
+    prompt_passphrase,
+    rules_option,
+)
 from agepy.errors import AgeFormatError, AgepyError, RecipientError, UsageError
 
 __all__ = ["decrypt", "encrypt", "inspect"]
-
-
-def _prompt_passphrase(path: Path) -> str:
-    """Ask for an SSH key's passphrase on the terminal, as age does."""
-    return str(click.prompt(f'Enter passphrase for "{path}"', hide_input=True, err=True))
 
 
 def _prompt_file_passphrase() -> str:
@@ -172,7 +175,7 @@ def decrypt(
         need_keys = header.count("scrypt") == 0
     else:
         need_keys = True
-    keys = load_identities(list(identities), prompt=_prompt_passphrase) if need_keys else []
+    keys = load_identities(list(identities), prompt=prompt_passphrase) if need_keys else []
     decrypt_to(
         src,
         keys,

@@ -16,6 +16,7 @@ from agepy.cli._common import (
     identity_option,
     json_option,
     out,
+    prompt_passphrase,
     rules_option,
     style,
     yes_option,
@@ -101,10 +102,6 @@ def keyscan(
 
 
 # --- add-host, rescan ------------------------------------------------------------------
-
-
-def _prompt_passphrase(path: Path) -> str:
-    return str(click.prompt(f'Enter passphrase for "{path}"', hide_input=True, err=True))
 
 
 def _where(check: KnownHostsCheck) -> str:
@@ -287,7 +284,7 @@ def add_host(
         show=_show,
         confirm=_confirm,
         identities=list(identities) or None,
-        prompt=_prompt_passphrase,
+        prompt=prompt_passphrase,
         evaluator=evaluator,
         timeout=timeout,
     )
@@ -347,7 +344,7 @@ def rescan(
         show=_show,
         confirm=_confirm,
         identities=list(identities) or None,
-        prompt=_prompt_passphrase,
+        prompt=prompt_passphrase,
         evaluator=evaluator,
         timeout=timeout,
         key_file=key_file,

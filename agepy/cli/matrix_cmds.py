@@ -13,7 +13,14 @@ from pathlib import Path
 
 import click
 
-from agepy.cli._common import err, evaluator_option, identity_option, rules_option, state
+from agepy.cli._common import (
+    err,
+    evaluator_option,
+    identity_option,
+    prompt_passphrase,
+    rules_option,
+    state,
+)
 from agepy.errors import UsageError
 
 __all__ = [
@@ -23,11 +30,6 @@ __all__ = [
     "nixos_snippet",
     "show",
 ]
-
-
-def _prompt_passphrase(path: Path) -> str:
-    """Ask for an SSH key's passphrase on the terminal, as age does."""
-    return str(click.prompt(f'Enter passphrase for "{path}"', hide_input=True, err=True))
 
 
 def _identities(paths: tuple[Path, ...]) -> list[Path] | None:
@@ -213,7 +215,7 @@ def encrypt_heisenbridge_config(
         recipients=Recipients(to=to, hosts=hosts, include_self=not no_self),
         rotate=rotate,
         identities=_identities(identities),
-        prompt=_prompt_passphrase,
+        prompt=prompt_passphrase,
         evaluator=evaluator,
     )
     _done(result, "Heisenbridge registration")
@@ -278,7 +280,7 @@ def encrypt_conduit_registration_token(
         recipients=Recipients(to=to, hosts=hosts, include_self=not no_self),
         rotate=rotate,
         identities=_identities(identities),
-        prompt=_prompt_passphrase,
+        prompt=prompt_passphrase,
         evaluator=evaluator,
     )
     _done(result, "Conduit registration token")
@@ -344,7 +346,7 @@ def show_heisenbridge_config(
         rules,
         name=name,
         identities=_identities(identities),
-        prompt=_prompt_passphrase,
+        prompt=prompt_passphrase,
         evaluator=evaluator,
     )
     if register_command:

@@ -15,6 +15,7 @@ from agepy.cli._common import (
     identity_option,
     json_option,
     out,
+    prompt_passphrase,
     rules_option,
     state,
     style,
@@ -27,10 +28,10 @@ __all__ = ["check", "edit", "list_", "rekey"]
 
 
 def _store(rules: Path | None, evaluator: str = "auto", identities: tuple[Path, ...] = ()) -> Store:
-    from agepy.store import Store, terminal_prompt
+    from agepy.store import Store
 
     return Store(
-        rules, evaluator=evaluator, identities=list(identities) or None, prompt=terminal_prompt
+        rules, evaluator=evaluator, identities=list(identities) or None, prompt=prompt_passphrase
     )
 
 

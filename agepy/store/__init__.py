@@ -6,7 +6,7 @@ from __future__ import annotations
 from agepy.store.check import Finding
 from agepy.store.rekey import RekeyReport, RekeyResult
 from agepy.store.status import Status, stale_reasons
-from agepy.store.store import ListRow, Store, secret_file, terminal_prompt
+from agepy.store.store import ListRow, Store, secret_file
 
 __all__ = [
     "Finding",
@@ -17,5 +17,4 @@ __all__ = [
     "Store",
     "secret_file",
     "stale_reasons",
-    "terminal_prompt",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import getpass
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,14 +19,9 @@ if TYPE_CHECKING:
     from agepy.store.rekey import ProgressFn, RekeyReport
     from agepy.store.writer import BatchWriter
 
-__all__ = ["ListRow", "Store", "secret_file", "terminal_prompt"]
+__all__ = ["ListRow", "Store", "secret_file"]
 
 PromptFn = Callable[[Path], str]
-
-
-def terminal_prompt(path: Path) -> str:
-    """Ask a key's passphrase on the terminal (/dev/tty, so piped stdin still works)."""
-    return getpass.getpass(f"Enter passphrase for {path}: ")
 
 
 @dataclass(frozen=True)
