@@ -35,7 +35,9 @@ def _env(cwd: Path, runtime: Path) -> dict[str, str]:
 
 def _files_with(folder: Path, needles: list[bytes], since: float) -> list[Path]:
     hits = []
-    for path in folder.rglob("*"):
+    # os.walk, not rglob: other tests' folders vanish mid-walk, and walk ignores that.
+    paths = (Path(top, name) for top, _, names in os.walk(folder) for name in names)
+    for path in paths:
         try:
             info = path.lstat()
             if not path.is_file() or path.is_symlink() or info.st_mtime < since:
