@@ -254,12 +254,17 @@ def read_heisenbridge_config(
     evaluator: str = "auto",
 ) -> str:
     """The decrypted registration YAML, checked as Heisenbridge checks it."""
-    ctx = _Context(rules_path, identities, prompt, evaluator)
+    source, data = _decrypt(_Context(rules_path, identities, prompt, evaluator), name)
+    parse_registration(data, source=source)
+    return data.decode("utf-8")
+
+
+def _decrypt(ctx: _Context, name: str) -> tuple[str, bytes]:
+    """The entry name of ``name`` and its plaintext."""
     rules = ctx.rules()
     secret = rules.get(name)
     data: bytes = ctx.store(rules).decrypt(secret.name)
-    parse_registration(data, source=secret.name)
-    return data.decode("utf-8")
+    return secret.name, data
 
 
 def encrypt_conduit_registration_token(
@@ -305,8 +310,5 @@ def read_conduit_registration_token(
     evaluator: str = "auto",
 ) -> str:
     """The registration token held in ``name``."""
-    ctx = _Context(rules_path, identities, prompt, evaluator)
-    rules = ctx.rules()
-    secret = rules.get(name)
-    data: bytes = ctx.store(rules).decrypt(secret.name)
-    return parse_registration_token_env(data, source=secret.name)
+    source, data = _decrypt(_Context(rules_path, identities, prompt, evaluator), name)
+    return parse_registration_token_env(data, source=source)
