@@ -32,6 +32,17 @@ def _types(value: str) -> tuple[str, ...]:
     return tuple(t.strip() for t in value.split(",") if t.strip())
 
 
+_timeout_option = click.option(
+    "-T",
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a host after this long (as ssh-keyscan -T).",
+)
+
+
 @click.command()
 @click.argument("targets", nargs=-1, metavar="HOST[:PORT]...")
 @click.option(
@@ -43,15 +54,7 @@ def _types(value: str) -> tuple[str, ...]:
     metavar="TYPES",
     help="Key types to fetch, comma-separated: ed25519, rsa, ecdsa.",
 )
-@click.option(
-    "-T",
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=5.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Give up on a host after this long.",
-)
+@_timeout_option
 @click.option(
     "-f",
     "--file",
@@ -225,15 +228,7 @@ def _report(outcome: HostOutcome) -> None:
     metavar="SECRET",
     help="Also add the host to this secret and re-encrypt it; repeatable.",
 )
-@click.option(
-    "-T",
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=5.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Give up scanning after this long.",
-)
+@_timeout_option
 @yes_option
 @rules_option
 @evaluator_option
@@ -293,15 +288,7 @@ def add_host(
 
 @click.command()
 @click.argument("name")
-@click.option(
-    "-T",
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=5.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Give up scanning after this long.",
-)
+@_timeout_option
 @click.option(
     "--key-file",
     type=click.Path(dir_okay=False, path_type=Path),
