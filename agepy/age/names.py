@@ -37,12 +37,18 @@ def _parse_lenient(line: str) -> Recipient | None:
     return None
 
 
-def recipients_in_file(path: Path) -> list[tuple[Recipient, str]]:
+def recipients_in_file(path: Path, *, strict: bool = False) -> list[tuple[Recipient, str]]:
     """The usable keys of a public key file, each with a name (its comment, else the
-    file name). Unreadable files and unusable lines are skipped: names are a courtesy."""
+    file name). Unusable lines are skipped: names are a courtesy. So is an unreadable
+    file, unless ``strict`` (a file the user named): then it is a RecipientError."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    except OSError as exc:
+        if strict:
+            raise RecipientError(
+                f"cannot read public key file {path}: {exc.strerror or exc}",
+                hint="-R takes a file of public keys, one per line",
+            ) from None
         return []
     found = []
     for line in text.splitlines():
@@ -56,12 +62,17 @@ def recipients_in_file(path: Path) -> list[tuple[Recipient, str]]:
 
 
 def tag_names(
-    files: Iterable[Path] = (), *, named: Iterable[tuple[Recipient, str]] = ()
+    files: Iterable[Path] = (),
+    *,
+    named: Iterable[tuple[Recipient, str]] = (),
+    required: Iterable[Path] = (),
 ) -> dict[str, str]:
-    """SSH tag → name. ``named`` pairs (e.g. from the rules) win over key files."""
+    """SSH tag → name. ``named`` pairs (e.g. from the rules) win over key files;
+    ``required`` files (given by the user) come first and must be readable."""
     names: dict[str, str] = {}
-    for path in files:
-        for recipient, name in recipients_in_file(path):
+    pairs = [(path, True) for path in required] + [(path, False) for path in files]
+    for path, strict in pairs:
+        for recipient, name in recipients_in_file(path, strict=strict):
             if recipient.tag is not None:
                 names.setdefault(recipient.tag, name)
     for recipient, name in named:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 __all__ = [
+    "FILE_PATH",
     "State",
     "data",
     "debug_option",
@@ -36,6 +37,11 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# A file argument, converted but not checked: the library reports a missing, unreadable
+# or directory path as an error with a hint (exit 1), where click would call it bad
+# usage (exit 2) and suggest --help.
+FILE_PATH = click.Path(path_type=Path, readable=False)
 
 
 @dataclass
@@ -138,7 +144,7 @@ def rules_option(f: F) -> F:
     return click.option(
         "--rules",
         "rules",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=FILE_PATH,
         default=None,
         metavar="PATH",
         help="The rules file (else $RULES, else ./secrets.nix).",
@@ -161,7 +167,7 @@ def identity_option(f: F) -> F:
         "--identity",
         "identities",
         multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=FILE_PATH,
         metavar="PATH",
         help="Identity (private key) to decrypt with; repeatable. "
         "Default: ~/.ssh/id_ed25519, ~/.ssh/id_rsa.",

@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 import click
 
 from agepy.cli._common import (
+    FILE_PATH,
     data,
     emit_json,
     err,
@@ -46,8 +47,9 @@ def _resolve_input(arg: str, rules: Path | None) -> Path | BinaryIO:
     path = Path(arg)
     if path.exists() or not _have_rules(rules):
         if not path.is_file():
+            what = "a directory, not an age file" if path.is_dir() else "no such file"
             raise AgepyError(
-                f"no such file: {path}",
+                f"{what}: {path}",
                 hint="give an .age file, a secrets.nix entry name (with --rules), or - for stdin",
             )
         return path
@@ -73,9 +75,16 @@ def _read_recipients(keys: tuple[str, ...], files: tuple[Path, ...]) -> list[Any
                 hint="-R takes a file of public keys, one per line",
             ) from None
         try:
-            recipients.extend(parse_recipients_file(text))
+            found = parse_recipients_file(text)
         except RecipientError as exc:
             raise RecipientError(f"{path}: {exc.message}", hint=exc.hint) from None
+        if not found:
+            # As age does: a recipients file without keys is a mistake, not "no one".
+            raise RecipientError(
+                f"no public keys in recipients file {path}",
+                hint="-R takes a file of public keys, one per line",
+            )
+        recipients.extend(found)
     if not recipients:
         raise UsageError(
             "no recipients given", hint="give -r KEY or -R FILE (e.g. -R ~/.ssh/id_ed25519.pub)"
@@ -88,7 +97,7 @@ _recipients_file_option = click.option(
     "--recipients-file",
     "recipient_files",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE_PATH,
     metavar="FILE",
     help="File of public keys, one per line (e.g. ~/.ssh/id_ed25519.pub); repeatable.",
 )
@@ -108,7 +117,7 @@ _recipients_file_option = click.option(
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE_PATH,
     metavar="OUT",
     help="Write here (atomically) instead of stdout.",
 )
@@ -145,7 +154,7 @@ def encrypt(
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE_PATH,
     metavar="OUT",
     help="Write the plaintext here (atomically, mode 0600) instead of stdout.",
 )
@@ -164,14 +173,13 @@ def decrypt(
       agepy decrypt --rules secrets/secrets.nix heisenbridge-config.age
       agepy decrypt -o secret.txt secret.age
     """
-    from agepy.age import decrypt_to, open_age
+    from agepy.age import decrypt_to, read_header
     from agepy.age.names import default_key_files, tag_names
     from agepy.identities import load_identities
 
     src = _resolve_input(input_, rules)
     if isinstance(src, Path):
-        with src.open("rb") as handle:  # a malformed file fails before any prompt
-            header = open_age(handle).header
+        header = read_header(src)  # a malformed file fails before any prompt
         need_keys = header.count("scrypt") == 0
     else:
         need_keys = True
@@ -275,7 +283,7 @@ def inspect(
     """
     from agepy.age.names import default_key_files, tag_names
 
-    names = tag_names([*recipient_files, *default_key_files()], named=_rules_names(rules))
+    names = tag_names(default_key_files(), named=_rules_names(rules), required=recipient_files)
     results: list[dict[str, Any]] = []
     failed = False
     for path in files:
