@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TextIO
 
 import click
 
 from agepy.cli._common import (
+    FILE_PATH,
     data,
     emit_json,
     err,
@@ -28,8 +28,31 @@ from agepy.hosts.scan import scanned_key
 __all__ = ["add_host", "hosts", "keyscan", "rescan"]
 
 
-def _types(value: str) -> tuple[str, ...]:
-    return tuple(t.strip() for t in value.split(",") if t.strip())
+def _types(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    from agepy.hosts.scan import KEY_TYPES
+
+    types = tuple(t.strip() for t in value.split(",") if t.strip())
+    unknown = [t for t in types if t not in KEY_TYPES]
+    if unknown or not types:
+        raise click.BadParameter(
+            f"unknown key type: {', '.join(unknown) or '(none)'}; use ed25519, rsa or ecdsa"
+        )
+    return types
+
+
+def _read_targets(path: Path) -> list[str]:
+    """The HOST[:PORT] lines of a -f file ('-': stdin)."""
+    from agepy.errors import HostError
+
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise HostError(
+            f"cannot read the targets file {path}: {reason}",
+            hint="-f takes a text file of HOST[:PORT] lines, one a line ('-' for stdin)",
+        ) from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 _timeout_option = click.option(
@@ -51,6 +74,7 @@ _timeout_option = click.option(
     "types",
     default="ed25519,rsa",
     show_default=True,
+    callback=_types,
     metavar="TYPES",
     help="Key types to fetch, comma-separated: ed25519, rsa, ecdsa.",
 )
@@ -59,7 +83,7 @@ _timeout_option = click.option(
     "-f",
     "--file",
     "targets_file",
-    type=click.File("r"),
+    type=FILE_PATH,
     default=None,
     metavar="FILE",
     help="Read more targets from FILE, one a line ('-' for stdin).",
@@ -67,9 +91,9 @@ _timeout_option = click.option(
 @json_option
 def keyscan(
     targets: tuple[str, ...],
-    types: str,
+    types: tuple[str, ...],
     timeout: float,
-    targets_file: TextIO | None,
+    targets_file: Path | None,
     as_json: bool,
 ) -> None:
     """Fetch SSH host keys, as ssh-keyscan does, proving each with a key exchange.
@@ -87,10 +111,10 @@ def keyscan(
 
     wanted = list(targets)
     if targets_file is not None:
-        wanted += [line.strip() for line in targets_file if line.strip()]
+        wanted += _read_targets(targets_file)
     if not wanted:
         raise click.UsageError("give at least one HOST[:PORT] (or -f FILE)")
-    results = run_keyscan(wanted, types=_types(types), timeout=timeout)
+    results = run_keyscan(wanted, types=types, timeout=timeout)
     if as_json:
         emit_json({"hosts": [result.to_json() for result in results]})
     else:
@@ -100,6 +124,8 @@ def keyscan(
     for result in results:
         if result.error is not None:
             click.echo(f"agepy: error: {result.error.message}", err=True)
+            if result.error.hint:
+                click.echo(f"agepy: hint: {result.error.hint}", err=True)
     if any(result.error is not None for result in results):
         sys.exit(1)
 
@@ -199,7 +225,7 @@ def _report(outcome: HostOutcome) -> None:
 @click.argument("address", metavar="ADDRESS[:PORT]")
 @click.option(
     "--key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE_PATH,
     metavar="FILE",
     help="Take the key from a .pub file or ssh-keyscan output instead of scanning.",
 )
@@ -291,7 +317,7 @@ def add_host(
 @_timeout_option
 @click.option(
     "--key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE_PATH,
     metavar="FILE",
     help="Take the new key from a .pub file or ssh-keyscan output instead of scanning.",
 )

@@ -190,7 +190,11 @@ async def _scan_one(
     if connector.recorder is not None:
         banner = listen(connector.recorder.received).banner
     if key is None:
-        return None, KeyscanError(name, "error", "no host key received"), banner
+        return (
+            None,
+            KeyscanError(name, "error", "no host key received", hint="try `ssh -v` with this host"),
+            banner,
+        )
     line = f"{key.get_algorithm()} {base64.b64encode(key.public_data).decode()}"
     return scanned_key(line), None, banner
 
