@@ -94,7 +94,8 @@ def _choose(keys: list[ScannedKey], key_type: str | None, fingerprint: str | Non
         for key in usable:
             if key.short_type == wanted:
                 return key
-    have = ", ".join(sorted({k.type for k in keys})) or "no keys"
+    have = ", ".join(sorted({f"{k.type} ({k.note})" if k.note else k.type for k in keys}))
+    have = have or "no keys"
     raise HostError(
         f"no {key_type or 'ed25519 or rsa'} key age can use (found: {have})",
         hint="age needs an ssh-ed25519 or ssh-rsa host key; try --type rsa or another source",
