@@ -90,6 +90,12 @@ def parse_file(path: Path | str) -> ParsedFile:
         raise NixSyntaxError(
             "no such file", file=path, hint="check the path (--rules PATH or $RULES)"
         ) from None
+    except IsADirectoryError:
+        raise NixSyntaxError(
+            "is a directory, not a Nix file", file=path, hint="give a file, not a folder"
+        ) from None
     except OSError as exc:
-        raise NixSyntaxError(f"cannot read: {exc.strerror}", file=path) from None
+        raise NixSyntaxError(
+            f"cannot read: {exc.strerror}", file=path, hint="check the file's permissions"
+        ) from None
     return parse_source(source, path)
