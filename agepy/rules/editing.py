@@ -244,8 +244,25 @@ def plan_add_secret(
 
     listed = " ".join(item.source() for item in items)
     what = f"{edit.nix_string(secret_name)}.publicKeys = [ {listed} ];"
-    verify_changes(rules.path, {rules.path: new}, evaluator, check, what)
+    try:
+        verify_changes(rules.path, {rules.path: new}, evaluator, check, what)
+    except EditError as exc:
+        _unknown_name(rules, items, exc)
+        raise
     return new, check
+
+
+def _unknown_name(rules: Rules, items: list[edit.Item], exc: EditError) -> None:
+    """A clearer EditError when the edit failed only because a name is not bound."""
+    for item in items:
+        if item.is_name and f"undefined variable '{item.text}'" in exc.message:
+            known = ", ".join(sorted(set(rules.key_names.values()))) or "none"
+            raise EditError(
+                f"{item.text!r} is neither a public key nor a name bound in {rules.path.name}",
+                file=rules.path,
+                hint=f"give a public key or one of its names ({known}); "
+                "add a host first with agepy add-host NAME ADDRESS",
+            ) from None
 
 
 def add_secret(

@@ -134,8 +134,13 @@ def verify_changes(
 
 
 def write_temp(path: Path, data: bytes) -> Path:
-    """``data`` in a new temporary file beside ``path`` (same mode), fsynced."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".agepy.nix", dir=path.parent)
+    """``data`` in a new temporary file beside ``path`` (same mode), fsynced.
+
+    EditError when the folder cannot take it (read-only, full, …)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".agepy.nix", dir=path.parent)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -143,10 +148,21 @@ def write_temp(path: Path, data: bytes) -> Path:
             os.fsync(handle.fileno())
         with contextlib.suppress(OSError):
             Path(name).chmod(stat.S_IMODE(path.stat().st_mode))
+    except OSError as exc:
+        Path(name).unlink(missing_ok=True)
+        raise _cannot_write(path, exc) from None
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
     return Path(name)
+
+
+def _cannot_write(path: Path, exc: OSError) -> EditError:
+    return EditError(
+        f"cannot write in its folder: {exc.strerror or exc}",
+        file=path,
+        hint="check that you may write to the folder (and that the disk is not full)",
+    )
 
 
 def _commit(temp: Path, path: Path) -> None:
@@ -162,10 +178,16 @@ def _commit(temp: Path, path: Path) -> None:
 def write_changes(changes: dict[Path, bytes]) -> list[Path]:
     """Write each file atomically (temp file in its folder, fsync, rename); the paths."""
     changes = {path.resolve(): data for path, data in changes.items()}
-    temps = {path: write_temp(path, data) for path, data in changes.items()}
+    temps: dict[Path, Path] = {}
     try:
+        # Every temp file first (one failing leaves none behind), then the renames.
+        for path, data in changes.items():
+            temps[path] = write_temp(path, data)
         for path, temp in temps.items():
-            _commit(temp, path)
+            try:
+                _commit(temp, path)
+            except OSError as exc:
+                raise _cannot_write(path, exc) from None
     finally:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
