@@ -102,9 +102,9 @@ def edit(
     """Edit a secret in your editor; it is re-encrypted only if you changed it.
 
     The plaintext goes to a private folder on tmpfs ($XDG_RUNTIME_DIR or /dev/shm) and is
-    removed on exit, even on Ctrl-C. When stdin is not a terminal, its content becomes the
-    secret (no editor), like agenix. A NAME without an entry in secrets.nix needs --to or
-    --host: the entry is added first.
+    removed on exit, even on Ctrl-C. When stdin is not a terminal (and no --editor is
+    given), its content becomes the secret, like agenix; empty stdin is refused. A NAME
+    without an entry in secrets.nix needs --to or --host: the entry is added first.
 
     \b
     Example:
@@ -112,7 +112,8 @@ def edit(
       agepy edit new-token.age --to alice --host matrix < token.txt
     """
     store = _store(rules, evaluator, identities)
-    stdin = None if sys.stdin.isatty() else sys.stdin.buffer
+    # Piped stdin is the new content (as agenix does), unless an editor was asked for.
+    stdin = None if editor or sys.stdin.isatty() else sys.stdin.buffer
     changed = store.edit(
         name,
         editor=editor,

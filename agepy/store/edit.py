@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from agepy.errors import StoreError
 from agepy.store.editor import editor_command, run_editor
 from agepy.store.tmpfs import private_dir, raise_on_signals
 
@@ -47,6 +48,13 @@ def edit_secret(
     old = store.decrypt_secret(secret) if existed else b""
     if stdin is not None:
         new = _read_input(stdin)
+        if not new:
+            # An empty pipe (a script, < /dev/null) is a mistake, not a wish to wipe it.
+            raise StoreError(
+                f"nothing on stdin: {secret.name} was not written",
+                hint="pipe the new content in, or run in a terminal (or give --editor) "
+                "to use your editor",
+            )
     else:
         with raise_on_signals(), private_dir(allow_disk=allow_disk) as folder:
             plain = folder / Path(secret.name).name
@@ -57,7 +65,7 @@ def edit_secret(
             new = plain.read_bytes()
     if existed and hmac.compare_digest(old, new):
         return False
-    if not existed and not new and stdin is None:
+    if not existed and not new:
         return False  # a new file left empty in the editor: do not create it
     store.write_secret(secret, new)
     return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,14 +219,31 @@ class Store:
         from agepy.store.edit import edit_secret
 
         secret = self.rules.find(name)
+        rules_before: tuple[bytes, int] | None = None
         if secret is None:
-            secret = self._add_entry(name, [*recipients, *self._host_items(hosts)])
+            items = [*recipients, *self._host_items(hosts)]
+            rules_before = (self.rules_path.read_bytes(), self.rules_path.stat().st_mode)
+            secret = self._add_entry(name, items)
         elif recipients or hosts:
             raise StoreError(
                 f"{secret.name} already has an entry; --to/--host only create new ones",
                 hint=f"change its keys in {self.rules_path.name}, then: agepy rekey {secret.name}",
             )
-        return edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
+        written = False
+        try:
+            written = edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
+        finally:
+            # A new entry without its file (editor failed, left it empty, Ctrl-C): take the
+            # entry back out, so that a failed edit changes nothing on disk.
+            if rules_before is not None and not written:
+                self._restore_rules(*rules_before)
+        return written
+
+    def _restore_rules(self, text: bytes, mode: int) -> None:
+        from agepy.age import atomic_write
+
+        atomic_write(self.rules_path, text, mode=stat.S_IMODE(mode))
+        self.reload()
 
     def _host_items(self, hosts: Sequence[str]) -> list[str]:
         """Each host as its binding name in secrets.nix, else its key from agepy.toml."""
