@@ -20,6 +20,7 @@ import tree_sitter
 
 from agepy.errors import NixError, RecipientError, RulesError
 from agepy.keys import Recipient, parse_recipient
+from agepy.nix.edit import top_attrset
 from agepy.nix.parse import ParsedFile, parse_file
 from agepy.rules.evaluation import bindings_of, evaluate_rules_file, rules_key_names
 
@@ -73,23 +74,9 @@ def _attr_name(parsed: ParsedFile, attr: tree_sitter.Node) -> str | None:
     return None
 
 
-def _top_attrset(parsed: ParsedFile) -> tree_sitter.Node | None:
-    node = parsed.root.named_children[0] if parsed.root.named_children else None
-    while node is not None:
-        if node.type in ("attrset_expression", "rec_attrset_expression"):
-            return node
-        if node.type in ("let_expression", "with_expression"):
-            node = node.child_by_field_name("body")
-        elif node.type == "parenthesized_expression":
-            node = node.child_by_field_name("expression")
-        else:
-            return None
-    return None
-
-
 def entry_location(parsed: ParsedFile, name: str) -> tuple[int, int] | None:
     """(line, column) of the binding that defines entry ``name``, 1-based, if findable."""
-    top = _top_attrset(parsed)
+    top = top_attrset(parsed)
     if top is None:
         return None
     for binding in bindings_of(top):

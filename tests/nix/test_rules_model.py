@@ -156,3 +156,12 @@ def test_relative_rules_path_is_absolute(
     monkeypatch.chdir(tmp_path)
     rules = load_rules(Path("secrets.nix"))
     assert rules.path.is_absolute() and os.fspath(rules.path) == os.fspath(tmp_path / "secrets.nix")
+
+
+def test_error_location_past_a_leading_comment(tmp_path: Path) -> None:
+    """Most real secrets.nix files start with a comment; errors still say where."""
+    rules = tmp_path / "secrets.nix"
+    rules.write_text('# my secrets\n{\n  "a.age".publicKeys = [ ];\n}\n')
+    with pytest.raises(RulesError) as caught:
+        load_rules(rules, evaluator="builtin")
+    assert f"{rules}:3:3:" in caught.value.message

@@ -8,7 +8,14 @@ it raises EditError whose hint says what to write by hand.
 
 from __future__ import annotations
 
-from agepy.nix.edit._tree import Item, key_canonical, let_key_bindings, nix_string, static_string
+from agepy.nix.edit._tree import (
+    Item,
+    key_canonical,
+    let_key_bindings,
+    nix_string,
+    static_string,
+    top_attrset,
+)
 from agepy.nix.edit.entries import add_binding, add_entry
 from agepy.nix.edit.lists import add_list_item, probe_elements, remove_list_item
 from agepy.nix.edit.replace import (
@@ -33,4 +40,5 @@ __all__ = [
     "replace_key_in_data",
     "replace_key_literals",
     "static_string",
+    "top_attrset",
 ]

@@ -104,7 +104,8 @@ def _top_let(parsed: ParsedFile) -> tree_sitter.Node | None:
     return node if node is not None and node.type == "let_expression" else None
 
 
-def _top_attrset(parsed: ParsedFile) -> tree_sitter.Node | None:
+def top_attrset(parsed: ParsedFile) -> tree_sitter.Node | None:
+    """The attribute set of entries: the body of any top let/with, past comments."""
     node = _root_expression(parsed)
     while node is not None:
         if node.type in ("attrset_expression", "rec_attrset_expression"):
@@ -271,7 +272,7 @@ def _no_top(parsed: ParsedFile, what: str) -> EditError:
 
 
 def _public_keys_node(parsed: ParsedFile, secret: str, what: str) -> tree_sitter.Node:
-    top = _top_attrset(parsed)
+    top = top_attrset(parsed)
     if top is None:
         raise _no_top(parsed, what)
     for binding in _entry_bindings(parsed, top, secret):

@@ -26,13 +26,13 @@ from agepy.nix.edit._tree import (
     _operands,
     _parse,
     _root_expression,
-    _top_attrset,
     _top_let,
     _walk,
     _where,
     key_canonical,
     let_key_bindings,
     nix_string,
+    top_attrset,
 )
 from agepy.nix.parse import ParsedFile
 
@@ -129,7 +129,7 @@ def add_entry(
     if not items:
         raise EditError(f"no keys given for {secret!r}", hint="give at least one key or name")
     texts = [item.source() for item in items]
-    top = _top_attrset(parsed)
+    top = top_attrset(parsed)
     if top is None:
         raise _no_top(parsed, f"{nix_string(secret)}.publicKeys = [ {' '.join(texts)} ];")
     if _entry_bindings(parsed, top, secret):
