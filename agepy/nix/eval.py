@@ -20,7 +20,7 @@ from agepy.errors import NixUnsupportedError, UsageError
 from agepy.nix import nixcmd
 from agepy.nix.builtins import IMPORT_HOOK
 from agepy.nix.compile import Code, Compiler, from_failure
-from agepy.nix.parse import parse_source
+from agepy.nix.parse import parse_source, read_nix_file
 from agepy.nix.storepath import store_path
 from agepy.nix.values import Env, EvalFailure, NixPath, Thunk, force, json_float
 
@@ -48,25 +48,6 @@ def compile_source(source: bytes, path: Path) -> Code:
     return code
 
 
-def _read(path: Path) -> bytes:
-    from agepy.errors import NixSyntaxError
-
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise NixSyntaxError(
-            "no such file", file=path, hint="check the path (--rules PATH or $RULES)"
-        ) from None
-    except IsADirectoryError:
-        raise NixSyntaxError(
-            "is a directory, not a Nix file", file=path, hint="give a file, not a folder"
-        ) from None
-    except OSError as exc:
-        raise NixSyntaxError(
-            f"cannot read: {exc.strerror}", file=path, hint="check the file's permissions"
-        ) from None
-
-
 class Session:
     """One evaluation: the files it imported (each evaluated once, as Nix caches them)."""
 
@@ -79,7 +60,7 @@ class Session:
         key = str(path)
         thunk = self.imports.get(key)
         if thunk is None:
-            data = _read(path) if source is None else source
+            data = read_nix_file(path) if source is None else source
             code = compile_source(data, path)
             self.files.append(path)
             thunk = Thunk(code, _ROOT, (path, 1, 1))

@@ -19,8 +19,8 @@ import tree_sitter
 from agepy.errors import AgepyError
 from agepy.nix.attrs import collect, compile_node
 from agepy.nix.compile import Compiler, Scope
-from agepy.nix.eval import Session, _read, run_guarded, to_python
-from agepy.nix.parse import parse_source
+from agepy.nix.eval import Session, run_guarded, to_python
+from agepy.nix.parse import parse_source, read_nix_file
 from agepy.nix.values import Env, EvalFailure, WithEnv, force
 
 __all__ = ["key_names", "recipient_text"]
@@ -148,7 +148,7 @@ def key_names(path: Path | str) -> dict[str, str]:
     with session.active():
 
         def harvest() -> None:
-            for name, value in _top_level_bindings(path, _read(path)):
+            for name, value in _top_level_bindings(path, read_nix_file(path)):
                 names.binding(name, value)
             # Evaluating everything runs the imports, so their keys get named too.
             with contextlib.suppress(AgepyError, EvalFailure):
@@ -157,7 +157,7 @@ def key_names(path: Path | str) -> dict[str, str]:
                 if imported == path:
                     continue
                 try:
-                    bindings = _top_level_bindings(imported, _read(imported))
+                    bindings = _top_level_bindings(imported, read_nix_file(imported))
                 except AgepyError:
                     continue
                 for name, value in bindings:

@@ -11,7 +11,7 @@ import tree_sitter_nix
 
 from agepy.errors import NixSyntaxError
 
-__all__ = ["ParsedFile", "node_text", "parse_file", "parse_source"]
+__all__ = ["ParsedFile", "node_text", "parse_file", "parse_source", "read_nix_file"]
 
 
 @cache
@@ -84,8 +84,13 @@ def parse_source(source: bytes, path: Path | str = "<string>") -> ParsedFile:
 def parse_file(path: Path | str) -> ParsedFile:
     """Read and parse a Nix file; unreadable files raise NixSyntaxError too."""
     path = Path(path)
+    return parse_source(read_nix_file(path), path)
+
+
+def read_nix_file(path: Path) -> bytes:
+    """The bytes of a Nix file, or a NixSyntaxError that says why it can't be read."""
     try:
-        source = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise NixSyntaxError(
             "no such file", file=path, hint="check the path (--rules PATH or $RULES)"
@@ -98,4 +103,3 @@ def parse_file(path: Path | str) -> ParsedFile:
         raise NixSyntaxError(
             f"cannot read: {exc.strerror}", file=path, hint="check the file's permissions"
         ) from None
-    return parse_source(source, path)
