@@ -9,7 +9,9 @@ edit known to give the intended rules, or an EditError whose hint says what to d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from agepy.errors import EditError, NixError
 from agepy.keys import parse_recipient
@@ -51,6 +53,22 @@ def _canonical(text: str) -> str:
 # --- operations -------------------------------------------------------------------------
 
 
+def _apply(
+    rules_path: Path | str,
+    evaluator: str,
+    dry_run: bool,
+    plan: Callable[..., tuple[bytes, Any]],
+    *args: Any,
+) -> str:
+    """Load the rules, plan the edit (checked against the intended model), write it
+    atomically unless ``dry_run``; return the new text."""
+    rules = load_rules(rules_path, evaluator=evaluator)
+    new, _ = plan(rules, *args, evaluator=evaluator)
+    if not dry_run:
+        write_changes({rules.path: new})
+    return new.decode()
+
+
 def plan_add_key_binding(
     rules: Rules, name: str, key: str, *, evaluator: str = "auto"
 ) -> tuple[bytes, Check]:
@@ -70,11 +88,7 @@ def add_key_binding(
     rules_path: Path | str, name: str, key: str, *, evaluator: str = "auto", dry_run: bool = False
 ) -> str:
     """Bind ``name = "<key>";`` in the top let of secrets.nix; returns the new text."""
-    rules = load_rules(rules_path, evaluator=evaluator)
-    new, _ = plan_add_key_binding(rules, name, key, evaluator=evaluator)
-    if not dry_run:
-        write_changes({rules.path: new})
-    return new.decode()
+    return _apply(rules_path, evaluator, dry_run, plan_add_key_binding, name, key)
 
 
 def plan_add_recipient(
@@ -115,11 +129,7 @@ def add_recipient(
     dry_run: bool = False,
 ) -> str:
     """Add a key (or the name bound to it) to one secret's publicKeys; returns the new text."""
-    rules = load_rules(rules_path, evaluator=evaluator)
-    new, _ = plan_add_recipient(rules, secret_name, name_or_key, evaluator=evaluator)
-    if not dry_run:
-        write_changes({rules.path: new})
-    return new.decode()
+    return _apply(rules_path, evaluator, dry_run, plan_add_recipient, secret_name, name_or_key)
 
 
 def _key_of(rules: Rules, item: edit.Item, source: bytes) -> str | None:
@@ -211,11 +221,7 @@ def remove_recipient(
     dry_run: bool = False,
 ) -> str:
     """Remove a key (or a name) from one secret's publicKeys; returns the new text."""
-    rules = load_rules(rules_path, evaluator=evaluator)
-    new, _ = plan_remove_recipient(rules, secret_name, name_or_key, evaluator=evaluator)
-    if not dry_run:
-        write_changes({rules.path: new})
-    return new.decode()
+    return _apply(rules_path, evaluator, dry_run, plan_remove_recipient, secret_name, name_or_key)
 
 
 def plan_add_secret(
@@ -274,8 +280,4 @@ def add_secret(
     dry_run: bool = False,
 ) -> str:
     """Add a new entry ``"<name>".publicKeys = [ … ];``; returns the new text."""
-    rules = load_rules(rules_path, evaluator=evaluator)
-    new, _ = plan_add_secret(rules, secret_name, names_or_keys, evaluator=evaluator)
-    if not dry_run:
-        write_changes({rules.path: new})
-    return new.decode()
+    return _apply(rules_path, evaluator, dry_run, plan_add_secret, secret_name, names_or_keys)
