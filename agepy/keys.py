@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import struct
 from dataclasses import dataclass
@@ -90,14 +91,8 @@ class Recipient:
 
     def to_pyrage(self) -> Any:
         """The pyrage recipient object for this key."""
-        import pyrage
-
         try:
-            if self.is_ssh:
-                return pyrage.ssh.Recipient.from_str(self.text)
-            if self.kind == "x25519":
-                return pyrage.x25519.Recipient.from_str(self.text)
-            return pyrage.plugin.Recipient.from_str(self.text)
+            return _pyrage_recipient(self.kind, self.text)
         except Exception as exc:  # pyrage raises its own RecipientError types
             raise RecipientError(
                 f"age refuses recipient {self.short()}: {exc}",
@@ -194,6 +189,18 @@ def _parse_ssh(line: str, original: str) -> Recipient:
     )
 
 
+# pyrage's recipient objects are immutable; a rekey uses the same few keys for every file.
+@functools.lru_cache(maxsize=1024)
+def _pyrage_recipient(kind: RecipientKind, text: str) -> Any:
+    import pyrage
+
+    if kind in ("ssh-ed25519", "ssh-rsa"):
+        return pyrage.ssh.Recipient.from_str(text)
+    if kind == "x25519":
+        return pyrage.x25519.Recipient.from_str(text)
+    return pyrage.plugin.Recipient.from_str(text)
+
+
 # --- bech32 (BIP 173), without the 90-character limit, as age uses it ----------------
 
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -281,6 +288,12 @@ def parse_recipient(text: str) -> Recipient:
             f"a recipient must be a string, not {type(text).__name__}",
             hint='write the key in quotes: "ssh-ed25519 AAAA…"',
         )
+    return _parse_recipient_text(text)
+
+
+# A secrets.nix names the same few keys in hundreds of entries; parse each text once.
+@functools.lru_cache(maxsize=4096)
+def _parse_recipient_text(text: str) -> Recipient:
     original = text
     line = text.strip()
     if not line:
