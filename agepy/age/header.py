@@ -175,19 +175,22 @@ def _parse_stanza(line: bytes, lines: _Lines) -> Stanza:
     for arg in args:
         if not _ARG.match(arg):
             raise _bad(number, "stanza arguments must be non-empty visible ASCII, one space apart")
-    body = bytearray()
+    chunks = []
     while True:
         chunk = lines.next()
         if len(chunk) > COLUMNS or not _B64_LINE.match(chunk):
             raise _bad(lines.number, "stanza body is not base64 wrapped at 64 columns")
-        try:
-            body += b64decode_canonical(chunk, padded=False)
-        except ValueError:
-            raise _bad(lines.number, "stanza body is not canonical unpadded base64") from None
+        chunks.append(chunk)
         if len(chunk) < COLUMNS:
             break
+    # Full lines are whole base64 groups, so only the last line can be non-canonical,
+    # and decoding the lines joined is the same as decoding them one by one.
+    try:
+        body = b64decode_canonical(b"".join(chunks), padded=False)
+    except ValueError:
+        raise _bad(lines.number, "stanza body is not canonical unpadded base64") from None
     text_args = [a.decode("ascii") for a in args]
-    return Stanza(type=text_args[0], args=tuple(text_args[1:]), body=bytes(body))
+    return Stanza(type=text_args[0], args=tuple(text_args[1:]), body=body)
 
 
 def _parse_mac(line: bytes, number: int) -> bytes:
