@@ -26,10 +26,12 @@ _NOT_PLUGIN = ("X25519", "scrypt", *_SSH)
 
 def display_path(path: Path) -> str:
     """``path`` relative to the current folder when below it, else as is."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    # Lexical, as Path.relative_to, but with strings: a rekey calls this once per file.
+    text, cwd = str(path), str(Path.cwd())
+    if text == cwd:
+        return "."
+    prefix = cwd if cwd.endswith("/") else cwd + "/"
+    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def _is_grease(stanza_type: str) -> bool:
