@@ -5,17 +5,30 @@ Nothing heavy is imported here; asyncssh loads only when scanning.
 
 from __future__ import annotations
 
-from agepy.hosts.flows import HostOutcome, HostPreview, add_host, rescan
-from agepy.hosts.inventory import (
-    HistoryEntry,
-    Host,
-    HostKey,
-    HostStatus,
-    Inventory,
-    host_statuses,
-)
-from agepy.hosts.known_hosts import KnownHostsCheck, check_known_hosts, known_keys
-from agepy.hosts.scan import KEY_TYPES, ScannedKey, ScanResult, keyscan, parse_target
+from typing import TYPE_CHECKING
+
+from agepy._lazy import lazy_exports
+
+_EXPORTS = {
+    "HostOutcome": "agepy.hosts.flows",
+    "HostPreview": "agepy.hosts.flows",
+    "add_host": "agepy.hosts.flows",
+    "rescan": "agepy.hosts.flows",
+    "HistoryEntry": "agepy.hosts.inventory",
+    "Host": "agepy.hosts.inventory",
+    "HostKey": "agepy.hosts.inventory",
+    "HostStatus": "agepy.hosts.inventory",
+    "Inventory": "agepy.hosts.inventory",
+    "host_statuses": "agepy.hosts.inventory",
+    "KnownHostsCheck": "agepy.hosts.known_hosts",
+    "check_known_hosts": "agepy.hosts.known_hosts",
+    "known_keys": "agepy.hosts.known_hosts",
+    "KEY_TYPES": "agepy.hosts.scan",
+    "ScannedKey": "agepy.hosts.scan",
+    "ScanResult": "agepy.hosts.scan",
+    "keyscan": "agepy.hosts.scan",
+    "parse_target": "agepy.hosts.scan",
+}
 
 __all__ = [
     "KEY_TYPES",
@@ -37,3 +50,18 @@ __all__ = [
     "parse_target",
     "rescan",
 ]
+
+__getattr__ = lazy_exports("agepy.hosts", globals(), _EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only
+    from agepy.hosts.flows import HostOutcome, HostPreview, add_host, rescan
+    from agepy.hosts.inventory import (
+        HistoryEntry,
+        Host,
+        HostKey,
+        HostStatus,
+        Inventory,
+        host_statuses,
+    )
+    from agepy.hosts.known_hosts import KnownHostsCheck, check_known_hosts, known_keys
+    from agepy.hosts.scan import KEY_TYPES, ScannedKey, ScanResult, keyscan, parse_target
