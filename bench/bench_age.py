@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _setup import compile_agepy
+
 CHUNK = 1 << 20
 
 
@@ -60,6 +62,7 @@ def sha256(path: Path) -> str:
 
 
 def main() -> None:
+    compile_agepy()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("size", nargs="?", default="1G", help="plaintext size (default 1G)")
     parser.add_argument("--runs", type=int, default=2, help="runs per measurement; best kept")

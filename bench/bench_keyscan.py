@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _setup import compile_agepy
+
 from agepy.hosts import keyscan
 from agepy.sshd import Sshd, free_port
 
@@ -41,6 +43,7 @@ def _whole(line: str) -> bool:
 
 
 def main() -> int:
+    compile_agepy()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoints", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)

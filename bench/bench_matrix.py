@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _setup import compile_agepy
+
 BIN = Path(sys.executable).parent
 
 
@@ -41,6 +43,7 @@ def sh(*argv: str | Path, cwd: Path | None = None) -> None:
 
 
 def main() -> None:
+    compile_agepy()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement; best kept")
     options = parser.parse_args()

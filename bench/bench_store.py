@@ -4,7 +4,7 @@ One store of N secrets (default 500), each encrypted to 6 recipients (3 ssh-ed25
 ssh-rsa 3072, 2 X25519), about 1 KiB each, decrypted with an ed25519 key. Timed, in one
 run:
   - agenix-style: per file `nix-instantiate` for its keys, `age -d`, `age -e`, `mv` (what
-    `agenix -r` does). Run on a sample of 30 files and EXTRAPOLATED to N.
+    `agenix -r` does), over all N files (with --sample S, over S files, extrapolated).
   - bare pyrage loop: read, pyrage.decrypt, pyrage.encrypt, write (no header checks, no
     atomic write, no rules): the floor.
   - agepy rekey --force: the library call (Store.rekey) and the CLI (one process,
@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyrage
+from _setup import compile_agepy
 
 from agepy.store import Store
 from agepy.store.parallel import default_jobs
@@ -126,9 +127,10 @@ def bare_loop(folder: Path, files: list[str], identity: Path, publics: list[str]
 
 
 def main() -> int:
+    compile_agepy()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--secrets", type=int, default=500)
-    parser.add_argument("--sample", type=int, default=30)
+    parser.add_argument("--sample", type=int, default=None, help="baseline on S files only")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     ok = True
@@ -156,7 +158,7 @@ def scenario(args: argparse.Namespace, rsa: bool) -> bool:
         agepy_cli = [sys.executable, "-m", "agepy"]
         cli_env = dict(os.environ, NO_COLOR="1")
 
-        sample = files[: args.sample]
+        sample = files[: args.sample or n]
         agenix_sample = agenix_style(folder, sample, identity)
         agenix_total = agenix_sample / len(sample) * n
 
@@ -198,7 +200,12 @@ def scenario(args: argparse.Namespace, rsa: bool) -> bool:
         print(f"\nrekey --force of {n} secrets x 6 recipients (best of {args.rounds}):")
         print(f"{'what':<44}{'seconds':>9}{'per file':>11}{'vs agepy':>10}")
         rows = [
-            (f"agenix-style (extrapolated from {len(sample)})", agenix_total),
+            (
+                "agenix-style (all files)"
+                if len(sample) == n
+                else f"agenix-style (extrapolated from {len(sample)})",
+                agenix_total,
+            ),
             ("bare pyrage loop (floor)", bare),
             ("agepy rekey, library, one process (jobs=1)", serial),
             (f"agepy rekey, library, {default_jobs(n)} worker(s)", lib),
