@@ -37,8 +37,8 @@ COMMANDS: dict[str, str] = {
     "rescan": "agepy.cli.host_cmds:rescan",
     "hosts": "agepy.cli.host_cmds:hosts",
     "generate": "agepy.cli.matrix_cmds:generate",
-    "show": "agepy.cli.matrix_cmds:show",
-    "nixos-snippet": "agepy.cli.matrix_cmds:nixos_snippet",
+    "show": "agepy.cli.matrix_show_cmds:show",
+    "nixos-snippet": "agepy.cli.matrix_show_cmds:nixos_snippet",
     "demo": "agepy.cli.misc_cmds:demo",
     "completion": "agepy.cli.misc_cmds:completion",
 }

@@ -1,13 +1,12 @@
-"""Matrix commands: tokens, Heisenbridge's registration, Conduit, NixOS snippets.
+"""Matrix commands that make secrets: tokens, Heisenbridge's registration, Conduit's.
 
 `agepy generate token|conduit-config`, `agepy encrypt heisenbridge-config`,
-`agepy encrypt conduit-registration-token`, `agepy show heisenbridge-config`,
-`agepy nixos-snippet`. Parsing and printing only; the work is in agepy.matrix.
+`agepy encrypt conduit-registration-token`. Parsing and printing only; the work is in
+agepy.matrix. Reading them back (`show`) and `nixos-snippet` are in matrix_show_cmds.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -27,8 +26,6 @@ __all__ = [
     "encrypt_conduit_registration_token",
     "encrypt_heisenbridge_config",
     "generate",
-    "nixos_snippet",
-    "show",
 ]
 
 
@@ -286,146 +283,3 @@ def encrypt_conduit_registration_token(
     _done(result, "Conduit registration token")
     if not given and not state().quiet:
         click.echo(result.token)
-
-
-# --- show --------------------------------------------------------------------------------
-
-
-@click.group("show")
-def show() -> None:
-    """Decrypt and print a Matrix secret in the form it is used in.
-
-    \b
-    Example:
-      agepy show heisenbridge-config --register-command --server-name example.com
-    """
-
-
-@show.command("heisenbridge-config")
-@click.option(
-    "--register-command",
-    is_flag=True,
-    help="Print Conduit's admin-room message that registers the bridge.",
-)
-@click.option("--server-name", metavar="DOMAIN", help="The homeserver's server name.")
-@click.option(
-    "--name",
-    default="heisenbridge-config.age",
-    show_default=True,
-    help="The secret (relative to the rules folder).",
-)
-@rules_option
-@identity_option
-@evaluator_option
-def show_heisenbridge_config(
-    register_command: bool,
-    server_name: str | None,
-    name: str,
-    rules: Path | None,
-    identities: tuple[Path, ...],
-    evaluator: str,
-) -> None:
-    """Print the decrypted Heisenbridge registration YAML, or with --register-command the
-    message to paste into Conduit's admin room (#admins:DOMAIN).
-
-    \b
-    Example:
-      agepy show heisenbridge-config --register-command --server-name example.com
-      agepy show heisenbridge-config > /run/user/1000/registration.yaml
-    """
-    from agepy.matrix.conduit import register_appservice_message, validate_server_name
-    from agepy.matrix.secrets import read_heisenbridge_config
-
-    if register_command and not server_name:
-        raise UsageError(
-            "--register-command needs --server-name", hint="e.g. --server-name example.com"
-        )
-    if server_name:
-        validate_server_name(server_name)
-    text = read_heisenbridge_config(
-        rules,
-        name=name,
-        identities=_identities(identities),
-        prompt=prompt_passphrase,
-        evaluator=evaluator,
-    )
-    if register_command:
-        assert server_name is not None
-        text = register_appservice_message(server_name, text)
-    click.echo(text, nl=False)
-
-
-# --- nixos-snippet -----------------------------------------------------------------------
-
-
-def _relative_secret(rules_dir: Path, root: Path, name: str) -> str:
-    return os.path.relpath(os.path.normpath(rules_dir / name), root)
-
-
-@click.command("nixos-snippet")
-@click.argument(
-    "part", type=click.Choice(["heisenbridge", "conduit", "all"]), default="all", required=False
-)
-@click.option("--server-name", metavar="DOMAIN", help="Conduit's server_name (needed for conduit).")
-@click.option("--owner", metavar="MXID", help="The bridge owner, e.g. @you:example.com.")
-@click.option(
-    "--homeserver",
-    metavar="URL",
-    help="URL Heisenbridge talks to (default: the local Conduit, http://ADDRESS:PORT).",
-)
-@click.option("--port", type=int, default=6167, show_default=True, help="Conduit's port.")
-@click.option("--address", default="127.0.0.1", show_default=True, help="Conduit's address.")
-@click.option(
-    "--heisenbridge-name", default="heisenbridge-config.age", show_default=True, metavar="NAME"
-)
-@click.option("--conduit-name", default="conduit-env.age", show_default=True, metavar="NAME")
-@click.option(
-    "--flake-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Folder the module will live in (default: the one with flake.nix above the rules, "
-    "else the rules folder's parent).",
-)
-@rules_option
-def nixos_snippet(
-    part: str,
-    server_name: str | None,
-    owner: str | None,
-    homeserver: str | None,
-    port: int,
-    address: str,
-    heisenbridge_name: str,
-    conduit_name: str,
-    flake_dir: Path | None,
-    rules: Path | None,
-) -> None:
-    """Print a NixOS module wiring the secrets into agenix, Heisenbridge and Conduit.
-
-    Secret paths are relative to the module's folder, derived from where secrets.nix
-    is (./secrets/x.age for a flake with secrets/secrets.nix).
-
-    \b
-    Example:
-      agepy nixos-snippet all --server-name example.com --owner @you:example.com > matrix.nix
-      agepy nixos-snippet heisenbridge --homeserver https://matrix.example.com
-    """
-    from agepy.matrix.snippets import SnippetOptions, module_root
-    from agepy.matrix.snippets import nixos_snippet as make_snippet
-    from agepy.rules import locate_rules
-
-    if rules is None and not os.environ.get("RULES") and not Path("secrets.nix").is_file():
-        rules_dir = Path("secrets").absolute()  # no rules here: assume ./secrets/secrets.nix
-        err("agepy: no secrets.nix found; assuming ./secrets/ (use --rules to say where)")
-    else:
-        rules_dir = locate_rules(rules).parent
-    root = flake_dir.absolute() if flake_dir is not None else module_root(rules_dir)
-    options = SnippetOptions(
-        heisenbridge_file=_relative_secret(rules_dir, root, heisenbridge_name),
-        conduit_env_file=_relative_secret(rules_dir, root, conduit_name),
-        server_name=server_name,
-        owner=owner,
-        homeserver=homeserver,
-        conduit_port=port,
-        conduit_address=address,
-    )
-    click.echo(make_snippet(part, options), nl=False)  # type: ignore[arg-type]
