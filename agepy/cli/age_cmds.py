@@ -14,6 +14,7 @@ from agepy.cli._common import (
     data,
     emit_json,
     err,
+    evaluator_option,
     identity_option,
     json_option,
     prompt_passphrase,
@@ -36,7 +37,7 @@ def _binary_stdout() -> BinaryIO:
     return sys.stdout.buffer
 
 
-def _resolve_input(arg: str, rules: Path | None) -> Path | BinaryIO:
+def _resolve_input(arg: str, rules: Path | None, evaluator: str) -> Path | BinaryIO:
     """What `agepy decrypt ARG` reads: stdin for "-", the file ARG, or a rules entry's file.
 
     A name that is no file here is looked up in secrets.nix (like `agenix -d NAME`), so
@@ -55,7 +56,7 @@ def _resolve_input(arg: str, rules: Path | None) -> Path | BinaryIO:
         return path
     from agepy.rules import load_rules, locate_rules
 
-    return load_rules(locate_rules(rules)).get(arg).file
+    return load_rules(locate_rules(rules), evaluator=evaluator).get(arg).file
 
 
 def _have_rules(rules: Path | None) -> bool:
@@ -151,6 +152,7 @@ def encrypt(
 @click.command("decrypt")
 @identity_option
 @rules_option
+@evaluator_option
 @click.option(
     "-o",
     "--output",
@@ -160,7 +162,11 @@ def encrypt(
 )
 @click.argument("input_", metavar="[FILE|-]", required=False, default="-")
 def decrypt(
-    identities: tuple[Path, ...], rules: Path | None, output: Path | None, input_: str
+    identities: tuple[Path, ...],
+    rules: Path | None,
+    evaluator: str,
+    output: Path | None,
+    input_: str,
 ) -> None:
     """Decrypt an age file (binary or armored) with SSH or age private keys, like `age -d`.
 
@@ -177,7 +183,7 @@ def decrypt(
     from agepy.age.names import default_key_files, tag_names
     from agepy.identities import load_identities
 
-    src = _resolve_input(input_, rules)
+    src = _resolve_input(input_, rules, evaluator)
     if isinstance(src, Path):
         header = read_header(src)  # a malformed file fails before any prompt
         need_keys = header.count("scrypt") == 0
@@ -189,11 +195,11 @@ def decrypt(
         keys,
         output if output is not None else _binary_stdout(),
         passphrase=_prompt_file_passphrase,
-        key_names=tag_names(default_key_files(), named=_rules_names(rules)),
+        key_names=tag_names(default_key_files(), named=_rules_names(rules, evaluator)),
     )
 
 
-def _rules_names(rules: Path | None) -> list[tuple[Any, str]]:
+def _rules_names(rules: Path | None, evaluator: str) -> list[tuple[Any, str]]:
     """(recipient, name) pairs from the rules file, if there is one and it loads."""
     if not _have_rules(rules):
         return []
@@ -202,7 +208,7 @@ def _rules_names(rules: Path | None) -> list[tuple[Any, str]]:
     except ImportError:
         return []
     try:
-        loaded = load_rules(locate_rules(rules))
+        loaded = load_rules(locate_rules(rules), evaluator=evaluator)
     except AgepyError as exc:
         if rules is not None:
             raise
@@ -267,9 +273,14 @@ def _about(path: Path, message: str) -> str:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_recipients_file_option
 @rules_option
+@evaluator_option
 @json_option
 def inspect(
-    files: tuple[Path, ...], recipient_files: tuple[Path, ...], rules: Path | None, as_json: bool
+    files: tuple[Path, ...],
+    recipient_files: tuple[Path, ...],
+    rules: Path | None,
+    evaluator: str,
+    as_json: bool,
 ) -> None:
     """Show who an age file is for, without decrypting it.
 
@@ -283,7 +294,9 @@ def inspect(
     """
     from agepy.age.names import default_key_files, tag_names
 
-    names = tag_names(default_key_files(), named=_rules_names(rules), required=recipient_files)
+    names = tag_names(
+        default_key_files(), named=_rules_names(rules, evaluator), required=recipient_files
+    )
     results: list[dict[str, Any]] = []
     failed = False
     for path in files:

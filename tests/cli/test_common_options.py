@@ -54,6 +54,8 @@ DECRYPTS = {  # each takes -i/--identity PATH, repeatable
 REPORTS = {"list", "check", "inspect", "hosts", "keyscan", "rekey"}  # each takes --json
 CONFIRMS = {"add-host", "rescan"}  # each asks a question, so each takes -y/--yes
 EVALUATES = {  # each evaluates secrets.nix, so each takes --evaluator auto|builtin|nix
+    "decrypt",  # a rules name, and key names for its errors
+    "inspect",  # key names
     "list",
     "edit",
     "rekey",
