@@ -70,12 +70,13 @@ class Recipient:
     def is_ssh(self) -> bool:
         return self.kind in ("ssh-ed25519", "ssh-rsa")
 
-    @property
+    # Cached: a rekey asks each of a few keys for its tag once per entry.
+    @functools.cached_property
     def tag(self) -> str | None:
         """The 6-character stanza tag an SSH recipient leaves in a header; else None."""
         return ssh_tag(self.blob) if self.is_ssh else None
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         """SSH: ``SHA256:…``; age recipients are their own fingerprint."""
         return ssh_fingerprint(self.blob) if self.is_ssh else self.text

@@ -110,8 +110,9 @@ def rekey_parallel(
     """Rekey ``names`` with ``jobs`` forked workers; ``done`` is called per file."""
     global _STORE
     _prepare(store, names)
-    # A few chunks per worker: big enough to overlap fsyncs, small enough to balance.
-    size = max(_CHUNK, len(names) // (jobs * 4))
+    # A few equal chunks per worker: big enough to overlap fsyncs, small enough to
+    # balance, and no small remainder left to run alone at the end.
+    size = max(_CHUNK, -(-len(names) // (jobs * 4)))
     chunks = [list(names[i : i + size]) for i in range(0, len(names), size)]
     _STORE = store
     try:
