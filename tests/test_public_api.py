@@ -1,0 +1,37 @@
+"""The public names of agepy and its packages resolve, and lazily: a command that only
+reads secrets (check, rekey) does not pay for keyscan's asyncio or the secrets.nix editor."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize("package", ["agepy", "agepy.hosts", "agepy.rules", "agepy.store"])
+def test_every_public_name_resolves(package: str) -> None:
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, f"{package}.{name}"
+    with pytest.raises(AttributeError):
+        _ = module.no_such_name
+
+
+def test_star_import_works() -> None:
+    namespace: dict[str, object] = {}
+    exec("from agepy.hosts import *\nfrom agepy.rules import *", namespace)
+    assert "keyscan" in namespace and "replace_key" in namespace
+
+
+def test_reading_secrets_does_not_import_keyscan_or_the_editor() -> None:
+    code = (
+        "import sys\n"
+        "from agepy.store import Store\n"
+        "import agepy.hosts.inventory, agepy.rules.model\n"
+        "heavy = {'asyncio', 'asyncssh', 'agepy.hosts.scan', 'agepy.rules.editing'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
