@@ -13,9 +13,9 @@ Errors are all subclasses of :class:`agepy.AgepyError`, each with ``.message`` a
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from agepy._lazy import lazy_exports
 from agepy.errors import (
     AgeFormatError,
     AgepyError,
@@ -104,13 +104,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'agepy' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports("agepy", globals(), _LAZY)
 
 
 def __dir__() -> list[str]:

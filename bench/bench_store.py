@@ -38,8 +38,6 @@ from _setup import compile_agepy
 from agepy.store import Store
 from agepy.store.parallel import default_jobs
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def keygen(folder: Path, rsa: bool) -> tuple[list[str], Path]:
     """Six recipients' public keys, and the private key file of the first (alice)."""
