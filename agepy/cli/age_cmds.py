@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -22,6 +22,9 @@ from agepy.cli._common import (
 )
 from agepy.errors import AgeFormatError, AgepyError, RecipientError, UsageError
 
+if TYPE_CHECKING:
+    from agepy.rules import Rules
+
 __all__ = ["decrypt", "encrypt", "inspect"]
 
 
@@ -37,14 +40,17 @@ def _binary_stdout() -> BinaryIO:
     return sys.stdout.buffer
 
 
-def _resolve_input(arg: str, rules: Path | None, evaluator: str) -> Path | BinaryIO:
-    """What `agepy decrypt ARG` reads: stdin for "-", the file ARG, or a rules entry's file.
+def _resolve_input(
+    arg: str, rules: Path | None, evaluator: str
+) -> tuple[Path | BinaryIO, Rules | None]:
+    """What `agepy decrypt ARG` reads: stdin for "-", the file ARG, or a rules entry's file
+    (then also the rules it loaded, which name the keys in errors).
 
     A name that is no file here is looked up in secrets.nix (like `agenix -d NAME`), so
     it works from any folder when --rules or $RULES points at the rules.
     """
     if arg == "-":
-        return _binary_stdin()
+        return _binary_stdin(), None
     path = Path(arg)
     if path.exists() or not _have_rules(rules):
         if not path.is_file():
@@ -53,10 +59,11 @@ def _resolve_input(arg: str, rules: Path | None, evaluator: str) -> Path | Binar
                 f"{what}: {path}",
                 hint="give an .age file, a secrets.nix entry name (with --rules), or - for stdin",
             )
-        return path
+        return path, None
     from agepy.rules import load_rules, locate_rules
 
-    return load_rules(locate_rules(rules), evaluator=evaluator).get(arg).file
+    loaded = load_rules(locate_rules(rules), evaluator=evaluator)
+    return loaded.get(arg).file, loaded
 
 
 def _have_rules(rules: Path | None) -> bool:
@@ -183,7 +190,7 @@ def decrypt(
     from agepy.age.names import default_key_files, tag_names
     from agepy.identities import load_identities
 
-    src = _resolve_input(input_, rules, evaluator)
+    src, loaded = _resolve_input(input_, rules, evaluator)
     if isinstance(src, Path):
         header = read_header(src)  # a malformed file fails before any prompt
         need_keys = header.count("scrypt") == 0
@@ -195,25 +202,27 @@ def decrypt(
         keys,
         output if output is not None else _binary_stdout(),
         passphrase=_prompt_file_passphrase,
-        key_names=tag_names(default_key_files(), named=_rules_names(rules, evaluator)),
+        key_names=tag_names(default_key_files(), named=_rules_names(rules, evaluator, loaded)),
     )
 
 
-def _rules_names(rules: Path | None, evaluator: str) -> list[tuple[Any, str]]:
-    """(recipient, name) pairs from the rules file, if there is one and it loads."""
-    if not _have_rules(rules):
-        return []
-    try:
+def _rules_names(
+    rules: Path | None, evaluator: str, loaded: Rules | None = None
+) -> list[tuple[Any, str]]:
+    """(recipient, name) pairs from the rules (``loaded``, else the rules file if there
+    is one and it loads)."""
+    if loaded is None:
+        if not _have_rules(rules):
+            return []
         from agepy.rules import load_rules, locate_rules
-    except ImportError:
-        return []
-    try:
-        loaded = load_rules(locate_rules(rules), evaluator=evaluator)
-    except AgepyError as exc:
-        if rules is not None:
-            raise
-        err(f"agepy: warning: ignoring secrets.nix: {exc.message}")
-        return []
+
+        try:
+            loaded = load_rules(locate_rules(rules), evaluator=evaluator)
+        except AgepyError as exc:
+            if rules is not None:
+                raise
+            err(f"agepy: warning: ignoring secrets.nix: {exc.message}")
+            return []
     pairs = []
     for secret in loaded.secrets.values():
         for recipient in secret.recipients:
