@@ -1,11 +1,13 @@
-"""Atomic replacement of many files at once, with the fsyncs overlapped.
+"""Atomic replacement of many files at once, with the file-system work overlapped.
 
 Each file is still written the safe way (a temp file in the same folder, fsync, rename),
-but a rekey of hundreds of files would spend most of its time waiting for fsync one file
-after another. Here the fsyncs run on a small thread pool (fsync releases the GIL) while
-the next files are encrypted, and a file is renamed into place only once its own fsync
-is done. Killed at any moment, every file is either old or new; a leftover temp file
-(``.NAME.*.tmp``) is removed by the next rekey.
+but a rekey of hundreds of files would spend much of its time in those system calls:
+fsync waits for the disk, and on a journaling file system creating and renaming files
+waits for the journal commits that other fsyncs start. Here each file's whole write runs
+on a small thread pool (system calls release the GIL) while the next files are
+encrypted, and a file is renamed into place only once its own fsync is done. Killed at
+any moment, every file is either old or new; a leftover temp file (``.NAME.*.tmp``) is
+removed by the next rekey.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,7 +26,7 @@ from agepy.errors import StoreError
 
 __all__ = ["BatchWriter", "remove_leftover_temps"]
 
-_THREADS = 16
+_THREADS = 8
 
 
 def remove_leftover_temps(files: list[Path]) -> int:
@@ -57,26 +60,47 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def _sync_and_close(fd: int) -> None:
+def _replace_atomically(path: Path, data: bytes, mode: int, abort: threading.Event) -> bool:
+    """Write ``data`` to a temp file beside ``path``, fsync it, and rename it over
+    ``path`` unless ``abort`` was set meanwhile; True if it replaced ``path``."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = Path(name)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        try:
+            os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if abort.is_set():
+            temp.unlink()
+            return False
+        temp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    return True
 
 
 class BatchWriter:
     """``write(path, data, mode)`` many files; each lands atomically after its fsync.
 
-    Use as a context manager: leaving it waits for every pending file (renaming those
-    whose fsync succeeded) and fsyncs the folders once. Errors raise StoreError.
+    Use as a context manager: leaving it waits for every pending file and fsyncs the
+    folders once; leaving it on an exception (or after a failed write) renames no more
+    files. Errors raise StoreError. ``on_commit`` hears of each replaced file, in the
+    order the files were given.
     """
 
     def __init__(self, window: int = 64, on_commit: Callable[[Path], None] | None = None) -> None:
-        self._pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="agepy-fsync")
-        self._pending: deque[tuple[Future[None], Path, Path]] = deque()
+        self._pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="agepy-write")
+        self._pending: deque[tuple[Future[bool], Path]] = deque()
         self._folders: set[Path] = set()
         self._window = window
         self._on_commit = on_commit
+        self._abort = threading.Event()
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -88,51 +112,38 @@ class BatchWriter:
         tb: TracebackType | None,
     ) -> None:
         try:
-            self._drain(0, commit=exc_type is None)
+            if exc_type is not None:
+                self._abort.set()
+            self._drain(0)
             for folder in self._folders:
                 _fsync_dir(folder)
         finally:
+            self._abort.set()
             self._pool.shutdown(wait=True)
 
     def write(self, path: Path, data: bytes, *, mode: int = 0o644) -> None:
-        """Start writing ``data`` to a temp file beside ``path``; it replaces ``path``
-        once flushed to disk."""
-        try:
-            fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        except OSError as exc:
-            raise _write_error(path, exc) from None
-        temp = Path(name)
-        try:
-            os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        except OSError as exc:
-            os.close(fd)
-            temp.unlink(missing_ok=True)
-            raise _write_error(path, exc) from None
-        self._pending.append((self._pool.submit(_sync_and_close, fd), temp, path))
+        """Start replacing ``path`` with ``data``; it lands once flushed to disk."""
+        self._pending.append(
+            (self._pool.submit(_replace_atomically, path, data, mode, self._abort), path)
+        )
         self._folders.add(path.parent)
-        self._drain(self._window, commit=True)
+        self._drain(self._window)
 
-    def _drain(self, keep: int, *, commit: bool) -> None:
+    def _drain(self, keep: int) -> None:
         """Finish pending files, oldest first, until at most ``keep`` remain (and any
-        whose fsync is already done)."""
+        that are already done)."""
         error: StoreError | None = None
         while self._pending and (len(self._pending) > keep or self._pending[0][0].done()):
-            future, temp, path = self._pending.popleft()
+            future, path = self._pending.popleft()
             try:
-                future.result()
-                if commit and error is None:
-                    temp.replace(path)
-                    if self._on_commit is not None:
-                        self._on_commit(path)
-                    continue
+                if future.result() and self._on_commit is not None:
+                    self._on_commit(path)
             except OSError as exc:
-                error = error or _write_error(path, exc)
-            temp.unlink(missing_ok=True)
+                if error is None:
+                    error = _write_error(path, exc)
+                    self._abort.set()
         if error is not None:
-            self._drain(0, commit=False)
+            self._drain(0)
             raise error
 
 
