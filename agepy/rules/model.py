@@ -109,12 +109,27 @@ class Rules:
 
     path: Path
     secrets: dict[str, Secret]
-    key_names: dict[str, str] = field(default_factory=dict)
     extra_names: dict[str, str] = field(default_factory=dict)
+    _key_names: dict[str, str] | None = field(default=None, repr=False)
 
     @property
     def dir(self) -> Path:
         return self.path.parent
+
+    @property
+    def key_names(self) -> dict[str, str]:
+        """Key text (no comment) → the name secrets.nix binds it to.
+
+        Found on first use: it takes a second evaluation of the file, which only
+        messages and edits need (a rekey or check that succeeds never asks).
+        """
+        if self._key_names is None:
+            try:
+                names = rules_key_names(self.path)
+            except NixError:
+                names = {}
+            self._key_names = {_canonical(k): v for k, v in names.items()}
+        return self._key_names
 
     def __iter__(self) -> Iterator[Secret]:
         return iter(self.secrets.values())
@@ -296,15 +311,7 @@ def load_rules(
     parsed = parse_file(rules_path)
     data = evaluate_rules_file(rules_path, evaluator=evaluator)
     secrets = validate_rules(data, rules_path, parsed)
-    try:
-        names = rules_key_names(rules_path)
-    except NixError:
-        names = {}
-    rules = Rules(
-        path=rules_path,
-        secrets=secrets,
-        key_names={_canonical(k): v for k, v in names.items()},
-    )
+    rules = Rules(path=rules_path, secrets=secrets)
     if extra_names:
         rules.add_names(extra_names)
     return rules

@@ -88,7 +88,6 @@ def _prepare(store: Store, names: Sequence[str]) -> None:
     from agepy.age import read_header
 
     rules = store.rules
-    store.tag_names()
     locked = [i for i in store.identities if i.encrypted and not i.unlocked]
     if not locked:
         return

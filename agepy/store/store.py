@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -59,6 +59,22 @@ def _inventory_names(rules_path: Path) -> dict[str, str]:
         return dict(Inventory.load(rules_path).names())
     except AgepyError:
         return {}  # a broken agepy.toml must not stop list/check; `agepy hosts` reports it
+
+
+class _TagNames(Mapping[str, str]):
+    """``store.tag_names()``, worked out only when a message names a key."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getitem__(self, tag: str) -> str:
+        return self._store.tag_names()[tag]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store.tag_names())
+
+    def __len__(self) -> int:
+        return len(self._store.tag_names())
 
 
 class Store:
@@ -166,7 +182,7 @@ class Store:
                 hint="check the file's permissions",
             ) from None
         return decrypt_bytes(
-            data, self.identities, key_names=self.tag_names(), source=display_path(secret.file)
+            data, self.identities, key_names=_TagNames(self), source=display_path(secret.file)
         )
 
     def decrypt(self, name: str | Path) -> bytes:
