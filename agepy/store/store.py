@@ -61,6 +61,14 @@ def _inventory_names(rules_path: Path) -> dict[str, str]:
         return {}  # a broken agepy.toml must not stop list/check; `agepy hosts` reports it
 
 
+def file_mode(path: Path) -> int:
+    """The permission bits a new version of ``path`` keeps (0644 for a new file)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o644
+
+
 class _TagNames(Mapping[str, str]):
     """``store.tag_names()``, worked out only when a message names a key."""
 
@@ -189,18 +197,21 @@ class Store:
         """The plaintext of the secret ``name``."""
         return self.decrypt_secret(self.secret(name))
 
+    def encrypt_secret(self, secret: Secret, plaintext: bytes) -> bytes:
+        """``plaintext`` encrypted to the entry's keys, armored if the entry says so."""
+        from agepy.age import encrypt_bytes
+
+        return encrypt_bytes(plaintext, secret.recipients, armor=secret.armor)
+
     def write_secret(
         self, secret: Secret, plaintext: bytes, writer: BatchWriter | None = None
     ) -> None:
         """Encrypt to the entry's keys and replace its file atomically (keeping its
         mode); with ``writer``, the replacement completes when the writer says so."""
-        from agepy.age import atomic_write, encrypt_bytes
+        from agepy.age import atomic_write
 
-        data = encrypt_bytes(plaintext, secret.recipients, armor=secret.armor)
-        try:
-            mode = secret.file.stat().st_mode & 0o7777
-        except FileNotFoundError:
-            mode = 0o644
+        data = self.encrypt_secret(secret, plaintext)
+        mode = file_mode(secret.file)
         if writer is not None:
             writer.write(secret.file, data, mode=mode)
             return

@@ -119,3 +119,42 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
     assert list(Path(tempfile.gettempdir()).glob("agepy-plain-*")) == []
     # Not an assertion on timing: just that the kills did land inside runs sometimes.
     print(f"run {duration:.2f}s; {interrupted_writes} of {KILLS} kills landed mid-rekey")
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_parallel_rekey_cleanly(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it): the run stops
+    with exit 130 and one line, and leaves no worker, no temp file, no damaged file."""
+    names = [f"s{i:03}.age" for i in range(COUNT)]
+    repo = make_repo({n: ["alice", "bob"] for n in names})
+    identities = load_identities([keys["alice"].private])
+    argv = [*AGEPY, "rekey", "--force", "-i", str(keys["alice"].private)]
+    runtime = repo.dir.parent / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = _env(repo.dir, runtime)
+    began = time.monotonic()
+    subprocess.run(argv, cwd=repo.dir, env=env, check=True, capture_output=True)
+    duration = time.monotonic() - began
+
+    draw = secrets.SystemRandom()
+    for _ in range(4):
+        process = subprocess.Popen(
+            argv,
+            cwd=repo.dir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        time.sleep(draw.uniform(duration / 3, duration))
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        # -SIGINT: the signal came as Python was exiting after a finished run.
+        assert process.returncode in (0, 130, -signal.SIGINT), err
+        if process.returncode == 130:
+            assert err.decode().strip().splitlines() == ["agepy: error: interrupted"]
+        assert _processes_in(repo.dir) == []
+        assert [p.name for p in repo.dir.iterdir() if p.name.endswith(".tmp")] == []
+        for name in names:
+            data = (repo.dir / name).read_bytes()
+            assert decrypt_bytes(data, identities) == repo.plaintexts[name], name
