@@ -1,12 +1,17 @@
-"""Rekey on several cores: forked worker processes that share out the files.
+"""Rekey on several cores: forked workers encrypt, this process writes.
 
-pyrage holds the GIL, so threads do not help; forked workers inherit the loaded rules
-and the unlocked identities (no second passphrase prompt, no second evaluation of
-secrets.nix). Workers take a few files at a time from a shared counter, write each
-atomically as the serial path does, and report each file on a pipe as soon as it is in
-place, so progress is per file and no worker waits for another at a batch boundary.
+pyrage holds the GIL, so threads do not help the crypto; forked workers inherit the
+loaded rules and the unlocked identities (no second passphrase prompt, no second
+evaluation of secrets.nix). Workers take a few files at a time from a shared counter,
+decrypt and re-encrypt each in memory, and send the new ciphertext (never plaintext)
+back on a pipe. This process writes each file atomically (the same BatchWriter as the
+serial path) and reports it once it is in place, so progress is per file.
+
+Why the parent writes: file-system calls in a worker's own threads would contend with
+its crypto for that worker's GIL, and cost it a quarter of its speed.
+
 Each worker dies with its parent (PR_SET_PDEATHSIG), so a killed run leaves no worker
-behind.
+behind; SIGINT or SIGTERM makes a worker take no more files.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import multiprocessing
 import os
 import selectors
 import signal
+import struct
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,6 +34,7 @@ from agepy.errors import AgepyError, StoreError
 
 if TYPE_CHECKING:
     from agepy.store.store import Store
+    from agepy.store.writer import BatchWriter
 
 __all__ = ["MIN_PARALLEL", "default_jobs", "rekey_files", "rekey_parallel"]
 
@@ -37,8 +44,14 @@ MIN_PARALLEL = 24
 # end, enough that the counter's lock is rarely contended.
 _BATCH = 4
 _PR_SET_PDEATHSIG = 1
-_REPORT_INTERVAL = 0.005
+# Records come hundreds a second: reading them in batches keeps this process off the
+# cores the workers need.
+_READ_INTERVAL = 0.005
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+# A worker's record: file index, mode (or _FAILED), payload length; then the payload:
+# the new ciphertext, or for _FAILED the JSON [error, hint].
+_RECORD = struct.Struct("<iII")
+_FAILED = 0xFFFFFFFF
 
 Outcome = tuple[str, str | None, str | None]  # name, error message, hint
 
@@ -107,13 +120,11 @@ def _prepare(store: Store, names: Sequence[str]) -> None:
 
 
 def _worker(store: Store, names: Sequence[str], counter: _Counter, out: int) -> None:
-    """A forked child: rekey files taken from ``counter``, reporting one JSON line per
-    file on ``out``: [index, error, hint], or [-1, error, hint] for an error that stops
-    the run. Never returns: the child must not run on into the parent's code.
+    """A forked child: decrypt and re-encrypt files taken from ``counter``, sending one
+    record per file on ``out``. Never returns: the child must not run on into the
+    parent's code. SIGINT and SIGTERM make it take no more files."""
+    from agepy.store.store import file_mode
 
-    SIGINT and SIGTERM (Ctrl-C, or the parent stopping the run) make it take no more
-    files; the files already handed to the writer still land, so none is left half done.
-    """
     code = 0
     try:
         _die_with_parent()
@@ -125,22 +136,26 @@ def _worker(store: Store, names: Sequence[str], counter: _Counter, out: int) -> 
         for signum in _STOP_SIGNALS:
             signal.signal(signum, request_stop)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-        with os.fdopen(out, "w", buffering=1) as report:
-            index_of = {name: i for i, name in enumerate(names)}
-
-            def tell(outcome: Outcome) -> None:
-                report.write(json.dumps([index_of[outcome[0]], outcome[1], outcome[2]]) + "\n")
-
+        index_of = {name: i for i, name in enumerate(names)}
+        for name in _take(counter, names, stop):
+            secret = store.rules.secrets[name]
             try:
-                rekey_files(store, _take(counter, names, stop), tell)
+                data = store.encrypt_secret(secret, store.decrypt_secret(secret))
+                mode = file_mode(secret.file)
             except AgepyError as exc:
-                report.write(json.dumps([-1, exc.message, exc.hint]) + "\n")
-                code = 1
-        code = code or (1 if stop else 0)
+                data, mode = json.dumps([exc.message, exc.hint]).encode(), _FAILED
+            _send(out, _RECORD.pack(index_of[name], mode, len(data)) + data)
+        code = 1 if stop else 0
     except BaseException:  # the parent reports a worker that died
         code = 1
     finally:
         os._exit(code)
+
+
+def _send(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 class _Counter:
@@ -171,12 +186,22 @@ def rekey_parallel(
     jobs: int,
     done: Callable[[Outcome], None],
 ) -> None:
-    """Rekey ``names`` with ``jobs`` forked workers; ``done`` is called per file."""
+    """Rekey ``names`` with ``jobs`` forked workers; ``done`` is called per file.
+
+    Raises StoreError when a file cannot be written (the run stops) or a worker died.
+    """
+    from agepy.store.writer import BatchWriter
+
     _prepare(store, names)
     counter = _Counter()
-    fatal: StoreError | None = None
-    reported = 0
     children: dict[int, int] = {}  # pipe read end -> pid
+    reported = 0
+
+    def report(outcome: Outcome) -> None:
+        nonlocal reported
+        reported += 1
+        done(outcome)
+
     sys.stdout.flush()
     sys.stderr.flush()
     try:
@@ -195,9 +220,11 @@ def rekey_parallel(
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
             os.close(write_end)
             children[read_end] = pid
-        reported, fatal = _collect(names, list(children), done)
+        pending: dict[Path, str] = {}  # file -> name, until it is in place
+        with BatchWriter(on_commit=lambda p: report((pending.pop(p), None, None))) as writer:
+            _collect(store, names, list(children), writer, pending, report)
     except BaseException:
-        # Stop the workers: they finish the files they are writing and take no more.
+        # Stop the workers: they take no more files.
         for pid in children.values():
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
@@ -209,8 +236,6 @@ def rekey_parallel(
                 os.close(fd)
             with contextlib.suppress(ChildProcessError):
                 died |= os.waitpid(pid, 0)[1] != 0
-    if fatal is not None:
-        raise fatal
     if died or reported < len(names):
         raise StoreError(
             "a rekey worker process died; files already rekeyed are complete",
@@ -219,33 +244,45 @@ def rekey_parallel(
 
 
 def _collect(
-    names: Sequence[str], pipes: list[int], done: Callable[[Outcome], None]
-) -> tuple[int, StoreError | None]:
-    """Read the workers' reports until every pipe is closed: how many files were
-    reported, and the first error that stopped a worker."""
-    reported, fatal = 0, None
-    buffers = {fd: b"" for fd in pipes}
+    store: Store,
+    names: Sequence[str],
+    pipes: list[int],
+    writer: BatchWriter,
+    pending: dict[Path, str],
+    report: Callable[[Outcome], None],
+) -> None:
+    """Read the workers' records until every pipe is closed; hand each new ciphertext
+    to ``writer`` and report each failure."""
+    buffers = {fd: bytearray() for fd in pipes}
     with selectors.DefaultSelector() as selector:
         for fd in pipes:
             selector.register(fd, selectors.EVENT_READ)
         while buffers:
             for key, _ in selector.select():
                 fd = int(key.fd)
-                chunk = os.read(fd, 1 << 16)
+                chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     selector.unregister(fd)
                     del buffers[fd]
                     continue
-                *lines, buffers[fd] = (buffers[fd] + chunk).split(b"\n")
-                for line in lines:
-                    index, error, hint = json.loads(line)
-                    if index < 0:
-                        fatal = fatal or StoreError(error, hint=hint)
+                buffer = buffers[fd]
+                buffer += chunk
+                start = 0
+                while len(buffer) - start >= _RECORD.size:
+                    index, mode, length = _RECORD.unpack_from(buffer, start)
+                    end = start + _RECORD.size + length
+                    if len(buffer) < end:
+                        break
+                    payload = bytes(buffer[start + _RECORD.size : end])
+                    start = end
+                    name = names[index]
+                    if mode == _FAILED:
+                        error, hint = json.loads(payload)
+                        report((name, error, hint))
                         continue
-                    done((names[index], error, hint))
-                    reported += 1
+                    file = store.rules.secrets[name].file
+                    pending[file] = name
+                    writer.write(file, payload, mode=mode)
+                del buffer[:start]
             if buffers:
-                # Reports come hundreds a second: reading them in batches keeps this
-                # process off the cores the workers need (a progress bar needs no more).
-                time.sleep(_REPORT_INTERVAL)
-    return reported, fatal
+                time.sleep(_READ_INTERVAL)

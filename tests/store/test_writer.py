@@ -86,7 +86,7 @@ def test_parallel_rekey_stops_on_a_write_error_with_that_error(
             raise OSError(28, "No space left on device")
         return real(path, *args)  # type: ignore[arg-type]
 
-    # Forked workers inherit the patched module: a write fails as on a full disk.
+    # A write fails as on a full disk (the parent process writes what workers encrypt).
     monkeypatch.setattr(writer_module, "_replace_atomically", full_disk)
     store = Store(repo.rules, identities=[keys["alice"].private])
     with pytest.raises(StoreError, match=r"cannot write .*s23\.age: No space left on device"):
