@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
-import multiprocessing
+import mmap
 import os
 import selectors
 import signal
@@ -159,16 +159,31 @@ def _send(fd: int, data: bytes) -> None:
 
 
 class _Counter:
-    """The index of the next file to hand out, shared by the forked workers."""
+    """The index of the next file to hand out, shared by the forked workers.
+
+    Eight bytes of shared memory, guarded by a one-byte token in a pipe (reading it
+    takes the lock: only one process gets it). multiprocessing.Value would do the same
+    but costs this command ~6 ms of imports.
+    """
 
     def __init__(self) -> None:
-        self._value = multiprocessing.get_context("fork").Value("q", 0)
+        self._memory = mmap.mmap(-1, 8)  # anonymous and shared: forked children see it
+        self._token_out, self._token_in = os.pipe()
+        os.write(self._token_in, b".")
 
     def take(self, count: int) -> int:
-        with self._value.get_lock():
-            start = int(self._value.value)
-            self._value.value = start + count
+        os.read(self._token_out, 1)
+        try:
+            start = int.from_bytes(self._memory[:8], "little")
+            self._memory[:8] = (start + count).to_bytes(8, "little")
+        finally:
+            os.write(self._token_in, b".")
         return start
+
+    def close(self) -> None:
+        os.close(self._token_out)
+        os.close(self._token_in)
+        self._memory.close()
 
 
 def _take(counter: _Counter, names: Sequence[str], stop: list[int]) -> Iterator[str]:
@@ -231,6 +246,7 @@ def rekey_parallel(
         raise
     finally:
         died = False
+        counter.close()
         for fd, pid in children.items():
             with contextlib.suppress(OSError):
                 os.close(fd)
