@@ -3,8 +3,11 @@
 One store of N secrets (default 500), each encrypted to 6 recipients (3 ssh-ed25519, 1
 ssh-rsa 3072, 2 X25519), about 1 KiB each, decrypted with an ed25519 key. Timed, in one
 run:
-  - agenix-style: per file `nix-instantiate` for its keys, `age -d`, `age -e`, `mv` (what
-    `agenix -r` does), over all N files (with --sample S, over S files, extrapolated).
+  - agenix-style: per file `nix-instantiate` for its keys, `age -d`, `age -e`, `mv` (the
+    core of what `agenix -r` does), over all N files (with --sample S, over S files,
+    extrapolated). agenix's script does more per file (a second `nix-instantiate` for
+    `armor`, `jq`, two `mktemp -d`, `cp`, `mkdir -p`, `rm -rf`), so against agenix itself
+    the ratios below are understated.
   - bare pyrage loop: read, pyrage.decrypt, pyrage.encrypt, write (no header checks, no
     atomic write, no rules): the floor.
   - agepy rekey --force: the library call (Store.rekey) and the CLI (one process,
