@@ -221,19 +221,7 @@ def rekey_parallel(
     sys.stderr.flush()
     try:
         for _ in range(jobs):
-            read_end, write_end = os.pipe()
-            # Ctrl-C right at the fork must wait until the child has its handlers.
-            signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-            try:
-                pid = os.fork()
-                if pid == 0:
-                    os.close(read_end)
-                    for fd in children:
-                        os.close(fd)
-                    _worker(store, names, counter, write_end)
-            finally:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-            os.close(write_end)
+            read_end, pid = _start(store, names, counter, list(children))
             children[read_end] = pid
         pending: dict[Path, str] = {}  # file -> name, until it is in place
         with BatchWriter(on_commit=lambda p: report((pending.pop(p), None, None))) as writer:
@@ -257,6 +245,39 @@ def rekey_parallel(
             "a rekey worker process died; files already rekeyed are complete",
             hint="run agepy rekey again: it picks up what is still stale",
         )
+
+
+def _start(
+    store: Store, names: Sequence[str], counter: _Counter, others: list[int]
+) -> tuple[int, int]:
+    """Fork one worker; return the read end of its pipe and its pid."""
+    try:
+        read_end, write_end = os.pipe()
+    except OSError as exc:
+        raise _start_error(exc) from None
+    # Ctrl-C right at the fork must wait until the child has its handlers.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            for fd in others:
+                os.close(fd)
+            _worker(store, names, counter, write_end)
+    except OSError as exc:
+        os.close(read_end)
+        raise _start_error(exc) from None
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        os.close(write_end)
+    return read_end, pid
+
+
+def _start_error(exc: OSError) -> StoreError:
+    return StoreError(
+        f"cannot start rekey workers: {exc.strerror or exc}",
+        hint="free some memory or processes and run agepy rekey again",
+    )
 
 
 def _collect(

@@ -94,3 +94,23 @@ def test_parallel_rekey_stops_on_a_write_error_with_that_error(
     assert _temps(repo.dir) == []
     for name in names:
         assert store.decrypt(name) == repo.plaintexts[name]
+
+
+def test_parallel_rekey_that_cannot_fork_says_so_and_changes_nothing(
+    make_repo: MakeRepo, keys: dict[str, Key], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    names = [f"s{i:02}.age" for i in range(30)]
+    repo = make_repo({n: ["alice"] for n in names})
+    before = {n: (repo.dir / n).read_bytes() for n in names}
+
+    def no_fork() -> int:
+        raise OSError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    store = Store(repo.rules, identities=[keys["alice"].private])
+    with pytest.raises(StoreError, match="cannot start rekey workers: Resource temporarily"):
+        store.rekey(force=True, jobs=2)
+    assert {n: (repo.dir / n).read_bytes() for n in names} == before
