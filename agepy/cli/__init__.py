@@ -32,7 +32,7 @@ COMMANDS: dict[str, str] = {
     "edit": "agepy.cli.store_cmds:edit",
     "rekey": "agepy.cli.store_cmds:rekey",
     "check": "agepy.cli.store_cmds:check",
-    "keyscan": "agepy.cli.host_cmds:keyscan",
+    "keyscan": "agepy.cli.keyscan_cmds:keyscan",
     "add-host": "agepy.cli.host_cmds:add_host",
     "rescan": "agepy.cli.host_cmds:rescan",
     "hosts": "agepy.cli.host_cmds:hosts",

@@ -33,6 +33,7 @@ __all__ = [
     "rules_option",
     "state",
     "style",
+    "timeout_option",
     "yes_option",
 ]
 
@@ -180,3 +181,15 @@ def json_option(f: F) -> F:
 
 def yes_option(f: F) -> F:
     return click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")(f)
+
+
+def timeout_option(f: F) -> F:
+    return click.option(
+        "-T",
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=5.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Give up on a host after this long (as ssh-keyscan -T).",
+    )(f)

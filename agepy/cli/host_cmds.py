@@ -1,4 +1,4 @@
-"""Host commands: keyscan, add-host, rescan, hosts (parsing and printing only)."""
+"""Host commands: add-host, rescan, hosts (parsing and printing only)."""
 
 from __future__ import annotations
 
@@ -19,118 +19,14 @@ from agepy.cli._common import (
     prompt_passphrase,
     rules_option,
     style,
+    timeout_option,
     yes_option,
 )
 from agepy.hosts.flows import HostOutcome, HostPreview
 from agepy.hosts.known_hosts import KnownHostsCheck
 from agepy.hosts.scan import scanned_key
 
-__all__ = ["add_host", "hosts", "keyscan", "rescan"]
-
-
-def _types(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    from agepy.hosts.scan import KEY_TYPES
-
-    types = tuple(t.strip() for t in value.split(",") if t.strip())
-    unknown = [t for t in types if t not in KEY_TYPES]
-    if unknown or not types:
-        raise click.BadParameter(
-            f"unknown key type: {', '.join(unknown) or '(none)'}; use ed25519, rsa or ecdsa"
-        )
-    return types
-
-
-def _read_targets(path: Path) -> list[str]:
-    """The HOST[:PORT] lines of a -f file ('-': stdin)."""
-    from agepy.errors import HostError
-
-    try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise HostError(
-            f"cannot read the targets file {path}: {reason}",
-            hint="-f takes a text file of HOST[:PORT] lines, one a line ('-' for stdin)",
-        ) from None
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-_timeout_option = click.option(
-    "-T",
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=5.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Give up on a host after this long (as ssh-keyscan -T).",
-)
-
-
-@click.command()
-@click.argument("targets", nargs=-1, metavar="HOST[:PORT]...")
-@click.option(
-    "-t",
-    "--type",
-    "types",
-    default="ed25519,rsa",
-    show_default=True,
-    callback=_types,
-    metavar="TYPES",
-    help="Key types to fetch, comma-separated: ed25519, rsa, ecdsa.",
-)
-@_timeout_option
-@click.option(
-    "-f",
-    "--file",
-    "targets_file",
-    type=FILE_PATH,
-    default=None,
-    metavar="FILE",
-    help="Read more targets from FILE, one a line ('-' for stdin).",
-)
-@json_option
-def keyscan(
-    targets: tuple[str, ...],
-    types: tuple[str, ...],
-    timeout: float,
-    targets_file: Path | None,
-    as_json: bool,
-) -> None:
-    """Fetch SSH host keys, as ssh-keyscan does, proving each with a key exchange.
-
-    Prints the lines ssh-keyscan prints (HOST TYPE KEY, [HOST]:PORT for other ports).
-    Hosts that fail are reported on stderr; the others are still scanned. Exit 1 if any
-    host failed.
-
-    \b
-    Example:
-      agepy keyscan matrix.example.com
-      agepy keyscan -t ed25519 [10.0.0.5]:2222 --json
-    """
-    from agepy.hosts import keyscan as run_keyscan
-
-    wanted = list(targets)
-    if targets_file is not None:
-        wanted += _read_targets(targets_file)
-    if not wanted:
-        raise click.UsageError("give at least one HOST[:PORT] (or -f FILE)")
-    results = run_keyscan(wanted, types=types, timeout=timeout)
-    if as_json:
-        emit_json({"hosts": [result.to_json() for result in results]})
-    else:
-        for result in results:
-            for line in result.lines():
-                click.echo(line)
-    for result in results:
-        if result.error is not None:
-            click.echo(f"agepy: error: {result.error.message}", err=True)
-            if result.error.hint:
-                click.echo(f"agepy: hint: {result.error.hint}", err=True)
-    if any(result.error is not None for result in results):
-        sys.exit(1)
-
-
-# --- add-host, rescan ------------------------------------------------------------------
+__all__ = ["add_host", "hosts", "rescan"]
 
 
 def _where(check: KnownHostsCheck) -> str:
@@ -254,7 +150,7 @@ def _report(outcome: HostOutcome) -> None:
     metavar="SECRET",
     help="Also add the host to this secret and re-encrypt it; repeatable.",
 )
-@_timeout_option
+@timeout_option
 @yes_option
 @rules_option
 @evaluator_option
@@ -314,7 +210,7 @@ def add_host(
 
 @click.command()
 @click.argument("name")
-@_timeout_option
+@timeout_option
 @click.option(
     "--key-file",
     type=FILE_PATH,

@@ -17,13 +17,18 @@ known_hosts policy: a key that differs from the one known_hosts holds for the ho
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from agepy.errors import HostError
+from agepy.hosts._transaction import (
+    StoreAccess,
+    decrypt_all,
+    restore_on_failure,
+    write_all,
+)
 from agepy.hosts.inventory import HostKey, Inventory, valid_name
 from agepy.hosts.known_hosts import (
     KnownHostsCheck,
@@ -111,67 +116,6 @@ def _scan(address: str, port: int, timeout: float) -> ScanResult:
 
 def _target(address: str, port: int) -> str:
     return f"[{address}]:{port}"
-
-
-# --- safety ----------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _restore_on_failure(paths: Sequence[Path]) -> Iterator[None]:
-    """Keep the bytes of ``paths``; if the body fails, put them back (or remove new files)."""
-    from agepy.age import atomic_write
-
-    saved: dict[Path, tuple[bytes | None, int]] = {}
-    for path in paths:
-        try:
-            saved[path] = (path.read_bytes(), path.stat().st_mode & 0o7777)
-        except FileNotFoundError:
-            saved[path] = (None, 0o644)
-    try:
-        yield
-    except BaseException:
-        for path, (data, mode) in saved.items():
-            with contextlib.suppress(OSError):
-                if data is None:
-                    path.unlink(missing_ok=True)
-                elif not path.exists() or path.read_bytes() != data:
-                    atomic_write(path, data, mode=mode)
-        raise
-
-
-@dataclass
-class _Keys:
-    """How to reach the store: the user's identity files and passphrase prompt."""
-
-    evaluator: str
-    identities: Sequence[Path] | None
-    prompt: Callable[[Path], str] | None
-
-
-def _store(rules_path: Path, access: _Keys) -> Any:
-    from agepy.store import Store
-
-    identities = list(access.identities or []) or None
-    return Store(
-        rules_path, evaluator=access.evaluator, identities=identities, prompt=access.prompt
-    )
-
-
-def _decrypt_all(rules_path: Path, access: _Keys, names: Sequence[str]) -> dict[str, bytes]:
-    """Every plaintext in memory, or an error before anything is written."""
-    if not names:
-        return {}
-    store = _store(rules_path, access)
-    return {name: store.decrypt(name) for name in names}
-
-
-def _write_all(rules_path: Path, access: _Keys, plain: dict[str, bytes]) -> None:
-    """Encrypt each plaintext to its entry's keys as secrets.nix now lists them."""
-    if not plain:
-        return
-    store = _store(rules_path, access)
-    for name, plaintext in plain.items():
-        store.write(name, plaintext)
 
 
 def _ask(preview: HostPreview, yes: bool, confirm: ConfirmFn | None) -> None:
@@ -301,14 +245,14 @@ def add_host(
     _ask(preview, yes, confirm)
 
     new_targets = [t for t in targets if t not in {s.name for s in rules.secrets_for_key(key.line)}]
-    plaintexts = _decrypt_all(rules_path, _Keys(evaluator, identities, prompt), targets)
+    plaintexts = decrypt_all(rules_path, StoreAccess(evaluator, identities, prompt), targets)
     files = [rules.get(t).file for t in targets]
-    with _restore_on_failure([rules_path, inventory.path, *files]):
+    with restore_on_failure([rules_path, inventory.path, *files]):
         if name not in bound:
             add_key_binding(rules_path, name, key.line, evaluator=evaluator)
         for target in new_targets:
             add_recipient(rules_path, target, name, evaluator=evaluator)
-        _write_all(rules_path, _Keys(evaluator, identities, prompt), plaintexts)
+        write_all(rules_path, StoreAccess(evaluator, identities, prompt), plaintexts)
         inventory.record_scan(name, host, port, _host_keys(keys), key.line)
         inventory.save()
     changed_rules = [rules_path] if name not in bound or new_targets else []
@@ -386,7 +330,7 @@ def rescan(
     if show is not None:
         show(preview)
     if same:
-        with _restore_on_failure([inventory.path]):
+        with restore_on_failure([inventory.path]):
             inventory.record_scan(name, host.address, host.port, _host_keys(result.keys), old.line)
             inventory.save()
         return HostOutcome(preview, False, [], [], inventory.path)
@@ -394,15 +338,15 @@ def rescan(
         _refuse_known_hosts(preview)
     _ask(preview, yes, confirm)
 
-    plaintexts = _decrypt_all(rules_path, _Keys(evaluator, identities, prompt), holders)
+    plaintexts = decrypt_all(rules_path, StoreAccess(evaluator, identities, prompt), holders)
     rules_files: list[Path] = []
     if old.line in rules.key_names or holders:
         rules_files = replace_key(rules_path, old.line, key.line, evaluator=evaluator, dry_run=True)
     files = [rules.get(h).file for h in holders]
-    with _restore_on_failure([*rules_files, inventory.path, *files]):
+    with restore_on_failure([*rules_files, inventory.path, *files]):
         if rules_files:
             replace_key(rules_path, old.line, key.line, evaluator=evaluator)
-        _write_all(rules_path, _Keys(evaluator, identities, prompt), plaintexts)
+        write_all(rules_path, StoreAccess(evaluator, identities, prompt), plaintexts)
         inventory.record_scan(name, host.address, host.port, _host_keys(result.keys), key.line)
         inventory.save()
     return HostOutcome(preview, True, rules_files, holders, inventory.path)
