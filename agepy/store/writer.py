@@ -27,6 +27,8 @@ from agepy.errors import StoreError
 __all__ = ["BatchWriter", "remove_leftover_temps"]
 
 _THREADS = 8
+# Data waiting to be written is held in memory: large secrets wait for fewer files.
+_MAX_PENDING_BYTES = 64 << 20
 
 
 def remove_leftover_temps(files: list[Path]) -> int:
@@ -94,9 +96,17 @@ class BatchWriter:
     order the files were given.
     """
 
-    def __init__(self, window: int = 64, on_commit: Callable[[Path], None] | None = None) -> None:
+    def __init__(
+        self,
+        window: int = 64,
+        on_commit: Callable[[Path], None] | None = None,
+        *,
+        max_pending_bytes: int = _MAX_PENDING_BYTES,
+    ) -> None:
         self._pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="agepy-write")
-        self._pending: deque[tuple[Future[bool], Path]] = deque()
+        self._pending: deque[tuple[Future[bool], Path, int]] = deque()
+        self._pending_bytes = 0
+        self._max_pending_bytes = max_pending_bytes
         self._folders: set[Path] = set()
         self._window = window
         self._on_commit = on_commit
@@ -123,18 +133,23 @@ class BatchWriter:
 
     def write(self, path: Path, data: bytes, *, mode: int = 0o644) -> None:
         """Start replacing ``path`` with ``data``; it lands once flushed to disk."""
-        self._pending.append(
-            (self._pool.submit(_replace_atomically, path, data, mode, self._abort), path)
-        )
+        future = self._pool.submit(_replace_atomically, path, data, mode, self._abort)
+        self._pending.append((future, path, len(data)))
+        self._pending_bytes += len(data)
         self._folders.add(path.parent)
         self._drain(self._window)
 
     def _drain(self, keep: int) -> None:
-        """Finish pending files, oldest first, until at most ``keep`` remain (and any
-        that are already done)."""
+        """Finish pending files, oldest first, until at most ``keep`` remain and their
+        data fits the byte budget (and any that are already done)."""
         error: StoreError | None = None
-        while self._pending and (len(self._pending) > keep or self._pending[0][0].done()):
-            future, path = self._pending.popleft()
+        while self._pending and (
+            len(self._pending) > keep
+            or self._pending_bytes > self._max_pending_bytes
+            or self._pending[0][0].done()
+        ):
+            future, path, size = self._pending.popleft()
+            self._pending_bytes -= size
             try:
                 if future.result() and self._on_commit is not None:
                     self._on_commit(path)

@@ -36,6 +36,15 @@ def test_every_file_lands_with_its_mode_and_is_reported_in_order(tmp_path: Path)
     assert _temps(tmp_path) == []
 
 
+def test_data_held_for_writing_stays_within_the_byte_budget(tmp_path: Path) -> None:
+    paths = [tmp_path / f"f{i}" for i in range(20)]
+    with BatchWriter(max_pending_bytes=3000) as writer:
+        for path in paths:
+            writer.write(path, b"x" * 1000)
+            assert writer._pending_bytes <= 3000
+    assert all(p.read_bytes() == b"x" * 1000 for p in paths)
+
+
 def test_a_failed_write_raises_and_leaves_no_temp_file(tmp_path: Path) -> None:
     good = tmp_path / "good"
     good.write_bytes(b"old")
