@@ -19,8 +19,8 @@ Targets: agepy ≥ 30× faster than agenix-style, within 2× of the bare loop; c
 Usage: .venv/bin/python bench/bench_store.py [--secrets N] [--sample S] [--rounds R] [--dir D]
 
 Where the store lives matters: on this project's CI machine (ext4 mounted with `discard`)
-creating and replacing 500 files costs ~0.3 ms of kernel time each, for agepy and the
-baseline alike; --dir /dev/shm shows the cost of the work itself.
+creating, fsyncing and replacing each of 500 files costs 0.15-0.3 ms of kernel time, for
+agepy and the baseline alike; --dir /dev/shm shows the cost of the work itself.
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def scenario(args: argparse.Namespace, rsa: bool) -> bool:
             ),
             ("bare pyrage loop (floor)", bare),
             ("agepy rekey, library, one process (jobs=1)", serial),
-            (f"agepy rekey, library, {default_jobs(n)} worker(s)", lib),
+            (f"agepy rekey, library, {default_jobs(n)} crypto worker(s)", lib),
             ("agepy rekey, CLI (one process)", cli),
         ]
         for label, seconds in rows:
