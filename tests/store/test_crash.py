@@ -65,6 +65,18 @@ def _processes_in(folder: Path) -> list[int]:
     return found
 
 
+def _rekey_once(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[str, str], float]:
+    """The `rekey --force` command line and environment for ``folder`` (with a private
+    runtime folder), and how long one whole run of it takes."""
+    argv = [*AGEPY, "rekey", "--force", *options, "-i", str(key.private)]
+    runtime = folder.parent / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = _env(folder, runtime)
+    began = time.monotonic()
+    subprocess.run(argv, cwd=folder, env=env, check=True, capture_output=True)
+    return argv, env, time.monotonic() - began
+
+
 @pytest.mark.slow
 def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
     start = time.time() - 1
@@ -74,14 +86,8 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
     }
     repo = make_repo(entries, armored=names[::10])
     identities = load_identities([keys["alice"].private])
-    argv = [*AGEPY, "rekey", "--force", "-q", "-i", str(keys["alice"].private)]
-    runtime = repo.dir.parent / "runtime"
-    runtime.mkdir(mode=0o700)
-    env = _env(repo.dir, runtime)
-
-    began = time.monotonic()
-    subprocess.run(argv, cwd=repo.dir, env=env, check=True, capture_output=True)
-    duration = time.monotonic() - began
+    argv, env, duration = _rekey_once(repo.dir, keys["alice"], "-q")
+    runtime = Path(env["XDG_RUNTIME_DIR"])
 
     draw = secrets.SystemRandom()
     interrupted_writes = 0
@@ -128,13 +134,7 @@ def test_ctrl_c_stops_a_parallel_rekey_cleanly(make_repo: MakeRepo, keys: dict[s
     names = [f"s{i:03}.age" for i in range(COUNT)]
     repo = make_repo({n: ["alice", "bob"] for n in names})
     identities = load_identities([keys["alice"].private])
-    argv = [*AGEPY, "rekey", "--force", "-i", str(keys["alice"].private)]
-    runtime = repo.dir.parent / "runtime"
-    runtime.mkdir(mode=0o700)
-    env = _env(repo.dir, runtime)
-    began = time.monotonic()
-    subprocess.run(argv, cwd=repo.dir, env=env, check=True, capture_output=True)
-    duration = time.monotonic() - began
+    argv, env, duration = _rekey_once(repo.dir, keys["alice"])
 
     draw = secrets.SystemRandom()
     for _ in range(4):
