@@ -76,7 +76,7 @@ class Demo:
         self.repo = self.root / "secrets"
         self.home = self.root / "home"
         env = dict(os.environ)
-        for name in ("RULES", "VISUAL", "EDITOR", "AGEPY_DEBUG"):
+        for name in ("AGENIX_RULES", "RULES", "VISUAL", "EDITOR", "AGEPY_DEBUG"):
             env.pop(name, None)
         env.update(HOME=str(self.home), NO_COLOR="1", PYTHONUNBUFFERED="1")
         self.env = env

@@ -12,6 +12,10 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TESTS = Path(__file__).parent
 SSHD = "/usr/sbin/sshd"
 
+# The tests choose their rules file themselves: a developer's own would leak into them.
+for _variable in ("AGENIX_RULES", "RULES"):
+    os.environ.pop(_variable, None)
+
 
 def require_tool(name: str) -> str:
     """The path of a real tool; skip when absent locally, fail when absent in CI."""

@@ -148,7 +148,8 @@ def rules_option(f: F) -> F:
         type=FILE_PATH,
         default=None,
         metavar="PATH",
-        help="The rules file (else $RULES, else ./secrets.nix).",
+        help="The rules file (else $AGENIX_RULES or $RULES, else ./agenix-rules.nix or "
+        "./secrets.nix, else agenix-rules.nix in a parent folder).",
     )(f)
 
 

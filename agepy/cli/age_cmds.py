@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -47,7 +46,7 @@ def _resolve_input(
     (then also the rules it loaded, which name the keys in errors).
 
     A name that is no file here is looked up in secrets.nix (like `agenix -d NAME`), so
-    it works from any folder when --rules or $RULES points at the rules.
+    it works from any folder when --rules, $AGENIX_RULES or $RULES points at the rules.
     """
     if arg == "-":
         return _binary_stdin(), None
@@ -67,7 +66,9 @@ def _resolve_input(
 
 
 def _have_rules(rules: Path | None) -> bool:
-    return rules is not None or bool(os.environ.get("RULES")) or Path("secrets.nix").is_file()
+    from agepy.rules import rules_in_reach
+
+    return rules_in_reach(rules)
 
 
 def _read_recipients(keys: tuple[str, ...], files: tuple[Path, ...]) -> list[Any]:
@@ -294,7 +295,8 @@ def inspect(
     """Show who an age file is for, without decrypting it.
 
     Names SSH recipients from -R files, ~/.ssh/authorized_keys, ~/.ssh/*.pub and the
-    rules (--rules, $RULES or ./secrets.nix). X25519 recipients leave no trace but a count.
+    rules (--rules, $AGENIX_RULES, $RULES or ./secrets.nix). X25519 recipients leave no
+    trace but a count.
 
     \b
     Example:

@@ -1,10 +1,12 @@
-"""agenix's own flags (`-e FILE`, `-r`, `-d FILE`, `-i KEY`), so `alias agenix=agepy` works.
+"""agenix's own flags (`-e FILE`, `-r`, `-c`, `-d FILE`, `-i KEY`), so `alias agenix=agepy`
+works.
 
 Only a command line whose first argument is one of agenix's flags is translated; any
-other goes to agepy's subcommands untouched. Like the agenix script, `-r` wins over `-d`,
-which wins over `-e`; `-i` may appear anywhere and repeat; `-v` is accepted and ignored;
-`-h` shows the help of the command that would run. `--rules PATH` and `--editor CMD`
-(ragenix's flags) pass through. See docs/agenix-compat.md for the differences.
+other goes to agepy's subcommands untouched. Like the agenix script, `-c` (newer agenix)
+wins over `-r`, which wins over `-d`, which wins over `-e`; `-i` may appear anywhere and
+repeat; `-v` is accepted and ignored; `-h` shows the help of the command that would run.
+`--rules PATH` and `--editor CMD` (ragenix's flags) pass through. See
+docs/agenix-compat.md for the differences.
 """
 
 from __future__ import annotations
@@ -17,15 +19,16 @@ __all__ = ["AGENIX_FLAGS", "translate_agenix_args"]
 
 _EDIT = ("-e", "--edit")
 _REKEY = ("-r", "--rekey")
+_CHECK = ("-c", "--check")
 _DECRYPT = ("-d", "--decrypt")
 _IDENTITY = ("-i", "--identity")
 _VERBOSE = ("-v", "--verbose")
 _HELP = ("-h", "--help")
 _PASS_WITH_VALUE = ("--rules", "--editor")
 
-_USAGE = "agenix usage: agepy -e FILE | -r | -d FILE [-i KEY]"
+_USAGE = "agenix usage: agepy -e FILE | -r | -c | -d FILE [-i KEY]"
 
-AGENIX_FLAGS = frozenset((*_EDIT, *_REKEY, *_DECRYPT, *_IDENTITY, *_VERBOSE))
+AGENIX_FLAGS = frozenset((*_EDIT, *_REKEY, *_CHECK, *_DECRYPT, *_IDENTITY, *_VERBOSE))
 
 
 def _value(args: Sequence[str], index: int, what: str) -> str:
@@ -44,7 +47,7 @@ def translate_agenix_args(args: Sequence[str]) -> list[str]:
         return args
     edit_file: str | None = None
     decrypt_file: str | None = None
-    rekey = help_ = False
+    rekey = check = help_ = False
     identities: list[str] = []
     passthrough: list[str] = []
     index = 0
@@ -62,6 +65,9 @@ def translate_agenix_args(args: Sequence[str]) -> list[str]:
         elif arg in _REKEY:
             rekey = True
             index += 1
+        elif arg in _CHECK:
+            check = True
+            index += 1
         elif arg in _VERBOSE:
             index += 1
         elif arg in _HELP:
@@ -74,6 +80,11 @@ def translate_agenix_args(args: Sequence[str]) -> list[str]:
             # Unknown to agenix: let the subcommand's parser reject (or accept) it.
             passthrough.append(arg)
             index += 1
+    if check:
+        # Needs no key: agenix's -c reads headers only, and so does agepy check.
+        if help_:
+            return ["check", "--help"]
+        return ["check", *passthrough]
     if rekey:
         command = ["rekey", "--force"]
     elif decrypt_file is not None:
@@ -84,7 +95,7 @@ def translate_agenix_args(args: Sequence[str]) -> list[str]:
         return ["--help"]
     else:
         raise UsageError(
-            "no action: give -e FILE, -r or -d FILE",
+            "no action: give -e FILE, -r, -c or -d FILE",
             hint=_USAGE + "; or run 'agepy --help'",
         )
     if help_:

@@ -145,9 +145,9 @@ def nixos_snippet(
     """
     from agepy.matrix.snippets import SnippetOptions, module_root
     from agepy.matrix.snippets import nixos_snippet as make_snippet
-    from agepy.rules import locate_rules
+    from agepy.rules import locate_rules, rules_in_reach
 
-    if rules is None and not os.environ.get("RULES") and not Path("secrets.nix").is_file():
+    if not rules_in_reach(rules):
         rules_dir = Path("secrets").absolute()  # no rules here: assume ./secrets/secrets.nix
         err("agepy: no secrets.nix found; assuming ./secrets/ (use --rules to say where)")
     else:

@@ -21,6 +21,7 @@ _EXPORTS = {
     "evaluate_rules_file": "agepy.rules.model",
     "load_rules": "agepy.rules.model",
     "locate_rules": "agepy.rules.model",
+    "rules_in_reach": "agepy.rules.model",
     "validate_rules": "agepy.rules.model",
     "plan_replace_key": "agepy.rules.replacing",
     "replace_key": "agepy.rules.replacing",
@@ -43,6 +44,7 @@ __all__ = [
     "plan_replace_key",
     "remove_recipient",
     "replace_key",
+    "rules_in_reach",
     "validate_rules",
 ]
 
@@ -66,6 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
         evaluate_rules_file,
         load_rules,
         locate_rules,
+        rules_in_reach,
         validate_rules,
     )
     from agepy.rules.replacing import plan_replace_key, replace_key

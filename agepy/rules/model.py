@@ -31,6 +31,7 @@ __all__ = [
     "evaluate_rules_file",
     "load_rules",
     "locate_rules",
+    "rules_in_reach",
     "rules_key_names",
     "validate_rules",
 ]
@@ -38,21 +39,62 @@ __all__ = [
 ALLOWED_ATTRIBUTES = ("publicKeys", "armor")
 
 
+# What agenix looks for in the current folder, in this order (agenix-rules.nix is its
+# newer name); in parent folders it looks for agenix-rules.nix only.
+RULES_FILE_NAMES = ("agenix-rules.nix", "secrets.nix")
+_ENV_VARIABLES = ("AGENIX_RULES", "RULES")
+
+
+def _from_environment() -> tuple[str, str] | None:
+    for variable in _ENV_VARIABLES:
+        if os.environ.get(variable):
+            return variable, os.environ[variable]
+    return None
+
+
+def _discover(folder: Path) -> Path | None:
+    for name in RULES_FILE_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    for parent in folder.parents:
+        if (parent / RULES_FILE_NAMES[0]).is_file():
+            return parent / RULES_FILE_NAMES[0]
+    return None
+
+
+def rules_in_reach(path: Path | str | None = None) -> bool:
+    """Whether a rules file was named (``path``, $AGENIX_RULES, $RULES) or is found here."""
+    return path is not None or _from_environment() is not None or _discover(Path.cwd()) is not None
+
+
 def locate_rules(path: Path | str | None = None) -> Path:
-    """The rules file: ``path`` (--rules), else ``$RULES``, else ``./secrets.nix``."""
+    """The rules file, looked for as agenix does: ``path`` (--rules), else $AGENIX_RULES,
+    else $RULES, else ./agenix-rules.nix, ./secrets.nix, agenix-rules.nix in a parent."""
+    named = _from_environment()
     if path is not None:
         candidate, origin = Path(path), "--rules"
-    elif os.environ.get("RULES"):
-        candidate, origin = Path(os.environ["RULES"]), "$RULES"
+    elif named is not None:
+        candidate, origin = Path(named[1]), f"${named[0]}"
     else:
-        candidate, origin = Path("secrets.nix"), "the current folder"
+        found = _discover(Path.cwd())
+        if found is None:
+            raise RulesError(
+                "no rules file: no agenix-rules.nix or secrets.nix in the current folder, "
+                "and no agenix-rules.nix above it",
+                hint="run from the folder holding secrets.nix, or pass --rules PATH "
+                "(or set AGENIX_RULES=PATH)",
+            )
+        return found.absolute()
     if candidate.is_dir():
-        candidate = candidate / "secrets.nix"
+        folder = candidate
+        candidate = next(
+            (folder / n for n in RULES_FILE_NAMES if (folder / n).is_file()), folder / "secrets.nix"
+        )
     if not candidate.is_file():
         raise RulesError(
             f"no rules file {candidate} (from {origin})",
             hint="run from the folder holding secrets.nix, or pass --rules PATH "
-            "(or set RULES=PATH)",
+            "(or set AGENIX_RULES=PATH)",
         )
     return candidate.absolute()
 

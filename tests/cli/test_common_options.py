@@ -178,8 +178,9 @@ def test_a_flag_means_the_same_everywhere() -> None:
 def run(
     args: list[str], cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m agepy ARGS` in ``cwd``, NO_COLOR and RULES unset unless ``env`` sets them."""
-    full = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "RULES")}
+    """`python -m agepy ARGS` in ``cwd``, NO_COLOR and the rules variables unset unless
+    ``env`` sets them."""
+    full = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "RULES", "AGENIX_RULES")}
     full.update(HOME=str(cwd), **(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "agepy", *args],
@@ -231,6 +232,28 @@ def test_rules_from_cwd_then_env_then_option(repo: Path, tmp_path: Path) -> None
     assert lost.stderr.startswith("agepy: error: ")
     assert "agepy: hint: " in lost.stderr
     assert "Traceback" not in lost.stderr
+
+
+def test_rules_found_as_newer_agenix_finds_them(repo: Path, tmp_path: Path) -> None:
+    """$AGENIX_RULES wins over $RULES; ./agenix-rules.nix wins over ./secrets.nix; above
+    the current folder only agenix-rules.nix is looked for (as agenix does)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    rules = str(repo / "secrets.nix")
+    _rules_found(run(["list", "--json"], cwd=elsewhere, env={"AGENIX_RULES": rules}))
+    _rules_found(
+        run(["list", "--json"], cwd=elsewhere, env={"AGENIX_RULES": rules, "RULES": "nope.nix"})
+    )
+    below = repo / "hosts" / "deep"
+    below.mkdir(parents=True)
+    lost = run(["list", "--json"], cwd=below)  # a parent's secrets.nix is not looked for
+    assert lost.returncode == 1 and "no agenix-rules.nix or secrets.nix" in lost.stderr
+    (repo / "secrets.nix").rename(repo / "agenix-rules.nix")
+    _rules_found(run(["list", "--json"], cwd=repo))
+    _rules_found(run(["list", "--json"], cwd=below))
+    (repo / "secrets.nix").write_text("{ broken")  # agenix-rules.nix wins beside it
+    _rules_found(run(["list", "--json"], cwd=repo))
+    _rules_found(run(["list", "--json", "--rules", str(repo)], cwd=elsewhere))
 
 
 @pytest.mark.parametrize("path", ["list", "check", "hosts", "rekey --dry-run"])

@@ -203,6 +203,13 @@ def test_agenix_flags(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
     result = run_agepy(["-e"], cwd=repo.dir)
     assert result.returncode == 2
     assert result.stderr.startswith(b"agepy: error: -e needs a FILE")
+    assert run_agepy(["-c"], cwd=repo.dir).returncode == 0
+    text = repo.rules.read_text()
+    repo.rules.write_text(
+        text.replace('"b.age" = { publicKeys = [ alice ]', '"b.age" = { publicKeys = [ alice bob ]')
+    )
+    stale = run_agepy(["-c"], cwd=repo.dir)
+    assert stale.returncode == 1 and b"b.age" in stale.stdout + stale.stderr
 
 
 def test_translate_agenix_args() -> None:
@@ -222,6 +229,10 @@ def test_translate_agenix_args() -> None:
     assert t(["-d", "x.age", "-i", "k"]) == ["decrypt", "x.age", "-i", "k"]
     assert t(["-e", "x.age", "--rules", "s.nix"]) == ["edit", "x.age", "--rules", "s.nix"]
     assert t(["-e", "x.age", "-h"]) == ["edit", "--help"]
+    # newer agenix: -c checks headers against the rules, needs no key, and wins over all
+    assert t(["-c"]) == ["check"]
+    assert t(["-r", "--check", "-i", "k", "--rules", "s.nix"]) == ["check", "--rules", "s.nix"]
+    assert t(["-c", "-h"]) == ["check", "--help"]
     # not agenix: untouched
     assert t(["edit", "-e"]) == ["edit", "-e"]
     assert t(["-h"]) == ["-h"]
@@ -248,7 +259,9 @@ def test_translate_agenix_args_fuzz() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    words = st.sampled_from(["-e", "-r", "-d", "-i", "-v", "-h", "--rules", "x.age", "--zz", ""])
+    words = st.sampled_from(
+        ["-e", "-r", "-c", "-d", "-i", "-v", "-h", "--rules", "x.age", "--zz", ""]
+    )
 
     @settings(max_examples=300, deadline=None)
     @given(st.lists(st.one_of(words, st.text(max_size=5)), max_size=8))
