@@ -26,7 +26,7 @@ _VERBOSE = ("-v", "--verbose")
 _HELP = ("-h", "--help")
 _PASS_WITH_VALUE = ("--rules", "--editor")
 
-_USAGE = "agenix usage: agepy -e FILE | -r | -c | -d FILE [-i KEY]"
+_USAGE = "agenix usage: agepy -e FILE | -r [PUBLIC_KEY] | -c | -d FILE [-i KEY]"
 
 AGENIX_FLAGS = frozenset((*_EDIT, *_REKEY, *_CHECK, *_DECRYPT, *_IDENTITY, *_VERBOSE))
 
@@ -48,6 +48,7 @@ def translate_agenix_args(args: Sequence[str]) -> list[str]:
     edit_file: str | None = None
     decrypt_file: str | None = None
     rekey = check = help_ = False
+    rekey_key: str | None = None
     identities: list[str] = []
     passthrough: list[str] = []
     index = 0
@@ -65,6 +66,10 @@ def translate_agenix_args(args: Sequence[str]) -> list[str]:
         elif arg in _REKEY:
             rekey = True
             index += 1
+            # Newer agenix: `-r PUBLIC_KEY` rekeys only the secrets that list that key.
+            if index < len(args) and args[index] and not args[index].startswith("-"):
+                rekey_key = args[index]
+                index += 1
         elif arg in _CHECK:
             check = True
             index += 1
@@ -86,7 +91,7 @@ def translate_agenix_args(args: Sequence[str]) -> list[str]:
             return ["check", "--help"]
         return ["check", *passthrough]
     if rekey:
-        command = ["rekey", "--force"]
+        command = ["rekey", "--force"] + ([] if rekey_key is None else ["--key", rekey_key])
     elif decrypt_file is not None:
         command = ["decrypt", decrypt_file]
     elif edit_file is not None:

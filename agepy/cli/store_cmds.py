@@ -148,6 +148,13 @@ def _print_report(report: Any) -> None:
 @click.argument("names", nargs=-1, metavar="[NAME]...")
 @click.option("--force", is_flag=True, help="Re-encrypt every file, stale or not (like agenix -r).")
 @click.option("--dry-run", is_flag=True, help="Only say what would be rekeyed, and why.")
+@click.option(
+    "--key",
+    metavar="KEY",
+    default=None,
+    help="Only the secrets whose publicKeys list KEY (its text, or its name in secrets.nix); "
+    "with --force, like agenix -r KEY.",
+)
 @json_option
 @identity_option
 @evaluator_option
@@ -156,6 +163,7 @@ def rekey(
     names: tuple[str, ...],
     force: bool,
     dry_run: bool,
+    key: str | None,
     as_json: bool,
     identities: tuple[Path, ...],
     evaluator: str,
@@ -173,8 +181,13 @@ def rekey(
       agepy rekey --dry-run
       agepy rekey -i ~/.ssh/id_ed25519
       agepy rekey heisenbridge-config.age --force
+      agepy rekey --key matrix --force
     """
     store = _store(rules, evaluator, identities)
+    if key is not None:
+        if names:
+            raise click.UsageError("give NAMEs or --key KEY, not both")
+        names = tuple(secret.name for secret in store.rules.secrets_listing(key))
     show_bar = not as_json and not dry_run and not state().quiet and sys.stderr.isatty()
     if show_bar:
         total = len(names) if names else len(store.rules)

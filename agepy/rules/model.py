@@ -233,6 +233,32 @@ class Rules:
         canonical = _canonical(recipient_text)
         return [s for s in self.secrets.values() if any(r.text == canonical for r in s.recipients)]
 
+    def secrets_listing(self, key_or_name: str) -> list[Secret]:
+        """The entries whose publicKeys list this key, given as its text or as the name
+        secrets.nix (or the hosts inventory) gives it. RulesError when none does."""
+        text = key_or_name.strip()
+        by_name = {n: k for names in (self.key_names, self.extra_names) for k, n in names.items()}
+        if text in by_name:
+            text = by_name[text]
+        else:
+            try:
+                parse_recipient(text)
+            except RecipientError:
+                known = ", ".join(sorted(set(by_name))) or "none"
+                raise RulesError(
+                    f"{key_or_name!r} is neither a public key nor a name of one",
+                    file=self.path,
+                    hint=f"give a key's text or one of its names ({known})",
+                ) from None
+        found = self.secrets_for_key(text)
+        if not found:
+            raise RulesError(
+                f"no entry lists the key {key_or_name}",
+                file=self.path,
+                hint="agepy list shows who each secret is for",
+            )
+        return found
+
     def all_keys(self) -> list[str]:
         """Every distinct key (canonical text), in first-use order."""
         seen: dict[str, None] = {}

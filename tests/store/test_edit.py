@@ -233,6 +233,15 @@ def test_translate_agenix_args() -> None:
     assert t(["-c"]) == ["check"]
     assert t(["-r", "--check", "-i", "k", "--rules", "s.nix"]) == ["check", "--rules", "s.nix"]
     assert t(["-c", "-h"]) == ["check", "--help"]
+    # newer agenix: -r PUBLIC_KEY rekeys only the secrets that list the key
+    assert t(["-r", "ssh-ed25519 AAAA", "-i", "k"]) == [
+        "rekey",
+        "--force",
+        "--key",
+        "ssh-ed25519 AAAA",
+        "-i",
+        "k",
+    ]
     # not agenix: untouched
     assert t(["edit", "-e"]) == ["edit", "-e"]
     assert t(["-h"]) == ["-h"]

@@ -174,3 +174,29 @@ def test_passphrase_asked_once_for_a_parallel_rekey(
         Store(repo.rules, identities=[keys["alice"].private]).decrypt("s07.age")
         == (repo.plaintexts["s07.age"])
     )
+
+
+def test_rekey_only_the_secrets_that_list_a_key(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
+    """`rekey --key` (and agenix's newer `-r PUBLIC_KEY`) by a key's text or its name."""
+    repo = make_repo(ENTRIES)
+    alice = str(keys["alice"].private)
+
+    def rekeyed(args: list[str]) -> list[str]:
+        before = snapshot(repo.dir)
+        result = run_agepy(args, cwd=repo.dir)
+        assert result.returncode == 0, result.stderr
+        after = snapshot(repo.dir)
+        return sorted(name for name in after if after[name] != before[name])
+
+    assert rekeyed(["rekey", "--force", "--key", "bob", "-i", alice]) == ["b.age"]
+    assert rekeyed(["-r", keys["host"].public, "-i", alice]) == ["a.age", "hosts/d.age"]
+    store = Store(repo.rules)
+    assert [s.name for s in store.rules.secrets_listing(keys["bob"].public + " bob@x")] == ["b.age"]
+    nobody = run_agepy(["rekey", "--key", keys["carol"].public, "-i", alice], cwd=repo.dir)
+    assert nobody.returncode == 1
+    assert nobody.stderr.decode().startswith("agepy: error: ")
+    assert "no entry lists the key" in nobody.stderr.decode()
+    unknown = run_agepy(["rekey", "--key", "dave", "-i", alice], cwd=repo.dir)
+    assert unknown.returncode == 1 and "neither a public key nor a name" in unknown.stderr.decode()
+    both = run_agepy(["rekey", "a.age", "--key", "bob", "-i", alice], cwd=repo.dir)
+    assert both.returncode == 2
