@@ -2,7 +2,7 @@
 
 pyrage holds the GIL, so threads do not help the crypto; forked workers inherit the
 loaded rules and the unlocked identities (no second passphrase prompt, no second
-evaluation of secrets.nix). Workers take a few files at a time from a shared counter,
+evaluation of secrets.nix). Workers take a few files at a time from a pipe of tickets,
 decrypt and re-encrypt each in memory, and send the new ciphertext (never plaintext)
 back on a pipe. This process writes each file atomically (the same BatchWriter as the
 serial path) and reports it once it is in place, so progress is per file.
@@ -19,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
-import mmap
 import os
+import select
 import selectors
 import signal
 import struct
@@ -40,8 +40,8 @@ __all__ = ["MIN_PARALLEL", "default_jobs", "rekey_files", "rekey_parallel"]
 
 # Below this many files, forking costs more than it saves.
 MIN_PARALLEL = 24
-# Files a worker takes from the shared counter at a time: few enough to balance at the
-# end, enough that the counter's lock is rarely contended.
+# Files per ticket (a worker takes one ticket at a time): few enough to balance at the
+# end, enough that reading tickets costs nothing.
 _BATCH = 4
 _PR_SET_PDEATHSIG = 1
 # Records come hundreds a second: reading them in batches keeps this process off the
@@ -119,8 +119,8 @@ def _prepare(store: Store, names: Sequence[str]) -> None:
             identity.to_pyrage()
 
 
-def _worker(store: Store, names: Sequence[str], counter: _Counter, out: int) -> None:
-    """A forked child: decrypt and re-encrypt files taken from ``counter``, sending one
+def _worker(store: Store, names: Sequence[str], tickets: _Tickets, out: int) -> None:
+    """A forked child: decrypt and re-encrypt the files of the tickets, sending one
     record per file on ``out``. Never returns: the child must not run on into the
     parent's code. SIGINT and SIGTERM make it take no more files."""
     from agepy.store.store import file_mode
@@ -137,7 +137,7 @@ def _worker(store: Store, names: Sequence[str], counter: _Counter, out: int) -> 
             signal.signal(signum, request_stop)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         index_of = {name: i for i, name in enumerate(names)}
-        for name in _take(counter, names, stop):
+        for name in tickets.take(names, stop):
             secret = store.rules.secrets[name]
             try:
                 data = store.encrypt_secret(secret, store.decrypt_secret(secret))
@@ -158,41 +158,57 @@ def _send(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-class _Counter:
-    """The index of the next file to hand out, shared by the forked workers.
+class _Tickets:
+    """Which files a worker does next: the index of each batch of files, as four bytes
+    in a pipe the workers read. Pipe reads are atomic, so each batch goes to one worker,
+    and no lock is held that a dying worker could keep. This process writes the tickets
+    as the pipe has room, in writes of at most PIPE_BUF bytes (all or nothing), and
+    closes it after the last: the workers then read end-of-file."""
 
-    Eight bytes of shared memory, guarded by a one-byte token in a pipe (reading it
-    takes the lock: only one process gets it). multiprocessing.Value would do the same
-    but costs this command ~6 ms of imports.
-    """
+    _PER_WRITE = select.PIPE_BUF // 4
 
-    def __init__(self) -> None:
-        self._memory = mmap.mmap(-1, 8)  # anonymous and shared: forked children see it
-        self._token_out, self._token_in = os.pipe()
-        os.write(self._token_in, b".")
+    def __init__(self, count: int) -> None:
+        self.read_end, self.write_end = os.pipe()
+        os.set_blocking(self.write_end, False)
+        self._starts = range(0, count, _BATCH)
+        self._written = 0
+        self.fill()
 
-    def take(self, count: int) -> int:
-        os.read(self._token_out, 1)
-        try:
-            start = int.from_bytes(self._memory[:8], "little")
-            self._memory[:8] = (start + count).to_bytes(8, "little")
-        finally:
-            os.write(self._token_in, b".")
-        return start
+    @property
+    def all_written(self) -> bool:
+        return self.write_end < 0
+
+    def fill(self) -> None:
+        """Write as many tickets as the pipe takes; close it after the last."""
+        while self._written < len(self._starts):
+            batch = self._starts[self._written : self._written + self._PER_WRITE]
+            try:
+                os.write(self.write_end, b"".join(s.to_bytes(4, "little") for s in batch))
+            except BlockingIOError:
+                return
+            self._written += len(batch)
+        self.close_writing()
+
+    def close_writing(self) -> None:
+        if self.write_end >= 0:
+            os.close(self.write_end)
+            self.write_end = -1
 
     def close(self) -> None:
-        os.close(self._token_out)
-        os.close(self._token_in)
-        self._memory.close()
+        self.close_writing()
+        os.close(self.read_end)
 
-
-def _take(counter: _Counter, names: Sequence[str], stop: list[int]) -> Iterator[str]:
-    """Names from the shared counter, a few at a time, until none is left or ``stop``."""
-    while not stop and (start := counter.take(_BATCH)) < len(names):
-        for name in names[start : start + _BATCH]:
-            if stop:
+    def take(self, names: Sequence[str], stop: list[int]) -> Iterator[str]:
+        """In a worker: names batch by batch, until the tickets run out or ``stop``."""
+        while not stop:
+            ticket = os.read(self.read_end, 4)
+            if len(ticket) < 4:  # end of file (whole tickets never come apart)
                 return
-            yield name
+            start = int.from_bytes(ticket, "little")
+            for name in names[start : start + _BATCH]:
+                if stop:
+                    return
+                yield name
 
 
 def rekey_parallel(
@@ -208,7 +224,10 @@ def rekey_parallel(
     from agepy.store.writer import BatchWriter
 
     _prepare(store, names)
-    counter = _Counter()
+    try:
+        tickets = _Tickets(len(names))
+    except OSError as exc:
+        raise _start_error(exc) from None
     children: dict[int, int] = {}  # pipe read end -> pid
     reported = 0
 
@@ -221,11 +240,11 @@ def rekey_parallel(
     sys.stderr.flush()
     try:
         for _ in range(jobs):
-            read_end, pid = _start(store, names, counter, list(children))
+            read_end, pid = _start(store, names, tickets, list(children))
             children[read_end] = pid
         pending: dict[Path, str] = {}  # file -> name, until it is in place
         with BatchWriter(on_commit=lambda p: report((pending.pop(p), None, None))) as writer:
-            _collect(store, names, list(children), writer, pending, report)
+            _collect(store, names, list(children), tickets, writer, pending, report)
     except BaseException:
         # Stop the workers: they take no more files.
         for pid in children.values():
@@ -234,7 +253,7 @@ def rekey_parallel(
         raise
     finally:
         died = False
-        counter.close()
+        tickets.close()
         for fd, pid in children.items():
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -248,7 +267,7 @@ def rekey_parallel(
 
 
 def _start(
-    store: Store, names: Sequence[str], counter: _Counter, others: list[int]
+    store: Store, names: Sequence[str], tickets: _Tickets, others: list[int]
 ) -> tuple[int, int]:
     """Fork one worker; return the read end of its pipe and its pid."""
     try:
@@ -263,7 +282,8 @@ def _start(
             os.close(read_end)
             for fd in others:
                 os.close(fd)
-            _worker(store, names, counter, write_end)
+            tickets.close_writing()  # else the tickets would never reach end-of-file
+            _worker(store, names, tickets, write_end)
     except OSError as exc:
         os.close(read_end)
         raise _start_error(exc) from None
@@ -284,19 +304,28 @@ def _collect(
     store: Store,
     names: Sequence[str],
     pipes: list[int],
+    tickets: _Tickets,
     writer: BatchWriter,
     pending: dict[Path, str],
     report: Callable[[Outcome], None],
 ) -> None:
     """Read the workers' records until every pipe is closed; hand each new ciphertext
-    to ``writer`` and report each failure."""
+    to ``writer``, report each failure, and write the tickets the pipe had no room for."""
     buffers = {fd: bytearray() for fd in pipes}
     with selectors.DefaultSelector() as selector:
         for fd in pipes:
             selector.register(fd, selectors.EVENT_READ)
+        if not tickets.all_written:
+            selector.register(tickets.write_end, selectors.EVENT_WRITE)
         while buffers:
             for key, _ in selector.select():
                 fd = int(key.fd)
+                if fd == tickets.write_end:
+                    selector.unregister(fd)
+                    tickets.fill()
+                    if not tickets.all_written:
+                        selector.register(tickets.write_end, selectors.EVENT_WRITE)
+                    continue
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     selector.unregister(fd)

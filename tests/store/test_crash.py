@@ -158,3 +158,32 @@ def test_ctrl_c_stops_a_parallel_rekey_cleanly(make_repo: MakeRepo, keys: dict[s
         for name in names:
             data = (repo.dir / name).read_bytes()
             assert decrypt_bytes(data, identities) == repo.plaintexts[name], name
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_rekey_ends_the_run_with_an_error(
+    make_repo: MakeRepo, keys: dict[str, Key]
+) -> None:
+    """SIGKILL to one worker (as the OOM killer would): the run neither hangs nor lies;
+    it ends with one error line, and every file still decrypts."""
+    names = [f"s{i:03}.age" for i in range(COUNT * 2)]
+    repo = make_repo({n: ["alice", "bob"] for n in names})
+    identities = load_identities([keys["alice"].private])
+    argv, env, _ = _rekey_once(repo.dir, keys["alice"], "-q")
+    process = subprocess.Popen(argv, cwd=repo.dir, env=env, stderr=subprocess.PIPE)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    deadline = time.monotonic() + 30
+    workers: list[str] = []
+    while not workers and time.monotonic() < deadline and process.poll() is None:
+        workers = children.read_text().split() if children.exists() else []
+    if workers:
+        os.kill(int(workers[0]), signal.SIGKILL)
+    _, err = process.communicate(timeout=60)
+    print(f"workers {workers}, exit {process.returncode}: {err.decode().strip()}")
+    if workers and process.returncode != 0:  # the kill landed before that worker finished
+        assert err.decode().strip().splitlines()[0] == (
+            "agepy: error: a rekey worker process died; files already rekeyed are complete"
+        )
+    assert [p.name for p in repo.dir.iterdir() if p.name.endswith(".tmp")] == []
+    for name in names:
+        assert decrypt_bytes((repo.dir / name).read_bytes(), identities) == repo.plaintexts[name]

@@ -123,3 +123,28 @@ def test_parallel_rekey_that_cannot_fork_says_so_and_changes_nothing(
     with pytest.raises(StoreError, match="cannot start rekey workers: Resource temporarily"):
         store.rekey(force=True, jobs=2)
     assert {n: (repo.dir / n).read_bytes() for n in names} == before
+
+
+def test_tickets_beyond_what_a_pipe_holds_all_arrive_once() -> None:
+    """More batches than a pipe holds: the rest are written as workers read."""
+    import select
+    import threading
+
+    from agepy.store.parallel import _Tickets
+
+    names = [str(i) for i in range(300_000)]  # 75,000 tickets, 300 KB: over 64 KiB
+    tickets = _Tickets(len(names))
+    assert not tickets.all_written
+
+    def keep_filling() -> None:
+        while not tickets.all_written:
+            select.select([], [tickets.write_end], [])
+            tickets.fill()
+
+    filler = threading.Thread(target=keep_filling)
+    filler.start()
+    try:
+        assert list(tickets.take(names, [])) == names
+    finally:
+        filler.join()
+        tickets.close()
