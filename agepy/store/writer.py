@@ -122,14 +122,19 @@ class BatchWriter:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if exc_type is not None:
+            if exc_type is None:
+                self._drain(0)
+            else:
+                # Leaving on an exception: wait for the writes in flight, rename no more,
+                # and let that exception through rather than a write error behind it.
                 self._abort.set()
-            self._drain(0)
-            for folder in self._folders:
-                _fsync_dir(folder)
+                with contextlib.suppress(StoreError):
+                    self._drain(0)
         finally:
             self._abort.set()
             self._pool.shutdown(wait=True)
+            for folder in self._folders:  # the renames that happened, made durable
+                _fsync_dir(folder)
 
     def write(self, path: Path, data: bytes, *, mode: int = 0o644) -> None:
         """Start replacing ``path`` with ``data``; it lands once flushed to disk."""

@@ -148,3 +148,10 @@ def test_tickets_beyond_what_a_pipe_holds_all_arrive_once() -> None:
     finally:
         filler.join()
         tickets.close()
+
+
+def test_an_interruption_is_not_replaced_by_a_write_error_behind_it(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt), BatchWriter() as writer:
+        writer.write(tmp_path / "missing" / "bad", b"new")
+        raise KeyboardInterrupt
+    assert _temps(tmp_path) == []
