@@ -50,7 +50,7 @@ _READ_INTERVAL = 0.005
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 # A worker's record: file index, mode (or _FAILED), payload length; then the payload:
 # the new ciphertext, or for _FAILED the JSON [error, hint].
-_RECORD = struct.Struct("<iII")
+_RECORD = struct.Struct("<iIQ")
 _FAILED = 0xFFFFFFFF
 
 Outcome = tuple[str, str | None, str | None]  # name, error message, hint
