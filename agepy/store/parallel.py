@@ -165,7 +165,7 @@ class _Tickets:
     as the pipe has room, in writes of at most PIPE_BUF bytes (all or nothing), and
     closes it after the last: the workers then read end-of-file."""
 
-    _PER_WRITE = select.PIPE_BUF // 4
+    _PER_WRITE = getattr(select, "PIPE_BUF", 512) // 4  # 512: the POSIX minimum
 
     def __init__(self, count: int) -> None:
         self.read_end, self.write_end = os.pipe()
