@@ -9,6 +9,7 @@ import tree_sitter
 
 from agepy.errors import NixSyntaxError
 from agepy.nix.common import Scope, located
+from agepy.nix.parse import unparen
 from agepy.nix.select import select_one, static_attr_name
 from agepy.nix.values import Env, Location, Thunk, describe
 
@@ -35,15 +36,6 @@ class AttrNode:
 
 def _components(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     return [c for c in node.named_children if c.type != "comment"]
-
-
-def _unparen(node: tree_sitter.Node) -> tree_sitter.Node:
-    while node.type == "parenthesized_expression":
-        inner = node.child_by_field_name("expression")
-        if inner is None:
-            break
-        node = inner
-    return node
 
 
 def collect(compiler: Compiler, node: tree_sitter.Node, rec: bool) -> AttrNode:
@@ -124,7 +116,7 @@ def _add_path(
             current = existing
         else:
             _duplicate(compiler, current, name, component)
-    inner = _unparen(value)
+    inner = unparen(value)
     entry: Any
     if inner.type in ("attrset_expression", "rec_attrset_expression"):
         entry = collect(compiler, inner, inner.type == "rec_attrset_expression")

@@ -14,13 +14,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import tree_sitter
-
 from agepy.errors import AgepyError
 from agepy.nix.attrs import collect, compile_node
 from agepy.nix.compile import Compiler, Scope
 from agepy.nix.eval import Session, run_guarded, to_python
-from agepy.nix.parse import parse_source, read_nix_file
+from agepy.nix.parse import parse_source, read_nix_file, unparen
 from agepy.nix.values import Env, EvalFailure, WithEnv, force
 
 __all__ = ["key_names", "recipient_text"]
@@ -98,15 +96,6 @@ def _safe_force(value: Any) -> Any:
         return None
 
 
-def _unparen(node: tree_sitter.Node) -> tree_sitter.Node:
-    while node.type == "parenthesized_expression":
-        inner = node.child_by_field_name("expression")
-        if inner is None:
-            break
-        node = inner
-    return node
-
-
 def _top_level_bindings(path: Path, source: bytes) -> list[tuple[str, Any]]:
     """(name, thunk) for each binding of the file's leading ``let … in`` chain."""
     parsed = parse_source(source, path)
@@ -119,7 +108,7 @@ def _top_level_bindings(path: Path, source: bytes) -> list[tuple[str, Any]]:
     env: Env = _ROOT
     found: list[tuple[str, Any]] = []
     while True:
-        node = _unparen(node)
+        node = unparen(node)
         body = node.child_by_field_name("body")
         if node.type == "let_expression" and body is not None:
             attr_node = collect(compiler, node, True)

@@ -11,7 +11,7 @@ import tree_sitter_nix
 
 from agepy.errors import NixSyntaxError
 
-__all__ = ["ParsedFile", "node_text", "parse_file", "parse_source", "read_nix_file"]
+__all__ = ["ParsedFile", "node_text", "parse_file", "parse_source", "read_nix_file", "unparen"]
 
 
 @cache
@@ -33,6 +33,16 @@ class ParsedFile:
 
     def text(self, node: tree_sitter.Node) -> str:
         return node_text(self.source, node)
+
+
+def unparen(node: tree_sitter.Node) -> tree_sitter.Node:
+    """The expression inside any parentheses around ``node``."""
+    while node.type == "parenthesized_expression":
+        inner = node.child_by_field_name("expression")
+        if inner is None:
+            break
+        node = inner
+    return node
 
 
 def node_text(source: bytes, node: tree_sitter.Node) -> str:

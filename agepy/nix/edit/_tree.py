@@ -11,7 +11,7 @@ from typing import TypedDict
 import tree_sitter
 
 from agepy.errors import EditError
-from agepy.nix.parse import ParsedFile, parse_source
+from agepy.nix.parse import ParsedFile, parse_source, unparen
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*\Z")
 _NAME_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*\Z")
@@ -241,15 +241,6 @@ def _parse(source: bytes | str, path: Path | str) -> ParsedFile:
     return parse_source(source.encode() if isinstance(source, str) else source, path)
 
 
-def _unparen(node: tree_sitter.Node) -> tree_sitter.Node:
-    while node.type == "parenthesized_expression":
-        inner = node.child_by_field_name("expression")
-        if inner is None:
-            break
-        node = inner
-    return node
-
-
 def _entry_bindings(
     parsed: ParsedFile, top: tree_sitter.Node, secret: str
 ) -> list[tree_sitter.Node]:
@@ -282,12 +273,12 @@ def _public_keys_node(parsed: ParsedFile, secret: str, what: str) -> tree_sitter
         if value is None:
             continue
         if names == [secret, "publicKeys"]:
-            return _unparen(value)
-        if len(names) == 1 and _unparen(value).type in (
+            return unparen(value)
+        if len(names) == 1 and unparen(value).type in (
             "attrset_expression",
             "rec_attrset_expression",
         ):
-            for inner in _bindings(_unparen(value)):
+            for inner in _bindings(unparen(value)):
                 inner_attrs = _attrs(inner) if inner.type == "binding" else []
                 inner_value = inner.child_by_field_name("expression")
                 if (
@@ -295,7 +286,7 @@ def _public_keys_node(parsed: ParsedFile, secret: str, what: str) -> tree_sitter
                     and _attr_static(parsed, inner_attrs[0]) == "publicKeys"
                     and inner_value is not None
                 ):
-                    return _unparen(inner_value)
+                    return unparen(inner_value)
         if len(names) == 1:
             raise EditError(
                 f"entry {secret!r} is computed, not written as {{ publicKeys = [ … ]; }}",
@@ -325,7 +316,7 @@ def _public_keys_node(parsed: ParsedFile, secret: str, what: str) -> tree_sitter
 
 def _operands(node: tree_sitter.Node, parsed: ParsedFile) -> list[tree_sitter.Node] | None:
     """Operands of a ``++`` chain (a lone list or variable is a chain of one); None if other."""
-    node = _unparen(node)
+    node = unparen(node)
     if node.type == "binary_expression":
         operator = node.child_by_field_name("operator")
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
