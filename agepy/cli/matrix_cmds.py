@@ -33,6 +33,12 @@ def _identities(paths: tuple[Path, ...]) -> list[Path] | None:
     return list(paths) or None
 
 
+heisenbridge_name_option = click.option(
+    "--name",
+    default="heisenbridge-config.age",
+    show_default=True,
+    help="The secret (relative to the rules folder).",
+)
 _to_option = click.option(
     "--to",
     "to",
@@ -149,12 +155,7 @@ _REGISTRATION_OPTIONS = ("url", "no_compat", "app_id", "sender", "prefix")
 @_host_option
 @_no_self_option
 @_rotate_option
-@click.option(
-    "--name",
-    default="heisenbridge-config.age",
-    show_default=True,
-    help="The secret (relative to the rules folder).",
-)
+@heisenbridge_name_option
 @rules_option
 @identity_option
 @evaluator_option

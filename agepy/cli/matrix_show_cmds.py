@@ -17,6 +17,7 @@ from agepy.cli._common import (
     prompt_passphrase,
     rules_option,
 )
+from agepy.cli.matrix_cmds import heisenbridge_name_option
 from agepy.errors import UsageError
 
 __all__ = ["nixos_snippet", "show"]
@@ -42,12 +43,7 @@ def show() -> None:
     help="Print Conduit's admin-room message that registers the bridge.",
 )
 @click.option("--server-name", metavar="DOMAIN", help="The homeserver's server name.")
-@click.option(
-    "--name",
-    default="heisenbridge-config.age",
-    show_default=True,
-    help="The secret (relative to the rules folder).",
-)
+@heisenbridge_name_option
 @rules_option
 @identity_option
 @evaluator_option
