@@ -222,7 +222,7 @@ def _rules_names(
         except AgepyError as exc:
             if rules is not None:
                 raise
-            err(f"agepy: warning: ignoring secrets.nix: {exc.message}")
+            err(f"agepy: warning: ignoring the rules file: {exc.message}")
             return []
     pairs = []
     for secret in loaded.secrets.values():
