@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import SSHD, require_tool
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.quickstart]
 
 REPO = Path(__file__).resolve().parents[2]
 
