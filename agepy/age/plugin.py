@@ -147,13 +147,14 @@ def _ask_terminal(plugin: str, prompt: str, *, echo: bool) -> str:
             hint="run agepy from a terminal, or use a key that needs no interaction",
         ) from None
     try:
-        os.write(fd, f"[{plugin}] {prompt} ".encode())
         saved = termios.tcgetattr(fd)
         if not echo:
             quiet = termios.tcgetattr(fd)
             quiet[3] &= ~termios.ECHO
             termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
         try:
+            # Prompt only once echo is off: an answer typed at the prompt is never shown.
+            os.write(fd, f"[{plugin}] {prompt} ".encode())
             line = _read_terminal_line(fd, plugin)
         finally:
             termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
