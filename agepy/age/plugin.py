@@ -290,6 +290,9 @@ class _Connection:
     # -- failures --
 
     def _crashed(self) -> PluginCrashError:
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):  # EOF on stdin: a plugin still reading may exit
+            self.process.stdin.close()
         try:
             status = self.process.wait(min(self.timeout, _EXIT_GRACE))
             how = (
@@ -447,7 +450,8 @@ def wrap_file_key(
         exchange.run(phase1, "recipient-stanza", take)
     if (failure := exchange.failure()) and (exchange.refusals or not stanzas):
         raise failure
-    if not 0 < len(stanzas) <= (wanted := len(recipients) + len(identities)):
+    wanted = len(recipients) + len(identities)
+    if not 0 < len(stanzas) <= wanted:
         raise conn.garbled(f"{len(stanzas)} stanza(s) for {wanted} recipient(s) and identities")
     return stanzas
 
