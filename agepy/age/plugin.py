@@ -282,9 +282,12 @@ class _Connection:
         return line
 
     def _wait(self, deadline: float, *, writing: bool) -> None:
-        left = max(0.0, deadline - time.monotonic())
-        fds = [self._to_plugin if writing else self._from_plugin]
-        if not any(select.select([] if writing else fds, fds if writing else [], [], left)):
+        # poll, not select: a busy process may hold descriptors above select's 1024.
+        poller = select.poll()
+        poller.register(
+            *((self._to_plugin, select.POLLOUT) if writing else (self._from_plugin, select.POLLIN))
+        )
+        if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
             raise self._timed_out("to read what agepy sent" if writing else "to answer")
 
     # -- failures --

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from agepy.age.header import Stanza
 from agepy.age.plugin import unwrap_file_key, wrap_file_key
 from agepy.errors import AgepyError
-from tests.age.test_plugin_prompts import ScriptedUI
+from tests.age.plugin import ScriptedUI
 
 # Replays a canned answer, closes its output, then drains stdin so agepy's writes land.
 REPLAYER = '#!/bin/sh\ncat "$AGEPY_FUZZ_REPLY"\nexec 1>&-\nwhile read -r line; do :; done\n'

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from base64 import b64encode
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,12 +25,18 @@ from agepy.age.plugin import (
     unwrap_file_key,
     wrap_file_key,
 )
-from agepy.errors import AgepyError, IdentityError
-from tests.age.plugin import MODE_VARIABLES, PluginKey, make_plugin_key, plugin_search_path
+from agepy.errors import IdentityError
+from tests.age.plugin import (
+    ANSWER,
+    MODE_VARIABLES,
+    PluginKey,
+    ScriptedUI,
+    make_plugin_key,
+    plugin_search_path,
+)
 
 PLUGIN = "agepytest"
 ROOT = Path(__file__).parents[2]
-ANSWER = "s3cret-PIN"
 
 
 @pytest.fixture(autouse=True)
@@ -45,29 +50,6 @@ def plugin_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def key(tmp_path: Path) -> PluginKey:
     return make_plugin_key(tmp_path)
-
-
-@dataclass
-class ScriptedUI:
-    """Answers like a user would, and remembers what it was asked."""
-
-    answer: str = ANSWER
-    choose_yes: bool = True
-    failure: AgepyError | None = None
-    calls: list[tuple[object, ...]] = field(default_factory=list)
-
-    def display_message(self, plugin: str, message: str) -> None:
-        self.calls.append(("msg", plugin, message))
-
-    def request_value(self, plugin: str, prompt: str, *, secret: bool) -> str:
-        self.calls.append(("value", plugin, prompt, secret))
-        if self.failure is not None:
-            raise self.failure
-        return self.answer
-
-    def confirm(self, plugin: str, prompt: str, yes: str, no: str | None) -> bool:
-        self.calls.append(("confirm", plugin, prompt, yes, no))
-        return self.choose_yes
 
 
 def both_ways(key: PluginKey, ui: ScriptedUI) -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from agepy.errors import AgepyError
 
 PLUGIN_DIR = Path(__file__).parent
 PLUGIN = PLUGIN_DIR / "age-plugin-agepytest"
+# What ScriptedUI answers; tests set AGEPY_TEST_PLUGIN_ANSWER to it.
+ANSWER = "s3cret-PIN"
 MODE_VARIABLES = ("AGEPY_TEST_PLUGIN_MODE", "AGEPY_TEST_PLUGIN_ANSWER", "AGEPY_TEST_PLUGIN_LOG")
 
 
@@ -38,3 +42,26 @@ def make_plugin_key(folder: Path, name: str = "agepytest") -> PluginKey:
     identity_file = folder / f"{name}.txt"
     identity_file.write_text(output)
     return PluginKey(comment.removeprefix("# recipient: "), identity, identity_file)
+
+
+@dataclass
+class ScriptedUI:
+    """A PluginUI that answers like a user would, and remembers what it was asked."""
+
+    answer: str = ANSWER
+    choose_yes: bool = True
+    failure: AgepyError | None = None
+    calls: list[tuple[object, ...]] = field(default_factory=list)
+
+    def display_message(self, plugin: str, message: str) -> None:
+        self.calls.append(("msg", plugin, message))
+
+    def request_value(self, plugin: str, prompt: str, *, secret: bool) -> str:
+        self.calls.append(("value", plugin, prompt, secret))
+        if self.failure is not None:
+            raise self.failure
+        return self.answer
+
+    def confirm(self, plugin: str, prompt: str, yes: str, no: str | None) -> bool:
+        self.calls.append(("confirm", plugin, prompt, yes, no))
+        return self.choose_yes
