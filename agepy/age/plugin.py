@@ -288,7 +288,7 @@ class _Connection:
             *((self._to_plugin, select.POLLOUT) if writing else (self._from_plugin, select.POLLIN))
         )
         if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
-            raise self._timed_out("to read what agepy sent" if writing else "to answer")
+            raise self._timed_out("read what agepy sent" if writing else "answer")
 
     # -- failures --
 
@@ -313,7 +313,7 @@ class _Connection:
 
     def _timed_out(self, what: str) -> PluginTimeoutError:
         return PluginTimeoutError(
-            f"{self.program} took longer than {self.timeout:g} seconds {what}",
+            f"{self.program} did not {what} within {self.timeout:g} s",
             hint="a plugin may wait for a device (plug it in, touch it) or hang; try again",
         )
 

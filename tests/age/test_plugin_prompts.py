@@ -105,6 +105,14 @@ def test_a_ui_that_cannot_ask_answers_fail_and_its_reason_is_the_error(
     assert caught.value.hint == "try again"
 
 
+def test_terminal_ui_shows_messages_on_stderr(
+    key: PluginKey, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AGEPY_TEST_PLUGIN_MODE", "msg")
+    wrap_file_key(PLUGIN, [key.recipient], [], bytes(16))  # ui=None: the TerminalUI
+    assert capfd.readouterr().err == "agepy: agepytest plugin: hello from agepytest\n"
+
+
 CHILD = """
 import fcntl, sys, termios
 from base64 import b64decode
@@ -192,7 +200,7 @@ def test_without_a_terminal_a_request_fails_in_one_line(key: PluginKey) -> None:
 FAILURES = {
     "crash": (PluginCrashError, "age-plugin-agepytest exited with status 3 before finishing"),
     "garbage": (PluginProtocolError, "age-plugin-agepytest does not speak the age plugin protocol"),
-    "hang": (PluginTimeoutError, "age-plugin-agepytest took longer than 1 seconds to answer"),
+    "hang": (PluginTimeoutError, "age-plugin-agepytest did not answer within 1 s"),
     "error": (PluginRefusedError, "age-plugin-agepytest: refusing on purpose"),
 }
 
@@ -231,7 +239,7 @@ def test_a_plugin_that_does_not_read_cannot_block_agepy(
 ) -> None:
     monkeypatch.setenv("AGEPY_TEST_PLUGIN_MODE", "hang-early")
     many = [Stanza("other", (str(n),), secrets.token_bytes(300)) for n in range(2_000)]
-    with pytest.raises(PluginTimeoutError, match="to read what agepy sent"):
+    with pytest.raises(PluginTimeoutError, match="did not read what agepy sent within 1 s"):
         unwrap_file_key(PLUGIN, [key.identity], many, timeout=1)
 
 
