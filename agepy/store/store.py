@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from agepy.identities import Identity
     from agepy.rules import Rules, Secret
     from agepy.store.check import Finding
+    from agepy.store.generate import GenerateResult
     from agepy.store.rekey import ProgressFn, RekeyReport
     from agepy.store.writer import BatchWriter
 
@@ -248,9 +249,7 @@ class Store:
         secret = self.rules.find(name)
         rules_before: tuple[bytes, int] | None = None
         if secret is None:
-            items = [*recipients, *self._host_items(hosts)]
-            rules_before = (self.rules_path.read_bytes(), self.rules_path.stat().st_mode)
-            secret = self._add_entry(name, items)
+            secret, rules_before = self.new_entry(name, recipients, hosts)
         elif recipients or hosts:
             raise StoreError(
                 f"{secret.name} already has an entry; --to/--host only create new ones",
@@ -263,10 +262,20 @@ class Store:
             # A new entry without its file (editor failed, left it empty, Ctrl-C): take the
             # entry back out, so that a failed edit changes nothing on disk.
             if rules_before is not None and not written:
-                self._restore_rules(*rules_before)
+                self.restore_rules(*rules_before)
         return written
 
-    def _restore_rules(self, text: bytes, mode: int) -> None:
+    def new_entry(
+        self, name: str | Path, recipients: Sequence[str], hosts: Sequence[str]
+    ) -> tuple[Secret, tuple[bytes, int]]:
+        """Add the entry ``name`` for ``recipients`` (keys or names) and ``hosts``; also
+        return secrets.nix as it was (text, mode), for :meth:`restore_rules`."""
+        items = [*recipients, *self._host_items(hosts)]
+        before = (self.rules_path.read_bytes(), self.rules_path.stat().st_mode)
+        return self._add_entry(name, items), before
+
+    def restore_rules(self, text: bytes, mode: int) -> None:
+        """Put secrets.nix back as it was (after a failed create)."""
         from agepy.age import atomic_write
 
         atomic_write(self.rules_path, text, mode=stat.S_IMODE(mode))
@@ -313,6 +322,36 @@ class Store:
             return os.path.relpath(os.path.normpath(absolute), self.rules_path.parent)
         except ValueError:
             return str(name)
+
+    # --- generated secrets (agepy.store.generate) ------------------------------------------
+
+    def generate(
+        self,
+        name: str | Path,
+        kind: str,
+        *,
+        to: Sequence[str] = (),
+        hosts: Sequence[str] = (),
+        rotate: bool = False,
+        **options: Any,
+    ) -> GenerateResult:
+        """Make the secret ``name`` of ``kind`` (``agepy.generators.KINDS``) from
+        ``options``, adding its entry for ``to``/``hosts`` if missing; record the generator."""
+        from agepy.store.generate import generate_secret
+
+        return generate_secret(self, name, kind, options, recipients=to, hosts=hosts, rotate=rotate)
+
+    def generate_missing(self, names: Sequence[str] | None = None) -> builtins.list[GenerateResult]:
+        """Create the recorded secrets whose files are missing; touch no other file."""
+        from agepy.store.generate import generate_missing
+
+        return generate_missing(self, names)
+
+    def rotate(self, names: Sequence[str]) -> builtins.list[GenerateResult]:
+        """New values for the recorded secrets ``names``; see ``GenerateResult.public_changed``."""
+        from agepy.store.generate import rotate_secrets
+
+        return rotate_secrets(self, names)
 
     # --- the whole store ------------------------------------------------------------------
 
