@@ -9,6 +9,7 @@ after the secrets.nix entry was added takes the entry back out.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from agepy.errors import StoreError, UsageError
 from agepy.generators import Generated, get_kind, resolve_options
+from agepy.generators.nixos import SecretSnippet, secret_snippet
+from agepy.matrix.snippets import module_root, secret_attr_name
 from agepy.store.generator_records import GeneratorRecord, load_records, save_records
 from agepy.store.status import display_path
 
@@ -23,7 +26,15 @@ if TYPE_CHECKING:
     from agepy.rules import Secret
     from agepy.store.store import Store
 
-__all__ = ["GenerateResult", "generate_missing", "generate_secret", "regenerate", "rotate_secrets"]
+__all__ = [
+    "GenerateResult",
+    "generate_missing",
+    "generate_secret",
+    "nixos_snippet_for",
+    "public_half",
+    "regenerate",
+    "rotate_secrets",
+]
 
 Action = Literal["created", "rotated", "unchanged"]
 
@@ -199,3 +210,41 @@ def regenerate(store: Store, name: str) -> GenerateResult:
     """A new value for one recorded secret, encrypted to its entry's keys; the result
     says whether its public half changed (``public_changed``, ``public_before``)."""
     return rotate_secrets(store, [name])[0]
+
+
+def public_half(store: Store, name: str | Path) -> str:
+    """The recorded public half of ``name`` (SSH line, WireGuard key); no identity needed."""
+    found = store.rules.find(name)
+    key = found.name if found is not None else store.entry_name(name)
+    record = load_records(store.rules_path).get(key)
+    if record is None or record.public is None:
+        what = "has no generator recorded" if record is None else f"is a {record.kind} secret"
+        raise StoreError(
+            f"{key} {what}: there is no public half to show",
+            hint="only ssh-ed25519 and wireguard secrets made by agepy generate have one",
+        )
+    return record.public
+
+
+def nixos_snippet_for(
+    store: Store,
+    name: str | Path,
+    *,
+    module_dir: Path | None = None,
+    kind: str | None = None,
+    **fields: Any,
+) -> str:
+    """The NixOS (or, with ``home_manager=True``, home-manager) module text for the
+    secret ``name``: its age.secrets block and, for its recorded ``kind``, the line
+    that uses it. ``fields``: owner, group, mode, path, user, interface, service."""
+    secret = store.secret(name)
+    record = load_records(store.rules_path).get(secret.name)
+    root = (module_dir or module_root(store.rules_path.parent)).absolute()
+    snippet = SecretSnippet(
+        attr=secret_attr_name(secret.name),
+        file=os.path.relpath(secret.file, root),
+        kind=kind or (record.kind if record is not None else None),
+        public=record.public if record is not None else None,
+        **fields,
+    )
+    return secret_snippet(snippet)
