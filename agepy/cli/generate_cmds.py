@@ -44,7 +44,7 @@ def _store(rules: Path | None, evaluator: str, identities: tuple[Path, ...] = ()
 
 
 def _option_value(text: str) -> str | int | bool:
-    """``-o KEY=VALUE``: numbers and true/false as such, the rest as text."""
+    """``--option KEY=VALUE``: numbers and true/false as such, the rest as text."""
     if text in ("true", "false"):
         return text == "true"
     if text.isdigit():
@@ -57,7 +57,7 @@ def _options(named: dict[str, Any], extra: tuple[str, ...]) -> dict[str, Any]:
     for item in extra:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(f"-o {item!r} is not KEY=VALUE", hint="e.g. -o url=http://[::1]:9898")
+            raise UsageError(f"--option {item!r} is not KEY=VALUE", hint="e.g. --option url=http://[::1]:9898")
         options[key] = _option_value(value)
     return options
 
@@ -96,7 +96,7 @@ def _report(result: GenerateResult) -> None:
 @click.option("--comment", help="ssh-ed25519: the public key's comment (default: the name).")
 @click.option("--rounds", type=int, help="password-hash: SHA-crypt rounds (5000).")
 @click.option(
-    "-o", "--option", "extra", multiple=True, metavar="KEY=VALUE", help="Any option of the kind."
+    "--option", "extra", multiple=True, metavar="KEY=VALUE", help="Any option of the kind."
 )
 @click.option(
     "--to", "to", multiple=True, metavar="KEY_OR_NAME", help="New entry: a recipient; repeatable."

@@ -241,14 +241,16 @@ def test_legacy_forms_keep_their_meaning(env: Env) -> None:
 
 
 def test_matrix_kinds_on_the_same_mechanism(env: Env) -> None:
-    result = ok(env.run("generate", "hb.age", "--kind", "heisenbridge-config", "--to", "alice",
-                        "-o", "url=http://127.0.0.1:9999", "-o", "compat=false"))  # fmt: skip
+    options = ("--option", "url=http://127.0.0.1:9999", "--option", "compat=false")
+    result = ok(
+        env.run("generate", "hb.age", "--kind", "heisenbridge-config", "--to", "alice", *options)
+    )
     assert "as_token:" in env.decrypt("hb.age").decode()
     assert "url: http://127.0.0.1:9999" in env.decrypt("hb.age").decode()
     assert env.records()["hb.age"]["options"]["compat"] is False  # type: ignore[index]
     assert result.out == ""
-    token = ok(env.run("generate", "c.age", "--kind", "conduit-registration-token", "--to",
-                       "alice")).out.strip()  # fmt: skip
+    conduit = ("--kind", "conduit-registration-token", "--to", "alice")
+    token = ok(env.run("generate", "c.age", *conduit)).out.strip()
     assert env.decrypt("c.age") == f"CONDUIT_REGISTRATION_TOKEN={token}\n".encode()
 
 
@@ -281,7 +283,7 @@ BAD = [
     (("generate", "--rotate"), 2),
     (("generate", "a.age", "b.age", "--kind", "token", "--to", "alice"), 2),
     (("generate", "--length", "40"), 2),
-    (("generate", "x.age", "--kind", "token", "-o", "nonsense", "--to", "alice"), 2),
+    (("generate", "x.age", "--kind", "token", "--option", "nonsense", "--to", "alice"), 2),
     (("show", "token.age", "--public"), 1),
     (("show", "nope.age", "--public"), 1),
     (("nixos-snippet", "token.age", "--owner", "Bad Name"), 2),
