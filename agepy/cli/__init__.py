@@ -53,9 +53,9 @@ ENCRYPT_GENERATORS: dict[str, str] = {
 # kind. The word after the command picks the form: one of the Matrix subcommands (with no
 # --kind, for generate) keeps its old meaning.
 SECRET_COMMANDS: dict[str, str] = {
-    "generate": "agepy.cli.generate_cmds:generate_secret",
-    "show": "agepy.cli.generate_cmds:show_secret",
-    "nixos-snippet": "agepy.cli.generate_cmds:secret_snippet",
+    "generate": "agepy.cli.generate_cmds:generate_command",
+    "show": "agepy.cli.generate_cmds:show_command",
+    "nixos-snippet": "agepy.cli.generate_cmds:snippet_command",
 }
 _MATRIX_FORMS: dict[str, set[str]] = {
     "generate": {"token", "conduit-config"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -25,19 +25,22 @@ from agepy.cli._common import (
 )
 from agepy.errors import UsageError
 from agepy.generators import KINDS
+from agepy.store import Store
+from agepy.store.generate import (
+    GenerateResult,
+    generate_missing,
+    generate_secret,
+    nixos_snippet_for,
+    public_half,
+    rotate_secrets,
+)
 
-if TYPE_CHECKING:
-    from agepy.store import Store
-    from agepy.store.generate import GenerateResult
-
-__all__ = ["generate_secret", "secret_snippet", "show_secret"]
+__all__ = ["generate_command", "show_command", "snippet_command"]
 
 _NAMED_OPTIONS = ("format", "length", "words", "separator", "var", "comment", "rounds")
 
 
 def _store(rules: Path | None, evaluator: str, identities: tuple[Path, ...] = ()) -> Store:
-    from agepy.store import Store
-
     return Store(
         rules, evaluator=evaluator, identities=list(identities) or None, prompt=prompt_passphrase
     )
@@ -57,7 +60,9 @@ def _options(named: dict[str, Any], extra: tuple[str, ...]) -> dict[str, Any]:
     for item in extra:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(f"--option {item!r} is not KEY=VALUE", hint="e.g. --option url=http://[::1]:9898")
+            raise UsageError(
+                f"--option {item!r} is not KEY=VALUE", hint="e.g. --option url=http://[::1]:9898"
+            )
         options[key] = _option_value(value)
     return options
 
@@ -107,7 +112,7 @@ def _report(result: GenerateResult) -> None:
 @click.option("--rotate", is_flag=True, help="Make new values for the NAMEs (recorded ones).")
 @rules_option
 @evaluator_option
-def generate_secret(
+def generate_command(
     names: tuple[str, ...],
     kind: str | None,
     to: tuple[str, ...],
@@ -138,8 +143,6 @@ def generate_secret(
       agepy generate                      # the recorded secrets whose files are missing
       agepy generate --rotate wg-web.age  # a new key; prints the new public half
     """
-    from agepy.store.generate import generate_missing, generate_secret, rotate_secrets
-
     options = _options({"format": format_, **named}, extra)
     store = _store(rules, evaluator)
     if kind is not None:
@@ -173,7 +176,7 @@ def generate_secret(
 @rules_option
 @identity_option
 @evaluator_option
-def show_secret(
+def show_command(
     name: str, public: bool, rules: Path | None, identities: tuple[Path, ...], evaluator: str
 ) -> None:
     """Print a secret's recorded public half (--public: an SSH public line, a WireGuard
@@ -185,8 +188,6 @@ def show_secret(
       agepy show deploy-key.age --public >> authorized_keys
       agepy show heisenbridge-config --register-command --server-name example.com
     """
-    from agepy.store.generate import public_half
-
     store = _store(rules, evaluator, identities)
     if public:
         data(public_half(store, name))
@@ -217,7 +218,7 @@ def show_secret(
 )
 @rules_option
 @evaluator_option
-def secret_snippet(
+def snippet_command(
     name: str,
     kind: str | None,
     module_dir: Path | None,
@@ -238,7 +239,5 @@ def secret_snippet(
       agepy nixos-snippet api.env.age --service myapp --owner myapp
       agepy nixos-snippet token.age --home-manager
     """
-    from agepy.store.generate import nixos_snippet_for
-
     store = _store(rules, evaluator)
     click.echo(nixos_snippet_for(store, name, module_dir=module_dir, kind=kind, **fields), nl=False)

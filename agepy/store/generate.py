@@ -32,6 +32,7 @@ __all__ = [
     "generate_secret",
     "nixos_snippet_for",
     "public_half",
+    "record_generator",
     "regenerate",
     "rotate_secrets",
 ]
@@ -248,3 +249,15 @@ def nixos_snippet_for(
         **fields,
     )
     return secret_snippet(snippet)
+
+
+def record_generator(
+    rules_path: Path, name: str, kind: str, options: Mapping[str, Any] | None = None
+) -> bool:
+    """Record that ``name`` is made by ``kind`` (for a secret made another way, e.g. by
+    `agepy encrypt heisenbridge-config`); an existing record is kept. True if written."""
+    records = load_records(rules_path)
+    if name in records:
+        return False
+    records[name] = GeneratorRecord(kind, resolve_options(kind, options or {}, secret_name=name))
+    return save_records(rules_path, records)

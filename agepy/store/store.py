@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from agepy.errors import AgepyError, RulesError, StoreError
+from agepy.store.generate import GenerateResult, generate_missing, generate_secret, rotate_secrets
 from agepy.store.status import Status, display_path, file_status
 
 if TYPE_CHECKING:
     from agepy.identities import Identity
     from agepy.rules import Rules, Secret
     from agepy.store.check import Finding
-    from agepy.store.generate import GenerateResult
     from agepy.store.rekey import ProgressFn, RekeyReport
     from agepy.store.writer import BatchWriter
 
@@ -337,20 +337,14 @@ class Store:
     ) -> GenerateResult:
         """Make the secret ``name`` of ``kind`` (``agepy.generators.KINDS``) from
         ``options``, adding its entry for ``to``/``hosts`` if missing; record the generator."""
-        from agepy.store.generate import generate_secret
-
         return generate_secret(self, name, kind, options, recipients=to, hosts=hosts, rotate=rotate)
 
     def generate_missing(self, names: Sequence[str] | None = None) -> builtins.list[GenerateResult]:
         """Create the recorded secrets whose files are missing; touch no other file."""
-        from agepy.store.generate import generate_missing
-
         return generate_missing(self, names)
 
     def rotate(self, names: Sequence[str]) -> builtins.list[GenerateResult]:
         """New values for the recorded secrets ``names``; see ``GenerateResult.public_changed``."""
-        from agepy.store.generate import rotate_secrets
-
         return rotate_secrets(self, names)
 
     # --- the whole store ------------------------------------------------------------------

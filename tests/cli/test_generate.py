@@ -304,3 +304,19 @@ def test_bad_input_changes_nothing(env: Env, args: tuple[str, ...], code: int) -
     assert lines[0].startswith("agepy: error: ") and lines[1].startswith("agepy: hint: ")
     assert result.out == ""
     assert env.snapshot() == before
+
+
+def test_the_matrix_commands_record_their_generator(env: Env) -> None:
+    ok(env.run("encrypt", "heisenbridge-config", "--name", "hb.age", "--to", "alice",
+               "--prefix", "chat_"))  # fmt: skip
+    token = ok(env.run("encrypt", "conduit-registration-token", "--name", "c.age", "--to",
+                       "alice")).out.strip()  # fmt: skip
+    records = env.records()
+    assert records["hb.age"]["kind"] == "heisenbridge-config"
+    assert records["hb.age"]["options"]["prefix"] == "chat_"  # type: ignore[index]
+    assert records["c.age"] == {"kind": "conduit-registration-token", "options": {}}
+    assert token not in (env.secrets / "agepy.toml").read_text()
+    # `agepy generate` makes a deleted one again, with the recorded settings.
+    (env.secrets / "hb.age").unlink()
+    ok(env.run("generate"))
+    assert "@chat_.*" in env.decrypt("hb.age").decode()
