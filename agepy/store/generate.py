@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from agepy.errors import StoreError, UsageError
-from agepy.generators import Generated, get_kind, resolve_options
+from agepy.generators import Generated, OptionValue, get_kind, resolve_options
 from agepy.generators.nixos import SecretSnippet, secret_snippet
 from agepy.matrix.snippets import module_root, secret_attr_name
 from agepy.store.generator_records import GeneratorRecord, load_records, save_records
@@ -66,6 +66,11 @@ def _result(store: Store, secret: Secret, kind: str, action: Action, **kw: Any) 
     return GenerateResult(secret.name, kind, secret.file, action, recipients=recipients, **kw)
 
 
+def _options_of(record: GeneratorRecord, name: str) -> dict[str, OptionValue]:
+    """A record's options, checked, with the kind's defaults for the ones it leaves out."""
+    return resolve_options(record.kind, record.options, secret_name=name)
+
+
 def _write(store: Store, secret: Secret, generated: Generated) -> None:
     store.write_secret(secret, generated.value)
 
@@ -99,7 +104,7 @@ def generate_secret(
             hint=f"change its keys in {store.rules_path.name}, then rekey it",
         )
     if existing is not None and existing.file.exists() and not rotate:
-        if record is not None and record.options == resolved:
+        if record is not None and _options_of(record, entry) == resolved:
             return _result(store, existing, kind, "unchanged", public=record.public)
         why = "was made with other options" if record is not None else "was not generated"
         raise StoreError(
@@ -158,8 +163,10 @@ def _recorded(store: Store, names: Sequence[str] | None) -> list[tuple[Secret, G
                 hint="add its entry (agepy generate NAME --kind KIND --host H), "
                 "or remove its table from agepy.toml",
             )
-        resolve_options(records[key].kind, records[key].options)  # a damaged record fails here
-        pairs.append((secret, records[key]))
+        record = records[key]
+        # A damaged record fails here, before any write; hand-written ones get the defaults.
+        options = _options_of(record, key)
+        pairs.append((secret, GeneratorRecord(record.kind, options, record.public)))
     return pairs
 
 
@@ -168,23 +175,27 @@ def _regenerate_all(
 ) -> list[GenerateResult]:
     records = load_records(store.rules_path)
     results = []
-    for secret, record in pairs:
-        created = not secret.file.exists()
-        generated = get_kind(record.kind).make(record.options)
-        _write(store, secret, generated)
-        records[secret.name] = GeneratorRecord(record.kind, record.options, generated.public)
-        results.append(
-            _result(
-                store,
-                secret,
-                record.kind,
-                "created" if created else "rotated",
-                public=generated.public,
-                public_before=record.public,
-                shown=generated.shown,
+    try:
+        for secret, record in pairs:
+            created = not secret.file.exists()
+            generated = get_kind(record.kind).make(record.options)
+            _write(store, secret, generated)
+            records[secret.name] = GeneratorRecord(record.kind, record.options, generated.public)
+            results.append(
+                _result(
+                    store,
+                    secret,
+                    record.kind,
+                    "created" if created else "rotated",
+                    public=generated.public,
+                    public_before=record.public,
+                    shown=generated.shown,
+                )
             )
-        )
-    save_records(store.rules_path, records)
+    finally:
+        # Also after a failure: the files already rewritten keep their public halves.
+        if results:
+            save_records(store.rules_path, records)
     return results
 
 
