@@ -335,8 +335,9 @@ class Store:
         rotate: bool = False,
         **options: Any,
     ) -> GenerateResult:
-        """Make the secret ``name`` of ``kind`` (``agepy.generators.KINDS``) from
-        ``options``, adding its entry for ``to``/``hosts`` if missing; record the generator."""
+        """Make the secret ``name`` (an entry, or for a new one a path from the current
+        folder) of ``kind`` (``agepy.generators.KINDS``) from ``options``, adding its entry
+        for ``to``/``hosts`` if missing; record the generator in agepy.toml."""
         return generate_secret(self, name, kind, options, recipients=to, hosts=hosts, rotate=rotate)
 
     def generate_missing(self, names: Sequence[str] | None = None) -> builtins.list[GenerateResult]:
