@@ -7,6 +7,7 @@ Subcommands live in one module per area and are imported only when used, so that
 from __future__ import annotations
 
 import importlib
+import itertools
 import sys
 import traceback
 from collections.abc import Sequence
@@ -63,11 +64,13 @@ _MATRIX_FORMS: dict[str, set[str]] = {
     "nixos-snippet": {"heisenbridge", "conduit", "all"},
 }
 _HELP = {"-h", "--help"}
+_COMMON_FLAGS = {"-q", "--quiet", "--debug"}  # allowed before the word that decides
 
 
 def _secret_form(args: list[str]) -> bool:
     """True when ``args`` (command first) ask for the any-secret form of the command."""
-    command, rest = args[0], args[1:]
+    command = args[0]
+    rest = list(itertools.dropwhile(lambda a: a in _COMMON_FLAGS, args[1:]))
     if command not in SECRET_COMMANDS or (rest[:1] and rest[0] in _HELP):
         return False
     if command == "generate":
