@@ -320,3 +320,14 @@ def test_the_matrix_commands_record_their_generator(env: Env) -> None:
     (env.secrets / "hb.age").unlink()
     ok(env.run("generate"))
     assert "@chat_.*" in env.decrypt("hb.age").decode()
+
+
+def test_saving_the_hosts_keeps_the_records(env: Env) -> None:
+    ok(env.run("generate", "wg.age", "--kind", "wireguard", "--to", "alice"))
+    records = env.records()
+    inventory = agepy.Inventory.load(env.secrets / "secrets.nix")
+    inventory.hosts["backup"].port = 2222
+    inventory.save()
+    assert env.records() == records
+    assert "port = 2222" in (env.secrets / "agepy.toml").read_text()
+    assert ok(env.run("show", "wg.age", "--public")).out.strip() == records["wg.age"]["public"]
