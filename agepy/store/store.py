@@ -270,9 +270,20 @@ class Store:
     ) -> tuple[Secret, tuple[bytes, int]]:
         """Add the entry ``name`` for ``recipients`` (keys or names) and ``hosts``; also
         return secrets.nix as it was (text, mode), for :meth:`restore_rules`."""
-        items = [*recipients, *self._host_items(hosts)]
+        from agepy.rules import add_secret
+
+        items, entry = [*recipients, *self._host_items(hosts)], self.entry_name(name)
+        if not items:
+            raise RulesError(
+                f"no entry {entry!r} in the rules",
+                file=self.rules_path,
+                hint=f'add "{entry}".publicKeys = [ … ]; to {self.rules_path.name}, or give '
+                "its recipients: --to KEY_OR_NAME / --host NAME",
+            )
         before = (self.rules_path.read_bytes(), self.rules_path.stat().st_mode)
-        return self._add_entry(name, items), before
+        add_secret(self.rules_path, entry, items, evaluator=self.evaluator)
+        self.reload()
+        return self.rules.get(entry), before
 
     def restore_rules(self, text: bytes, mode: int) -> None:
         """Put secrets.nix back as it was (after a failed create)."""
@@ -298,21 +309,6 @@ class Store:
                 )
             items.append(name if host is None else host.key)
         return items
-
-    def _add_entry(self, name: str | Path, recipients: Sequence[str]) -> Secret:
-        from agepy.rules import add_secret
-
-        entry = self.entry_name(name)
-        if not recipients:
-            raise RulesError(
-                f"no entry {entry!r} in the rules",
-                file=self.rules_path,
-                hint=f'add "{entry}".publicKeys = [ … ]; to {self.rules_path.name}, or give '
-                "its recipients: --to KEY_OR_NAME / --host NAME",
-            )
-        add_secret(self.rules_path, entry, list(recipients), evaluator=self.evaluator)
-        self.reload()
-        return self.rules.get(entry)
 
     def entry_name(self, name: str | Path) -> str:
         """The entry name for a new file: its path relative to the rules folder."""
