@@ -37,8 +37,6 @@ from agepy.store.generate import (
 
 __all__ = ["generate_command", "show_command", "snippet_command"]
 
-_NAMED_OPTIONS = ("format", "length", "words", "separator", "var", "comment", "rounds")
-
 
 def _store(rules: Path | None, evaluator: str, identities: tuple[Path, ...] = ()) -> Store:
     return Store(
@@ -77,8 +75,10 @@ def _report(result: GenerateResult) -> None:
     if result.created_entry:
         err(f"agepy: added the entry {result.name!r} to secrets.nix")
     if result.shown is not None:
-        what = "password" if result.kind == "password-hash" else "token"
-        err(f"agepy: the {what} of {result.name}, shown once and stored nowhere:")
+        if result.kind == "password-hash":
+            err(f"agepy: the password of {result.name}, shown once and stored nowhere:")
+        else:
+            err(f"agepy: the token in {result.name} (agepy decrypt shows it again):")
         data(result.shown)
     if result.public is not None:
         if result.public_changed:

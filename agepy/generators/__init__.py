@@ -104,7 +104,7 @@ def resolve_options(
     if missing:
         raise UsageError(
             f"the kind {kind.name!r} needs the option {missing[0]!r}",
-            hint=f"e.g. {missing[0]}=API_TOKEN" if missing[0] == "var" else None,
+            hint="e.g. var=API_TOKEN" if missing[0] == "var" else "give it a value",
         )
     resolved: dict[str, OptionValue] = {**kind.defaults, **options}
     if kind.name_option and not resolved.get(kind.name_option) and secret_name:
