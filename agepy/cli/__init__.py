@@ -7,6 +7,7 @@ Subcommands live in one module per area and are imported only when used, so that
 from __future__ import annotations
 
 import importlib
+import itertools
 import sys
 import traceback
 from collections.abc import Sequence
@@ -49,6 +50,34 @@ ENCRYPT_GENERATORS: dict[str, str] = {
     "conduit-registration-token": "agepy.cli.matrix_cmds:encrypt_conduit_registration_token",
 }
 
+# `agepy generate [NAME…]`, `agepy show NAME`, `agepy nixos-snippet NAME`: a secret of any
+# kind. The word after the command picks the form: one of the Matrix subcommands (with no
+# --kind, for generate) keeps its old meaning.
+SECRET_COMMANDS: dict[str, str] = {
+    "generate": "agepy.cli.generate_cmds:generate_command",
+    "show": "agepy.cli.generate_cmds:show_command",
+    "nixos-snippet": "agepy.cli.generate_cmds:snippet_command",
+}
+_MATRIX_FORMS: dict[str, set[str]] = {
+    "generate": {"token", "conduit-config"},
+    "show": {"heisenbridge-config"},
+    "nixos-snippet": {"heisenbridge", "conduit", "all"},
+}
+_HELP = {"-h", "--help"}
+_COMMON_FLAGS = {"-q", "--quiet", "--debug"}  # allowed before the word that decides
+
+
+def _secret_form(args: list[str]) -> bool:
+    """True when ``args`` (command first) ask for the any-secret form of the command."""
+    command = args[0]
+    rest = list(itertools.dropwhile(lambda a: a in _COMMON_FLAGS, args[1:]))
+    if command not in SECRET_COMMANDS or (rest[:1] and rest[0] in _HELP):
+        return False
+    if command == "generate":
+        has_kind = any(a == "--kind" or a.startswith("--kind=") for a in rest)
+        return not (rest and rest[0] in _MATRIX_FORMS[command] and not has_kind)
+    return bool(rest) and not rest[0].startswith("-") and rest[0] not in _MATRIX_FORMS[command]
+
 
 def _with_common_options(command: click.Command) -> click.Command:
     """Give every (sub)command --debug and -q/--quiet, so they work after its name too."""
@@ -83,6 +112,8 @@ class LazyGroup(click.Group):
         if len(args) >= 2 and args[0] == "encrypt" and args[1] in ENCRYPT_GENERATORS:
             command = _load(ENCRYPT_GENERATORS[args[1]])
             return f"encrypt {args[1]}", command, args[2:]
+        if args and _secret_form(args):
+            return args[0], _load(SECRET_COMMANDS[args[0]]), args[1:]
         return super().resolve_command(ctx, args)
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -79,10 +79,14 @@ def _done(result: object, what: str) -> None:
 
 @click.group("generate")
 def generate() -> None:
-    """Generate a token or a config file (printed; nothing is encrypted).
+    """Generate secrets: `agepy generate NAME --kind KIND` makes, encrypts and records
+    one (see `agepy generate NAME --help`); `agepy generate` makes the recorded ones whose
+    files are missing, `--rotate NAME…` new values. The subcommands below only print.
 
     \b
     Example:
+      agepy generate wg-web.age --kind wireguard --host web
+      agepy generate alice-password.age --kind password-hash --to alice
       agepy generate token
       agepy generate conduit-config --server-name example.com > conduit.toml
     """

@@ -28,10 +28,12 @@ __all__ = ["nixos_snippet", "show"]
 
 @click.group("show")
 def show() -> None:
-    """Decrypt and print a Matrix secret in the form it is used in.
+    """Decrypt and print a Matrix secret in the form it is used in; `agepy show NAME
+    --public` prints any generated secret's public half (see `agepy show NAME --help`).
 
     \b
     Example:
+      agepy show wg-web.age --public
       agepy show heisenbridge-config --register-command --server-name example.com
     """
 
@@ -129,7 +131,8 @@ def nixos_snippet(
     flake_dir: Path | None,
     rules: Path | None,
 ) -> None:
-    """Print a NixOS module wiring the secrets into agenix, Heisenbridge and Conduit.
+    """Print a NixOS module wiring the secrets into agenix, Heisenbridge and Conduit;
+    `agepy nixos-snippet NAME` does it for any secret (see `agepy nixos-snippet NAME --help`).
 
     Secret paths are relative to the module's folder, derived from where secrets.nix
     is (./secrets/x.age for a flake with secrets/secrets.nix).
@@ -138,6 +141,7 @@ def nixos_snippet(
     Example:
       agepy nixos-snippet all --server-name example.com --owner @you:example.com > matrix.nix
       agepy nixos-snippet heisenbridge --homeserver https://matrix.example.com
+      agepy nixos-snippet wg-web.age --interface wg0
     """
     from agepy.matrix.snippets import SnippetOptions, module_root
     from agepy.matrix.snippets import nixos_snippet as make_snippet

@@ -10,10 +10,10 @@ keeps everything but the tokens.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agepy.errors import AgepyError, IdentityError, StoreError
 from agepy.matrix.conduit import (
@@ -28,6 +28,9 @@ from agepy.matrix.heisenbridge import (
     rotate_tokens,
 )
 from agepy.matrix.tokens import hex_token
+from agepy.rules import locate_rules
+from agepy.store.generate import record_generator
+from agepy.store.generator_records import load_records
 
 if TYPE_CHECKING:
     from agepy.rules import Rules, Secret
@@ -187,8 +190,12 @@ def _write(
     rotate: bool,
     what: str,
     make: Callable[[bytes | None], bytes],
+    options: Mapping[str, Any] | None = None,
 ) -> WriteResult:
-    """Shared flow: find/create the entry, refuse to overwrite, build, encrypt, write."""
+    """Shared flow: find/create the entry, refuse to overwrite, build, encrypt, write,
+    and record the generator (``what`` is its kind) in agepy.toml, as `agepy generate`
+    does, so that `agepy generate` can make the file again."""
+    load_records(locate_rules(ctx.rules_path))  # a damaged agepy.toml fails before any write
     rules, secret, before = _entry(ctx, name, recipients, rotate=rotate, what=what)
     exists = secret.file.exists()
     if exists and not rotate:
@@ -206,7 +213,12 @@ def _write(
         store = ctx.store(rules)
         old = store.decrypt(secret.name) if rotate else None
         store.write(secret.name, make(old))
+        if not rotate:  # a rotation keeps the settings, whatever made the file
+            record_generator(rules.path, secret.name, what, options)
     except BaseException:
+        if not rotate and not exists:  # the new file, if written, goes with its entry
+            with contextlib.suppress(OSError):
+                secret.file.unlink()
         _restore(rules.path, before)
         raise
     return WriteResult(
@@ -240,8 +252,21 @@ def encrypt_heisenbridge_config(
             return generate_registration(options).encode()
         return rotate_tokens(old, source=name).encode()
 
+    settings = {
+        "url": options.url,
+        "compat": options.compat,
+        "id": options.id,
+        "sender": options.sender_localpart,
+        "prefix": options.prefix,
+    }
     return _write(
-        ctx, name, recipients or Recipients(), rotate=rotate, what="heisenbridge-config", make=make
+        ctx,
+        name,
+        recipients or Recipients(),
+        rotate=rotate,
+        what="heisenbridge-config",
+        make=make,
+        options=settings,
     )
 
 

@@ -4,12 +4,14 @@ files of a secrets.nix, by their names in it."""
 from __future__ import annotations
 
 from agepy.store.check import Finding
+from agepy.store.generate import GenerateResult
 from agepy.store.rekey import RekeyReport, RekeyResult
 from agepy.store.status import Status, stale_reasons
 from agepy.store.store import ListRow, Store, secret_file
 
 __all__ = [
     "Finding",
+    "GenerateResult",
     "ListRow",
     "RekeyReport",
     "RekeyResult",

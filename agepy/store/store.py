@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from agepy.errors import AgepyError, RulesError, StoreError
+from agepy.store.generate import GenerateResult, generate_missing, generate_secret, rotate_secrets
 from agepy.store.status import Status, display_path, file_status
 
 if TYPE_CHECKING:
@@ -248,9 +249,7 @@ class Store:
         secret = self.rules.find(name)
         rules_before: tuple[bytes, int] | None = None
         if secret is None:
-            items = [*recipients, *self._host_items(hosts)]
-            rules_before = (self.rules_path.read_bytes(), self.rules_path.stat().st_mode)
-            secret = self._add_entry(name, items)
+            secret, rules_before = self.new_entry(name, recipients, hosts)
         elif recipients or hosts:
             raise StoreError(
                 f"{secret.name} already has an entry; --to/--host only create new ones",
@@ -263,10 +262,31 @@ class Store:
             # A new entry without its file (editor failed, left it empty, Ctrl-C): take the
             # entry back out, so that a failed edit changes nothing on disk.
             if rules_before is not None and not written:
-                self._restore_rules(*rules_before)
+                self.restore_rules(*rules_before)
         return written
 
-    def _restore_rules(self, text: bytes, mode: int) -> None:
+    def new_entry(
+        self, name: str | Path, recipients: Sequence[str], hosts: Sequence[str]
+    ) -> tuple[Secret, tuple[bytes, int]]:
+        """Add the entry ``name`` for ``recipients`` (keys or names) and ``hosts``; also
+        return secrets.nix as it was (text, mode), for :meth:`restore_rules`."""
+        from agepy.rules import add_secret
+
+        items, entry = [*recipients, *self._host_items(hosts)], self.entry_name(name)
+        if not items:
+            raise RulesError(
+                f"no entry {entry!r} in the rules",
+                file=self.rules_path,
+                hint=f'add "{entry}".publicKeys = [ … ]; to {self.rules_path.name}, or give '
+                "its recipients: --to KEY_OR_NAME / --host NAME",
+            )
+        before = (self.rules_path.read_bytes(), self.rules_path.stat().st_mode)
+        add_secret(self.rules_path, entry, items, evaluator=self.evaluator)
+        self.reload()
+        return self.rules.get(entry), before
+
+    def restore_rules(self, text: bytes, mode: int) -> None:
+        """Put secrets.nix back as it was (after a failed create)."""
         from agepy.age import atomic_write
 
         atomic_write(self.rules_path, text, mode=stat.S_IMODE(mode))
@@ -290,21 +310,6 @@ class Store:
             items.append(name if host is None else host.key)
         return items
 
-    def _add_entry(self, name: str | Path, recipients: Sequence[str]) -> Secret:
-        from agepy.rules import add_secret
-
-        entry = self.entry_name(name)
-        if not recipients:
-            raise RulesError(
-                f"no entry {entry!r} in the rules",
-                file=self.rules_path,
-                hint=f'add "{entry}".publicKeys = [ … ]; to {self.rules_path.name}, or give '
-                "its recipients: --to KEY_OR_NAME / --host NAME",
-            )
-        add_secret(self.rules_path, entry, list(recipients), evaluator=self.evaluator)
-        self.reload()
-        return self.rules.get(entry)
-
     def entry_name(self, name: str | Path) -> str:
         """The entry name for a new file: its path relative to the rules folder."""
         path = Path(name)
@@ -313,6 +318,31 @@ class Store:
             return os.path.relpath(os.path.normpath(absolute), self.rules_path.parent)
         except ValueError:
             return str(name)
+
+    # --- generated secrets (agepy.store.generate) ------------------------------------------
+
+    def generate(
+        self,
+        name: str | Path,
+        kind: str,
+        *,
+        to: Sequence[str] = (),
+        hosts: Sequence[str] = (),
+        rotate: bool = False,
+        **options: Any,
+    ) -> GenerateResult:
+        """Make the secret ``name`` (an entry, or for a new one a path from the current
+        folder) of ``kind`` (``agepy.generators.KINDS``) from ``options``, adding its entry
+        for ``to``/``hosts`` if missing; record the generator in agepy.toml."""
+        return generate_secret(self, name, kind, options, recipients=to, hosts=hosts, rotate=rotate)
+
+    def generate_missing(self, names: Sequence[str] | None = None) -> builtins.list[GenerateResult]:
+        """Create the recorded secrets whose files are missing; touch no other file."""
+        return generate_missing(self, names)
+
+    def rotate(self, names: Sequence[str]) -> builtins.list[GenerateResult]:
+        """New values for the recorded secrets ``names``; see ``GenerateResult.public_changed``."""
+        return rotate_secrets(self, names)
 
     # --- the whole store ------------------------------------------------------------------
 

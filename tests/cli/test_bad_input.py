@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from agepy.store import Store
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "secrets.example"
 SETPRIV = shutil.which("setpriv")
 # Root ignores file modes; without these two capabilities it obeys them like anyone.
@@ -162,6 +164,19 @@ def home_ssh(env: Env) -> None:
 
 def remove_home(env: Env) -> None:
     env.home.rmdir()
+
+
+def generated(rel: str, kind: str) -> Damage:
+    """A secret made and recorded by agepy generate, readable by alice."""
+
+    def damage(env: Env) -> None:
+        Store(env.repo / "secrets.nix").generate(str(env.repo / rel), kind, to=["alice"])
+
+    return damage
+
+
+WG_RECORDED = generated("wg.age", "wireguard")
+BAD_RECORD = write("agepy.toml", '[secrets."x.age"]\nkind = 3\n')
 
 
 def encrypt_to_alice(rel: str, plaintext: bytes) -> Damage:
@@ -651,6 +666,38 @@ CASES: list[Case] = [
         ("encrypt", "conduit-registration-token", "--name", "c.age", "--to", "ssh-ed25519 AAAA!!"),
         identity=True,
     ),
+    # --- generate NAME --kind / show NAME --public / nixos-snippet NAME ----------------
+    Case("generate-unknown-kind", ("generate", "x.age", "--kind", "nope", "--to", "alice"), code=2),
+    Case("generate-other-kind", ("generate", "wg.age", "--kind", "token"), (WG_RECORDED,), code=2),
+    Case(
+        "generate-short-token",
+        ("generate", "x.age", "--kind", "token", "--length", "8", "--to", "alice"),
+        code=2,
+    ),
+    Case("generate-env-no-var", ("generate", "x.age", "--kind", "env", "--to", "alice"), code=2),
+    Case("generate-no-recipient", ("generate", "x.age", "--kind", "token")),
+    Case("generate-not-generated", ("generate", "restic-password.age", "--kind", "passphrase")),
+    Case("generate-rotate-unrecorded", ("generate", "--rotate", "restic-password.age")),
+    Case("generate-bad-record", ("generate",), (BAD_RECORD,)),
+    Case("generate-garbage-toml", ("generate",), (GARBAGE_TOML,)),
+    Case(
+        "generate-read-only-dir",
+        ("generate", "x.age", "--kind", "token", "--to", "alice"),
+        (READ_ONLY_REPO,),
+    ),
+    Case(
+        "generate-rotate-read-only-dir",
+        ("generate", "--rotate", "wg.age"),
+        (WG_RECORDED, READ_ONLY_REPO),
+    ),
+    Case("show-public-none", ("show", "restic-password.age", "--public")),
+    Case(
+        "nixos-snippet-bad-owner",
+        ("nixos-snippet", "wg.age", "--owner", "A B"),
+        (WG_RECORDED,),
+        code=2,
+    ),
+    Case("nixos-snippet-unknown-secret", ("nixos-snippet", "nope.age")),
 ]
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 import pytest
 
-from agepy.cli import ENCRYPT_GENERATORS, cli
+from agepy.cli import ENCRYPT_GENERATORS, SECRET_COMMANDS, cli
 from tests.conftest import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,9 @@ TAKES_RULES = {
     "nixos-snippet",
     "encrypt heisenbridge-config",
     "encrypt conduit-registration-token",
+    "generate NAME",
+    "show NAME",
+    "nixos-snippet NAME",
 }
 DECRYPTS = {  # each takes -i/--identity PATH, repeatable
     "decrypt",
@@ -50,6 +53,7 @@ DECRYPTS = {  # each takes -i/--identity PATH, repeatable
     "show heisenbridge-config",
     "encrypt heisenbridge-config",  # --rotate
     "encrypt conduit-registration-token",  # --rotate
+    "show NAME",  # without --public
 }
 REPORTS = {"list", "check", "inspect", "hosts", "keyscan", "rekey"}  # each takes --json
 CONFIRMS = {"add-host", "rescan"}  # each asks a question, so each takes -y/--yes
@@ -65,6 +69,9 @@ EVALUATES = {  # each evaluates secrets.nix, so each takes --evaluator auto|buil
     "show heisenbridge-config",
     "encrypt heisenbridge-config",
     "encrypt conduit-registration-token",
+    "generate NAME",
+    "show NAME",
+    "nixos-snippet NAME",
 }
 
 
@@ -83,6 +90,10 @@ def _commands() -> dict[str, click.Command]:
         _, command, _ = cli.resolve_command(ctx, ["encrypt", generator])
         assert command is not None, generator
         found[f"encrypt {generator}"] = command
+    for name in SECRET_COMMANDS:  # the any-secret forms: `agepy show NAME`, …
+        _, command, _ = cli.resolve_command(ctx, [name, "NAME"])
+        assert command is not None, name
+        found[f"{name} NAME"] = command
     return found
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import pytest
 
-from agepy.cli import COMMANDS, ENCRYPT_GENERATORS, cli
+from agepy.cli import COMMANDS, ENCRYPT_GENERATORS, SECRET_COMMANDS, cli
 
 AGEPY = [sys.executable, "-m", "agepy"]
 
@@ -27,6 +27,7 @@ def _command_paths() -> list[list[str]]:
         else:
             paths.append([name])
     paths.extend(["encrypt", generator] for generator in ENCRYPT_GENERATORS)
+    paths.extend([name, "some-secret.age"] for name in SECRET_COMMANDS)
     return paths
 
 
