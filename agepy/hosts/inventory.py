@@ -168,9 +168,13 @@ def _host(path: Path, name: str, table: Any) -> Host:
 class Inventory:
     """The hosts of one secrets.nix, from and to ``agepy.toml`` in the same folder."""
 
-    def __init__(self, path: Path, hosts: dict[str, Host] | None = None) -> None:
+    def __init__(
+        self, path: Path, hosts: dict[str, Host] | None = None, other: dict[str, Any] | None = None
+    ) -> None:
         self.path = path
         self.hosts: dict[str, Host] = hosts or {}
+        # Tables other modules own (rotations, settings): written back untouched.
+        self.other: dict[str, Any] = other or {}
 
     @classmethod
     def path_for(cls, rules_path: Path) -> Path:
@@ -195,13 +199,15 @@ class Inventory:
         hosts = data.get("hosts", {})
         if not isinstance(hosts, dict):
             raise _bad(path, "hosts", "must be a table of hosts")
-        return cls(path, {name: _host(path, name, table) for name, table in hosts.items()})
+        other = {key: value for key, value in data.items() if key != "hosts"}
+        hosts_by_name = {name: _host(path, name, table) for name, table in hosts.items()}
+        return cls(path, hosts_by_name, other)
 
     def dumps(self) -> str:
         import tomli_w
 
         tables = {name: self.hosts[name].to_toml() for name in sorted(self.hosts)}
-        return _HEADER + tomli_w.dumps({"hosts": tables})
+        return _HEADER + tomli_w.dumps({**self.other, "hosts": tables})
 
     def save(self) -> None:
         """Write agepy.toml atomically (temp file in the same folder, fsync, rename)."""
