@@ -80,29 +80,54 @@ class _Cache:
     """The JSON cache file; unreadable or unwritable means no cache, never an error."""
 
     def __init__(self, repo: GitRepo) -> None:
-        self.path = repo.git_dir / "agepy" / f"history-v{_CACHE_VERSION}.json"
-        data: dict[str, Any] = {}
-        with contextlib.suppress(OSError, ValueError):
-            data = json.loads(self.path.read_text())
-        if not isinstance(data, dict):
-            data = {}
-        self.headers: dict[str, Any] = data.get("headers", {})
-        self.states: dict[str, Any] = data.get("states", {})
-        self.trees: dict[str, str] = data.get("trees", {})
-        self.result: dict[str, Any] = data.get("result", {})
+        folder = repo.git_dir / "agepy"
+        # The last result apart from the objects: a scan of an unchanged HEAD reads
+        # only that file.
+        self.path = folder / f"history-v{_CACHE_VERSION}.json"
+        self.result_path = folder / f"history-v{_CACHE_VERSION}-result.json"
+        self.result = _read_json(self.result_path)
+        self._objects: dict[str, dict[str, Any]] | None = None
+
+    def _load_objects(self) -> dict[str, dict[str, Any]]:
+        if self._objects is None:
+            data = _read_json(self.path)
+            self._objects = {}
+            for name in ("headers", "states", "trees"):
+                table = data.get(name)
+                self._objects[name] = table if isinstance(table, dict) else {}
+        return self._objects
+
+    @property
+    def headers(self) -> dict[str, Any]:
+        return self._load_objects()["headers"]
+
+    @property
+    def states(self) -> dict[str, Any]:
+        return self._load_objects()["states"]
+
+    @property
+    def trees(self) -> dict[str, str]:
+        return self._load_objects()["trees"]
 
     def save(self) -> None:
-        data = {
-            "headers": self.headers,
-            "states": self.states,
-            "trees": self.trees,
-            "result": self.result,
-        }
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            temporary.write_text(json.dumps(data, separators=(",", ":")))
-            temporary.replace(self.path)
+        _write_json(self.path, self._load_objects())
+        _write_json(self.result_path, self.result)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(path.read_text())
+        if isinstance(data, dict):
+            return data
+    return {}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        temporary.write_text(json.dumps(data, separators=(",", ":")))
+        temporary.replace(path)
 
 
 def _result_key(head: str, since: str | None, store: Store, rules_rel: str) -> str:
@@ -148,11 +173,16 @@ def scan_history(store: Store, since: str | None = None) -> HistoryScan:
 
 
 def _to_cached(scan: HistoryScan) -> dict[str, Any]:
+    # Readers once in a table, versions refer to them by index: a few keys read
+    # thousands of versions, and the cached path's cost is mostly this file's size.
+    table: dict[Reader, int] = {}
+    versions = []
+    for v in scan.versions:
+        indices = [table.setdefault(r, len(table)) for r in v.readers]
+        versions.append([v.secret, v.blob, v.commit, v.time, indices])
     return {
-        "versions": [
-            [v.secret, v.blob, v.commit, v.time, [r.to_cache() for r in v.readers]]
-            for v in scan.versions
-        ],
+        "readers": [r.to_cache() for r in table],
+        "versions": versions,
         "names": scan.names,
         "notice": scan.notice,
         "problems": scan.problems,
@@ -161,8 +191,9 @@ def _to_cached(scan: HistoryScan) -> dict[str, Any]:
 
 
 def _from_cached(data: dict[str, Any]) -> HistoryScan:
+    table = [Reader.from_cache(r) for r in data["readers"]]
     versions = [
-        Version(v[0], v[1], v[2], int(v[3]), tuple(Reader.from_cache(r) for r in v[4]))
+        Version(v[0], v[1], v[2], int(v[3]), tuple(table[i] for i in v[4]))
         for v in data["versions"]
     ]
     return HistoryScan(
@@ -219,11 +250,19 @@ class _Scanner:
                 found.append((change, entry, folder, name))
         self._read_headers(c.blob for c, *_ in found)
         last = self._last_seen()
-        trees = self.repo.object_ids(_tree_name(c.commit, folder) for c, _, folder, _ in found)
+        found = [f for f in found if self.cache.headers.get(f[0].blob) is not None]
+        needing = [f for f in found if self._needs_rules(self.cache.headers[f[0].blob])]
+        trees = self.repo.object_ids(_tree_name(c.commit, folder) for c, _, folder, _ in needing)
+        # The folders' trees are read in one git call: one call per tree costs more.
+        self.past.prefetch(
+            self.repo.read_objects(
+                t[0]
+                for (c, _, folder, name) in needing
+                if (t := trees.get(_tree_name(c.commit, folder))) and self.past.needs(t[0], name)
+            )
+        )
         for change, entry, folder, name in found:
-            summary = self.cache.headers.get(change.blob)
-            if summary is None:
-                continue
+            summary = self.cache.headers[change.blob]
             tree = trees.get(_tree_name(change.commit, folder))
             readers = self._readers(entry, summary, tree[0] if tree else None, name, change)
             commit, time = last.get(change.blob) or self._head_or(change.commit)
@@ -282,44 +321,36 @@ class _Scanner:
                 last[change.before[0]] = (parent.id, parent.time)
         return last
 
+    def _needs_rules(self, summary: list[Any]) -> bool:
+        """Whether a header has stanzas only that version's secrets.nix can name."""
+        tags, unnamed = summary
+        return bool(unnamed) or any(t not in self.known for t in tags)
+
     def _readers(
         self, entry: str, summary: list[Any], tree: str | None, name: str, change: Change
     ) -> tuple[Reader, ...]:
         tags, unnamed = summary
         state: RulesState | None = None
-        if (unnamed or any(t not in self.known for t in tags)) and tree is not None:
+        if self._needs_rules(summary) and tree is not None:
             state = self.past.state(tree, name)
             if state.error:
                 self.scan.problems.append(
                     f"{name} at {change.commit[:7]} could not be evaluated: {state.error}"
                 )
-        past_keys = _past_keys(state)
+        past_keys = state.keys_by_tag if state is not None else {}
         readers: list[Reader] = []
         for tag in tags:
-            reader = self.known.get(tag) or past_keys.get(tag)
+            reader = self.known.get(tag)
+            if reader is None and tag in past_keys:
+                reader = reader_of(past_keys[tag])
             readers.append(reader or Reader(f"ssh-tag:{tag}", "ssh", "", tag))
         if unnamed and state is not None:
-            for text in state.entries.get(entry, []):
-                recipient = parse_key(text)
-                if recipient is not None and not recipient.is_ssh:
-                    readers.append(reader_of(recipient))
+            readers.extend(reader_of(key) for key in state.unnamed_keys(entry))
         if state is not None:
             for reader in readers:
                 if reader.text in state.names:
                     self.scan.names.setdefault(reader.id, state.names[reader.text])
         return tuple(readers)
-
-
-def _past_keys(state: RulesState | None) -> dict[str, Reader]:
-    if state is None:
-        return {}
-    found = {}
-    for texts in state.entries.values():
-        for text in texts:
-            recipient = parse_key(text)
-            if recipient is not None and recipient.tag:
-                found[recipient.tag] = reader_of(recipient)
-    return found
 
 
 def _tree_name(commit: str, folder: str) -> str:

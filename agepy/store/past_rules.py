@@ -7,9 +7,10 @@ that only change .age files share one evaluation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,21 @@ class RulesState:
 
     def to_cache(self) -> dict[str, Any]:
         return {"entries": self.entries, "names": self.names, "error": self.error}
+
+    @functools.cached_property
+    def keys_by_tag(self) -> dict[str, Recipient]:
+        """SSH tag → key, for every SSH key of every entry (parsed once per state)."""
+        found = {}
+        for text in dict.fromkeys(t for texts in self.entries.values() for t in texts):
+            recipient = parse_key(text)
+            if recipient is not None and recipient.tag:
+                found[recipient.tag] = recipient
+        return found
+
+    def unnamed_keys(self, entry: str) -> list[Recipient]:
+        """The keys of ``entry`` whose stanzas name nobody (X25519, plugin, …)."""
+        parsed = (parse_key(text) for text in self.entries.get(entry, []))
+        return [key for key in parsed if key is not None and not key.is_ssh]
 
     @classmethod
     def from_cache(cls, data: dict[str, Any]) -> RulesState:
@@ -79,7 +95,17 @@ class PastRules:
         self._states = states  # digest → RulesState.to_cache(), kept across runs
         self._tree_keys = tree_keys  # "tree id rules name" → digest, kept across runs
         self._files: dict[str, dict[str, str]] = {}
+        self._raw: dict[str, bytes] = {}
+        self._loaded: dict[str, RulesState] = {}
         self.evaluations = 0
+
+    def prefetch(self, trees: Iterable[tuple[str, bytes]]) -> None:
+        """Raw tree objects read in bulk beforehand (one git call, not one per tree)."""
+        self._raw.update(trees)
+
+    def needs(self, tree: str, rules_name: str) -> bool:
+        """Whether :meth:`state` would read ``tree`` (its digest is not known yet)."""
+        return f"{tree} {rules_name}" not in self._tree_keys and tree not in self._raw
 
     def state(self, tree: str, rules_name: str) -> RulesState:
         """The rules of the folder whose tree is ``tree`` (rules file ``rules_name``)."""
@@ -90,11 +116,15 @@ class PastRules:
             listing = "".join(f"{path}\0{blob}\n" for path, blob in sorted(files.items()))
             digest = hashlib.sha256(f"{rules_name}\n{listing}".encode()).hexdigest()
             self._tree_keys[slot] = digest
+        if digest in self._loaded:
+            return self._loaded[digest]
         cached = self._states.get(digest)
         if cached is not None:
-            return RulesState.from_cache(cached)
-        state = self._evaluate(self._walk(tree), rules_name)
-        self._states[digest] = state.to_cache()
+            state = RulesState.from_cache(cached)
+        else:
+            state = self._evaluate(self._walk(tree), rules_name)
+            self._states[digest] = state.to_cache()
+        self._loaded[digest] = state
         return state
 
     def _walk(self, tree: str) -> dict[str, str]:
@@ -102,13 +132,18 @@ class PastRules:
         if tree in self._files:
             return self._files[tree]
         files: dict[str, str] = {}
-        data = self._objects.read(tree) or b""
-        for mode, name, object_id in tree_entries(data):
-            if mode == "40000":
-                for path, blob in self._walk(object_id).items():
+        data = self._raw.pop(tree, None)
+        if data is None:
+            data = self._objects.read(tree) or b""
+        for mode, raw_name, raw_id in tree_entries(data):
+            if raw_name.endswith(b".age"):
+                continue
+            name = raw_name.decode("utf-8", "surrogateescape")
+            if mode == b"40000":
+                for path, blob in self._walk(raw_id.hex()).items():
                     files[f"{name}/{path}"] = blob
-            elif mode in ("100644", "100755") and not name.endswith(".age"):
-                files[name] = object_id
+            elif mode in (b"100644", b"100755"):
+                files[name] = raw_id.hex()
         self._files[tree] = files
         return files
 

@@ -64,12 +64,11 @@ def _names(store: Store, scan: HistoryScan) -> dict[str, str]:
     """Reader id → name: today's (binding, inventory host), else a past binding."""
     names = dict(scan.names)
     rules = store.rules
-    for version in scan.versions:
-        for reader in version.readers:
-            if reader.text:
-                today = rules.name_of(reader.text)
-                if today not in (reader.id, reader.text):
-                    names[reader.id] = today
+    readers = {r.id: r for v in scan.versions for r in v.readers if r.text}
+    for reader in readers.values():
+        today = rules.name_of(reader.text)
+        if today not in (reader.id, reader.text):
+            names[reader.id] = today
     return names
 
 
