@@ -223,16 +223,17 @@ class _Scanner:
         self.past = past
         self.cache = cache
         self.rules_names = tuple(dict.fromkeys((rules_name, *_RULES_NAMES)))
-        self.known = self._known_keys()
         self.scan = HistoryScan(checked=True, commits=len(history.commits))
+        self.known = self._known_keys()
 
     def _known_keys(self) -> dict[str, Reader]:
         """SSH tag → reader, for every key today's rules and the inventory know."""
         keys = [r for s in self.store.rules for r in s.recipients]
-        for text in _inventory_keys(self.store.rules_path):
+        for text, name in _inventory_keys(self.store.rules_path):
             recipient = parse_key(text)
             if recipient is not None:
                 keys.append(recipient)
+                self.scan.names.setdefault(reader_of(recipient).id, name)
         return {r.tag: reader_of(r) for r in keys if r.tag}
 
     def run(self) -> HistoryScan:
@@ -357,13 +358,14 @@ def _tree_name(commit: str, folder: str) -> str:
     return f"{commit}:{folder}" if folder else f"{commit}^{{tree}}"
 
 
-def _inventory_keys(rules_path: Path) -> list[str]:
-    """Every key the hosts inventory knows, old ones included."""
+def _inventory_keys(rules_path: Path) -> list[tuple[str, str]]:
+    """Every key the hosts inventory knows, old ones included, with a name for it."""
     try:
         inventory = Inventory.load(rules_path)
     except AgepyError:
         return []
     keys = []
     for host in inventory.hosts.values():
-        keys.extend([host.key, *(k.key for k in host.keys), *(h.key for h in host.history)])
-    return [k for k in keys if k]
+        keys.extend((k, host.name) for k in [host.key, *(k.key for k in host.keys)])
+        keys.extend((h.key, f"{host.name} (old key)") for h in host.history)
+    return [(k, name) for k, name in keys if k]
