@@ -10,6 +10,7 @@ import pytest
 
 from agepy.cli import main
 from agepy.store import rotation
+from tests.cli.test_json_schemas import assert_valid
 from tests.conftest import require_tool
 from tests.history.conftest import GitSecrets
 
@@ -81,6 +82,7 @@ def test_json_of_check_and_list(repo: GitSecrets) -> None:
     run = repo.agepy("check", "--json")
     assert run.returncode == 1
     document = json.loads(run.stdout)
+    assert_valid("check", document)
     assert document["ok"] is False
     assert [(f["kind"], f["file"]) for f in document["findings"]] == [
         ("rotate", "db.age"),
@@ -89,6 +91,7 @@ def test_json_of_check_and_list(repo: GitSecrets) -> None:
     assert document["history"]["checked"] is True
     assert {e["name"] for e in document["history"]["exposed"]} == {"bob"}
     listing = json.loads(repo.agepy("list", "--json").stdout)
+    assert_valid("list", listing)
     exposed = {row["name"]: row["exposedTo"] for row in listing["secrets"]}
     assert [e["name"] for e in exposed["wifi.age"]] == ["bob"]
     assert exposed["wifi.age"][0]["key"] == repo.keys["bob"].public.rsplit(" ", 1)[0]
