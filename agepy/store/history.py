@@ -265,7 +265,9 @@ class _Scanner:
         for change, entry, folder, name in found:
             summary = self.cache.headers[change.blob]
             tree = trees.get(_tree_name(change.commit, folder))
-            readers = self._readers(entry, summary, tree[0] if tree else None, name, change)
+            readers = self._readers(
+                entry, summary, tree[0] if tree else None, (folder, name), change
+            )
             commit, time = last.get(change.blob) or self._head_or(change.commit)
             self.scan.versions.append(Version(entry, change.blob, commit, time, readers))
         return self.scan
@@ -327,17 +329,34 @@ class _Scanner:
         tags, unnamed = summary
         return bool(unnamed) or any(t not in self.known for t in tags)
 
+    def _state(self, tree: str, where: tuple[str, str], commit: str) -> RulesState:
+        """That commit's rules: from its folder alone, else (a file that imports from
+        outside its folder) from the whole commit."""
+        folder, name = where
+        state = self.past.state(tree, name)
+        if state.error and folder:
+            root = self.repo.object_ids([f"{commit}^{{tree}}"]).get(f"{commit}^{{tree}}")
+            if root is not None:
+                whole = self.past.state(root[0], posixpath.join(folder, name))
+                state = state if whole.error else whole
+        if state.error:
+            problem = f"{name} at {commit[:7]} could not be evaluated: {state.error}"
+            if problem not in self.scan.problems:
+                self.scan.problems.append(problem)
+        return state
+
     def _readers(
-        self, entry: str, summary: list[Any], tree: str | None, name: str, change: Change
+        self,
+        entry: str,
+        summary: list[Any],
+        tree: str | None,
+        where: tuple[str, str],
+        change: Change,
     ) -> tuple[Reader, ...]:
         tags, unnamed = summary
         state: RulesState | None = None
         if self._needs_rules(summary) and tree is not None:
-            state = self.past.state(tree, name)
-            if state.error:
-                self.scan.problems.append(
-                    f"{name} at {change.commit[:7]} could not be evaluated: {state.error}"
-                )
+            state = self._state(tree, where, change.commit)
         past_keys = state.keys_by_tag if state is not None else {}
         readers: list[Reader] = []
         for tag in tags:
@@ -364,7 +383,7 @@ def _inventory_keys(rules_path: Path) -> list[tuple[str, str]]:
         inventory = Inventory.load(rules_path)
     except AgepyError:
         return []
-    keys = []
+    keys: list[tuple[str, str]] = []
     for host in inventory.hosts.values():
         keys.extend((k, host.name) for k in [host.key, *(k.key for k in host.keys)])
         keys.extend((h.key, f"{host.name} (old key)") for h in host.history)

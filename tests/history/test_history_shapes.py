@@ -135,3 +135,87 @@ def test_second_scan_comes_from_the_cache(repo: GitSecrets) -> None:
     assert again.cached
     assert again.versions == first.versions
     assert (repo.root / ".git" / "agepy" / "history-v1.json").is_file()
+
+
+def test_keys_imported_from_the_same_commit(repo: GitSecrets) -> None:
+    """secrets.nix imports keys.nix (in its folder) and ../team.nix (outside it): both
+    are read as they were in the commit of each version."""
+    carol = repo.keys["carol"].public
+    (repo.root / "team.nix").write_text(f'{{ carol = "{carol}"; }}\n')
+    repo.dir = repo.root / "secrets"
+    repo.dir.mkdir()
+    alice = repo.keys["alice"].public
+    (repo.dir / "keys.nix").write_text(f'{{ alice = "{alice}"; }}\n')
+    rules = (
+        "let\n  keys = import ./keys.nix;\n  team = import ../team.nix;\nin\n"
+        '{ "tok.age".publicKeys = [ keys.alice team.carol ]; }\n'
+    )
+    repo.rules.write_text(rules)
+    repo.encrypt("tok.age", b"token", ["alice", "carol"])
+    first = repo.commit("token for alice and carol, keys imported")
+    (repo.root / "team.nix").write_text("{ }\n")
+    repo.rules.write_text(
+        rules.replace(" team.carol", "").replace("  team = import ../team.nix;\n", "")
+    )
+    assert repo.agepy("rekey", "-i", str(repo.keys["alice"].private)).returncode == 0
+    repo.commit("carol leaves")
+    run = repo.agepy("check")
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.startswith(f"rotate tok.age: carol ({carol[:20]}…"), run.stdout
+    assert f"last a recipient in {first[:7]}" in run.stdout
+    assert "could not be evaluated" not in run.stderr
+
+
+def _bech32(hrp: str, data: bytes) -> str:
+    """BIP 173 bech32 (the encoding of age recipients), written out for the test."""
+    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+    words, acc, bits = [], 0, 0
+    for byte in data:
+        acc, bits = (acc << 8) | byte, bits + 8
+        while bits >= 5:
+            bits -= 5
+            words.append((acc >> bits) & 31)
+    if bits:
+        words.append((acc << (5 - bits)) & 31)
+
+    def polymod(values: list[int]) -> int:
+        generator = [0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3]
+        check = 1
+        for value in values:
+            top = check >> 25
+            check = (check & 0x1FFFFFF) << 5 ^ value
+            for i in range(5):
+                check ^= generator[i] if (top >> i) & 1 else 0
+        return check
+
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    mod = polymod(expanded + words + [0] * 6) ^ 1
+    checksum = [(mod >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(charset[w] for w in words + checksum)
+
+
+def test_plugin_reader_found_through_past_secrets_nix(repo: GitSecrets) -> None:
+    """A plugin stanza names nobody: the secrets.nix of its commit says it was yubi's."""
+    yubi = _bech32("age1yubikey", bytes(range(33)))
+    repo.write_rules({"tok.age": ["alice"]})
+    repo.rules.write_text(
+        repo.rules.read_text()
+        .replace("in\n", f'  yubi = "{yubi}";\nin\n')
+        .replace("[ alice ]", "[ alice yubi ]")
+    )
+    # What age-plugin-yubikey would add: a piv-p256 stanza (made up, syntax only).
+    repo.encrypt("tok.age", b"token", ["alice"])
+    data = (repo.dir / "tok.age").read_bytes()
+    stanza = b"-> piv-p256 AAAAAA AvMJr5VEp7cPWY5ElbfU4vrzw\nQUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo\n"
+    head, rest = data.split(b"\n-> ", 1)
+    (repo.dir / "tok.age").write_bytes(head + b"\n" + stanza + b"-> " + rest)
+    first = repo.commit("token for alice and her yubikey")
+    repo.write_rules({"tok.age": ["alice"]})
+    repo.encrypt("tok.age", b"token2", ["alice"])
+    repo.commit("the yubikey is lost")
+    run = repo.agepy("check")
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.splitlines() == [
+        f"rotate tok.age: yubi ({yubi[:20]}…, last a recipient in {first[:7]}, 2026-11-01) "
+        "can read old versions"
+    ]
