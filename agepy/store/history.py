@@ -76,6 +76,19 @@ def _header_summary(data: bytes) -> list[Any] | None:
     return [tags, unnamed]
 
 
+def _valid_summary(summary: Any) -> bool:
+    """A cached header summary of the right shape (None: not an age file)."""
+    if summary is None:
+        return True
+    return (
+        isinstance(summary, list)
+        and len(summary) == 2
+        and isinstance(summary[0], list)
+        and all(isinstance(tag, str) for tag in summary[0])
+        and isinstance(summary[1], int)
+    )
+
+
 class _Cache:
     """The JSON cache file; unreadable or unwritable means no cache, never an error."""
 
@@ -159,7 +172,9 @@ def scan_history(store: Store, since: str | None = None) -> HistoryScan:
     cache = _Cache(repo)
     key = _result_key(repo.head, since_id, store, rules_rel)
     if cache.result.get("key") == key:
-        return _from_cached(cache.result)
+        # A damaged cache file is no error: the scan runs again and rewrites it.
+        with contextlib.suppress(KeyError, TypeError, ValueError, IndexError):
+            return _from_cached(cache.result)
     history = repo.log(since_id)
     with ObjectReader(repo) as objects:
         past = PastRules(objects, store.evaluator, cache.states, cache.trees)
@@ -303,7 +318,8 @@ class _Scanner:
         return where
 
     def _read_headers(self, blobs: Iterable[str]) -> None:
-        missing = [b for b in dict.fromkeys(blobs) if b not in self.cache.headers]
+        known = self.cache.headers
+        missing = [b for b in dict.fromkeys(blobs) if not _valid_summary(known.get(b, 0))]
         for blob, data in self.repo.read_objects(missing):
             self.cache.headers[blob] = _header_summary(data)
 

@@ -118,10 +118,8 @@ class PastRules:
             self._tree_keys[slot] = digest
         if digest in self._loaded:
             return self._loaded[digest]
-        cached = self._states.get(digest)
-        if cached is not None:
-            state = RulesState.from_cache(cached)
-        else:
+        state = _from_cache(self._states.get(digest))
+        if state is None:
             state = self._evaluate(self._walk(tree), rules_name)
             self._states[digest] = state.to_cache()
         self._loaded[digest] = state
@@ -162,6 +160,19 @@ class PastRules:
             if not rules.is_file():
                 return RulesState(error=f"no {rules_name} in that commit")
             return _evaluate_file(rules, self._evaluator)
+
+
+def _from_cache(data: Any) -> RulesState | None:
+    """A cached state; None when absent or damaged (then it is evaluated again)."""
+    try:
+        state = RulesState.from_cache(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+    entries_ok = all(
+        isinstance(keys, list) and all(isinstance(k, str) for k in keys)
+        for keys in state.entries.values()
+    )
+    return state if entries_ok else None
 
 
 def _evaluate_file(rules: Path, evaluator: str) -> RulesState:

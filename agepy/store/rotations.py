@@ -68,6 +68,8 @@ def load_rotations(rules_path: Path) -> list[Rotation]:
         raise _bad(path, "rotations must be an array of tables ([[rotations]])")
     found = []
     for record in records:
+        if not isinstance(record, dict):
+            raise _bad(path, "each rotation must be a table ([[rotations]])")
         secret, date, keys = (record.get(k) for k in ("secret", "date", "keys"))
         if not (isinstance(secret, str) and isinstance(date, str) and isinstance(keys, list)):
             raise _bad(path, "each [[rotations]] needs secret, date and keys")

@@ -3,6 +3,7 @@ shallow clones, and the cache."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -219,3 +220,19 @@ def test_plugin_reader_found_through_past_secrets_nix(repo: GitSecrets) -> None:
         f"rotate tok.age: yubi ({yubi[:20]}…, last a recipient in {first[:7]}, 2026-11-01) "
         "can read old versions"
     ]
+
+
+def test_a_damaged_cache_is_rebuilt(repo: GitSecrets) -> None:
+    _bob_left(repo)
+    assert repo.agepy("check").returncode == 1
+    folder = repo.root / ".git" / "agepy"
+    result = json.loads((folder / "history-v1-result.json").read_text())
+    result["versions"] = [[1]]  # the right key, a damaged body
+    (folder / "history-v1-result.json").write_text(json.dumps(result))
+    objects = json.loads((folder / "history-v1.json").read_text())
+    objects["headers"] = {blob: [1] for blob in objects["headers"]}
+    objects["states"] = {digest: {"entries": 3} for digest in objects["states"]}
+    (folder / "history-v1.json").write_text(json.dumps(objects))
+    run = repo.agepy("check")
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.startswith("rotate wifi.age: bob")
