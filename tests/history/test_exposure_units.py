@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agepy.errors import AgepyError
+from agepy.hosts.inventory import Inventory
 from agepy.store.exposure import Reader, Rotation, Version, exposures
 from agepy.store.gitread import tree_entries
 from agepy.store.history import _header_summary
-from agepy.store.rotations import load_rotations, rotation_check_enabled
+from agepy.store.rotations import add_rotations, load_rotations, rotation_check_enabled
 
 ALICE = Reader("SHA256:alice", "ssh-ed25519", "ssh-ed25519 AAAAalice", "tagAli")
 BOB = Reader("SHA256:bob", "ssh-ed25519", "ssh-ed25519 AAAAbob", "tagBob")
@@ -117,3 +118,19 @@ def test_agepy_toml_shapes(tmp_path: Path) -> None:
         assert "bad date" in exc.message
     else:
         raise AssertionError("a bad date must be refused")
+
+
+def test_agepy_toml_keeps_hosts_and_rotations_side_by_side(tmp_path: Path) -> None:
+    rules = tmp_path / "secrets.nix"
+    (tmp_path / "agepy.toml").write_text(
+        "# my comment\n[history]\nrotation-check = true\n\n"
+        '[hosts.web]\naddress = "web.example"\nport = 22\n'
+    )
+    add_rotations(rules, [Rotation("a.age", "2026-12-01T00:00:00Z", ("SHA256:x",))])
+    text = (tmp_path / "agepy.toml").read_text()
+    assert text.startswith("# my comment\n") and "[hosts.web]" in text
+    inventory = Inventory.load(rules)
+    inventory.save()
+    assert load_rotations(rules) == [Rotation("a.age", "2026-12-01T00:00:00Z", ("SHA256:x",))]
+    assert rotation_check_enabled(rules) is True
+    assert Inventory.load(rules).get("web").address == "web.example"
