@@ -21,6 +21,7 @@ from agepy.cli._common import (
     style,
 )
 from agepy.cli.rotate_cmds import print_exposures
+from agepy.errors import AgepyError
 from agepy.store.check import Finding
 from agepy.store.rotation import ExposureReport, exposure_report, rotation_check_enabled
 
@@ -59,7 +60,11 @@ def list_(as_json: bool, evaluator: str, rules: Path | None) -> None:
     store = _store(rules, evaluator)
     rows = store.list()
     if as_json:
-        report = _rotation_report(store, enabled=True, since=None)
+        try:
+            report = _rotation_report(store, enabled=True, since=None)
+        except AgepyError as exc:  # the list stands without history; check says more
+            err(f"history not checked: {exc.message}")
+            report = None
         secrets = [r.to_json() for r in rows]
         document: dict[str, Any] = {"rules": store.rules_display(), "secrets": secrets}
         if report is not None and report.scan.checked:
@@ -262,7 +267,7 @@ def check(
     if as_json:
         if report is not None and report.notice:
             err(report.notice)
-        rotate = [Finding("rotate", e.secret, str(e)) for e in exposed]
+        rotate = [Finding("rotate", e.secret, e.detail) for e in exposed]
         document: dict[str, Any] = {
             "rules": store.rules_display(),
             "ok": not findings and not exposed,

@@ -83,11 +83,16 @@ class Exposure:
     def date(self) -> str:
         return datetime.fromtimestamp(self.time, UTC).strftime("%Y-%m-%d")
 
-    def __str__(self) -> str:
+    @property
+    def detail(self) -> str:
+        """Who, and since when: ``bob (ssh-ed25519 …, last a recipient in …) can read…``."""
         return (
-            f"rotate {self.secret}: {self.name} ({self.reader.describe()}, last a recipient "
+            f"{self.name} ({self.reader.describe()}, last a recipient "
             f"in {self.commit[:7]}, {self.date}) can read old versions"
         )
+
+    def __str__(self) -> str:
+        return f"rotate {self.secret}: {self.detail}"
 
     def to_json(self) -> dict[str, Any]:
         return {

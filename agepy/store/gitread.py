@@ -89,6 +89,12 @@ class GitRepo:
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             return None
         lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+        if b"dubious ownership" in proc.stderr:
+            raise GitError(
+                "git refuses to read this repository: it belongs to another user",
+                hint="mark it safe (git config --global --add safe.directory PATH), "
+                "or turn the history check off",
+            )
         if len(lines) < 3:
             return None  # not a repository (or a bare one: no work tree to compare with)
         root = Path(lines[0])
