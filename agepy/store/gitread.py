@@ -157,7 +157,8 @@ class GitRepo:
                 fields = meta.strip().decode().split()
                 if len(fields) < 4:
                     continue
-                shas = [f for f in fields if len(f) == 40]
+                # Object ids: 40 hex digits, 64 in a SHA-256 repository; all zeros for none.
+                shas = [ZERO if f.strip("0") == "" else f for f in fields if len(f) in (40, 64)]
                 history.changes.append(
                     Change(
                         commit=commit_id,

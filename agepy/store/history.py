@@ -266,7 +266,13 @@ class _Scanner:
                 found.append((change, entry, folder, name))
         self._read_headers(c.blob for c, *_ in found)
         last = self._last_seen()
-        found = [f for f in found if self.cache.headers.get(f[0].blob) is not None]
+        # Age files only: a blob git could not hand out (shallow) has no usable summary.
+        found = [
+            f
+            for f in found
+            if (summary := self.cache.headers.get(f[0].blob, 0)) is not None
+            and _valid_summary(summary)
+        ]
         needing = [f for f in found if self._needs_rules(self.cache.headers[f[0].blob])]
         trees = self.repo.object_ids(_tree_name(c.commit, folder) for c, _, folder, _ in needing)
         # The folders' trees are read in one git call: one call per tree costs more.

@@ -236,3 +236,18 @@ def test_a_damaged_cache_is_rebuilt(repo: GitSecrets) -> None:
     run = repo.agepy("check")
     assert run.returncode == 1, run.stderr
     assert run.stdout.startswith("rotate wifi.age: bob")
+
+
+def test_a_sha256_repository(repo: GitSecrets, tmp_path: Path) -> None:
+    root = tmp_path / "sha256"
+    root.mkdir()
+    other = GitSecrets(root, root, repo.keys, repo.env)
+    other.git("init", "-q", "-b", "main", "--object-format=sha256")
+    other.git("config", "user.name", "Test")
+    other.git("config", "user.email", "test@example.invalid")
+    first = _bob_left(other)
+    assert len(first) == 64
+    run = other.agepy("check")
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.startswith("rotate wifi.age: bob (ssh-ed25519 SHA256:")
+    assert f"last a recipient in {first[:7]}" in run.stdout
