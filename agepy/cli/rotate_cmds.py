@@ -118,10 +118,11 @@ def rotate(
     if all_exposed == bool(names):
         raise click.UsageError("give NAMEs or --all-exposed (one of them)")
     store = _store(rules, evaluator, identities)
+    named = [store.secret(n).name for n in names]  # a wrong name fails before the scan
     report = exposure_report(store, since)
     if report.notice:
         err(report.notice)
-    targets = report.secrets if all_exposed else [store.secret(n).name for n in names]
+    targets = report.secrets if all_exposed else named
     if not targets:
         err("rotate: no secret needs a new value")
         return

@@ -162,3 +162,23 @@ def test_a_generated_secret_rotates_without_an_editor(
     assert [line.split(":")[0] for line in repo.agepy("check").stdout.splitlines()] == [
         "rotate db.age"
     ]
+
+
+def test_rotate_bad_input(repo: GitSecrets) -> None:
+    _bob_leaves(repo)
+    alice = str(repo.keys["alice"].private)
+    neither = repo.agepy("rotate")
+    assert neither.returncode == 2
+    assert neither.stderr.startswith("agepy: error: give NAMEs or --all-exposed")
+    both = repo.agepy("rotate", "--all-exposed", "db.age")
+    assert both.returncode == 2
+    piped = repo.agepy("rotate", "db.age", "wifi.age", "-i", alice, stdin=b"one value")
+    assert piped.returncode == 1
+    assert "agepy: error: stdin holds one value, and 2 secrets need one" in piped.stderr
+    assert "agepy: hint: " in piped.stderr
+    unknown = repo.agepy("rotate", "nope.age")
+    assert unknown.returncode == 1 and "no entry 'nope.age' in the rules" in unknown.stderr
+    empty = repo.agepy("rotate", "db.age", "-i", alice, stdin=b"")
+    assert empty.returncode == 1 and "empty value" in empty.stderr
+    assert "Traceback" not in piped.stderr + unknown.stderr + empty.stderr
+    assert repo.git("status", "--porcelain") == "", "nothing changed on disk"
