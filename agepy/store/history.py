@@ -24,6 +24,7 @@ from agepy.errors import AgepyError
 from agepy.hosts.inventory import Inventory
 from agepy.store.exposure import Reader, Version, iso_date
 from agepy.store.gitread import ZERO, Change, GitRepo, History, ObjectReader
+from agepy.store.history_cache import CACHE_VERSION, HistoryCache, valid_summary
 from agepy.store.past_rules import PastRules, RulesState, parse_key
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HistoryScan", "reader_of", "scan_history"]
 
-_CACHE_VERSION = 1
 _RULES_NAMES = ("secrets.nix", "agenix-rules.nix")
 _SSH = ("ssh-ed25519", "ssh-rsa")
 _NOT_IN_GIT = "not in a git repository: old versions of the secrets cannot be checked"
@@ -76,77 +76,10 @@ def _header_summary(data: bytes) -> list[Any] | None:
     return [tags, unnamed]
 
 
-def _valid_summary(summary: Any) -> bool:
-    """A cached header summary of the right shape (None: not an age file)."""
-    if summary is None:
-        return True
-    return (
-        isinstance(summary, list)
-        and len(summary) == 2
-        and isinstance(summary[0], list)
-        and all(isinstance(tag, str) for tag in summary[0])
-        and isinstance(summary[1], int)
-    )
-
-
-class _Cache:
-    """The JSON cache file; unreadable or unwritable means no cache, never an error."""
-
-    def __init__(self, repo: GitRepo) -> None:
-        folder = repo.git_dir / "agepy"
-        # The last result apart from the objects: a scan of an unchanged HEAD reads
-        # only that file.
-        self.path = folder / f"history-v{_CACHE_VERSION}.json"
-        self.result_path = folder / f"history-v{_CACHE_VERSION}-result.json"
-        self.result = _read_json(self.result_path)
-        self._objects: dict[str, dict[str, Any]] | None = None
-
-    def _load_objects(self) -> dict[str, dict[str, Any]]:
-        if self._objects is None:
-            data = _read_json(self.path)
-            self._objects = {}
-            for name in ("headers", "states", "trees"):
-                table = data.get(name)
-                self._objects[name] = table if isinstance(table, dict) else {}
-        return self._objects
-
-    @property
-    def headers(self) -> dict[str, Any]:
-        return self._load_objects()["headers"]
-
-    @property
-    def states(self) -> dict[str, Any]:
-        return self._load_objects()["states"]
-
-    @property
-    def trees(self) -> dict[str, str]:
-        return self._load_objects()["trees"]
-
-    def save(self) -> None:
-        _write_json(self.path, self._load_objects())
-        _write_json(self.result_path, self.result)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    with contextlib.suppress(OSError, ValueError):
-        data = json.loads(path.read_text())
-        if isinstance(data, dict):
-            return data
-    return {}
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}")
-        temporary.write_text(json.dumps(data, separators=(",", ":")))
-        temporary.replace(path)
-
-
 def _result_key(head: str, since: str | None, store: Store, rules_rel: str) -> str:
     rules = store.rules
     today = sorted((s.name, sorted(r.text for r in s.recipients)) for s in rules)
-    text = json.dumps([_CACHE_VERSION, head, since, rules_rel, store.evaluator, today])
+    text = json.dumps([CACHE_VERSION, head, since, rules_rel, store.evaluator, today])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -169,7 +102,7 @@ def scan_history(store: Store, since: str | None = None) -> HistoryScan:
         return HistoryScan(checked=True)
     since_id = repo.resolve(since) if since else None
     rules_rel = os.path.relpath(store.rules_path.resolve(), repo.root.resolve())
-    cache = _Cache(repo)
+    cache = HistoryCache(repo)
     key = _result_key(repo.head, since_id, store, rules_rel)
     if cache.result.get("key") == key:
         # A damaged cache file is no error: the scan runs again and rewrites it.
@@ -229,7 +162,7 @@ class _Scanner:
         store: Store,
         history: History,
         past: PastRules,
-        cache: _Cache,
+        cache: HistoryCache,
         rules_name: str,
     ) -> None:
         self.repo = repo
@@ -271,7 +204,7 @@ class _Scanner:
             f
             for f in found
             if (summary := self.cache.headers.get(f[0].blob, 0)) is not None
-            and _valid_summary(summary)
+            and valid_summary(summary)
         ]
         needing = [f for f in found if self._needs_rules(self.cache.headers[f[0].blob])]
         trees = self.repo.object_ids(_tree_name(c.commit, folder) for c, _, folder, _ in needing)
@@ -325,7 +258,7 @@ class _Scanner:
 
     def _read_headers(self, blobs: Iterable[str]) -> None:
         known = self.cache.headers
-        missing = [b for b in dict.fromkeys(blobs) if not _valid_summary(known.get(b, 0))]
+        missing = [b for b in dict.fromkeys(blobs) if not valid_summary(known.get(b, 0))]
         for blob, data in self.repo.read_objects(missing):
             self.cache.headers[blob] = _header_summary(data)
 
