@@ -35,6 +35,8 @@ def print_exposures(report: ExposureReport) -> None:
         err(report.notice)
     for exposure in report.exposures:
         out(str(exposure))
+    if report.exposures:
+        err("a rekey keeps the value: give each a new one: agepy rotate NAME, or --all-exposed")
     for problem in report.scan.problems[:3]:
         err(f"history: {problem}")
 
