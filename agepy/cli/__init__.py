@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "edit": "agepy.cli.store_cmds:edit",
     "rekey": "agepy.cli.store_cmds:rekey",
     "check": "agepy.cli.store_cmds:check",
+    "rotate": "agepy.cli.rotate_cmds:rotate",
     "keyscan": "agepy.cli.keyscan_cmds:keyscan",
     "add-host": "agepy.cli.host_cmds:add_host",
     "rescan": "agepy.cli.host_cmds:rescan",

@@ -22,6 +22,7 @@ from agepy.cli._common import (
     timeout_option,
     yes_option,
 )
+from agepy.cli.rotate_cmds import show_rotation_needs
 from agepy.hosts.flows import HostOutcome, HostPreview
 from agepy.hosts.known_hosts import KnownHostsCheck
 from agepy.hosts.scan import scanned_key
@@ -206,6 +207,8 @@ def add_host(
         timeout=timeout,
     )
     _report(outcome)
+    if outcome.changed and outcome.preview.old_key:
+        show_rotation_needs(locate_rules(rules), evaluator)
 
 
 @click.command()
@@ -259,6 +262,8 @@ def rescan(
         key_file=key_file,
     )
     _report(outcome)
+    if outcome.changed and outcome.preview.old_key:
+        show_rotation_needs(locate_rules(rules), evaluator)
 
 
 # --- hosts -----------------------------------------------------------------------------

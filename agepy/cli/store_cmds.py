@@ -20,6 +20,10 @@ from agepy.cli._common import (
     state,
     style,
 )
+from agepy.cli.rotate_cmds import print_exposures
+from agepy.errors import AgepyError
+from agepy.store.check import Finding
+from agepy.store.rotation import ExposureReport, exposure_report, rotation_check_enabled
 
 if TYPE_CHECKING:
     from agepy.store import Store
@@ -56,7 +60,18 @@ def list_(as_json: bool, evaluator: str, rules: Path | None) -> None:
     store = _store(rules, evaluator)
     rows = store.list()
     if as_json:
-        emit_json({"rules": store.rules_display(), "secrets": [r.to_json() for r in rows]})
+        try:
+            report = _rotation_report(store, enabled=True, since=None)
+        except AgepyError as exc:  # the list stands without history; check says more
+            err(f"history not checked: {exc.message}")
+            report = None
+        secrets = [r.to_json() for r in rows]
+        document: dict[str, Any] = {"rules": store.rules_display(), "secrets": secrets}
+        if report is not None and report.scan.checked:
+            for entry in secrets:
+                entry["exposedTo"] = [e.to_json() for e in report.for_secret(entry["name"])]
+            document["history"] = report.to_json()
+        emit_json(document)
         return
     if not rows:
         out(f"no secrets in {store.rules_display()}")
@@ -208,36 +223,65 @@ def rekey(
         sys.exit(1)  # click's Exit would end with status 0 under main()
 
 
+def _rotation_report(store: Store, *, enabled: bool, since: str | None) -> ExposureReport | None:
+    """The secrets to rotate, unless turned off (flag, or agepy.toml's history table)."""
+    if not enabled or not rotation_check_enabled(store.rules_path):
+        return None
+    return exposure_report(store, since)
+
+
 @click.command("check")
+@click.option(
+    "--no-rotation-check",
+    is_flag=True,
+    help="Do not look in git history for secrets a removed key can still read.",
+)
+@click.option("--since", metavar="REV", help="Look at git history after commit REV only.")
 @json_option
 @evaluator_option
 @rules_option
-def check(as_json: bool, evaluator: str, rules: Path | None) -> None:
+def check(
+    no_rotation_check: bool, since: str | None, as_json: bool, evaluator: str, rules: Path | None
+) -> None:
     """Check that every secret is encrypted to exactly its keys (for CI and pre-commit).
 
     Reads only the files' headers, so no private key is needed. Reports each entry whose
     file is missing, unreadable or stale, and each .age file without an entry (orphan),
     one line per problem; exit 1 if there is any.
 
+    In a git repository it also reads every committed version's header: a key that
+    could read an old version but is no recipient now still knows that value, so the
+    secret needs a new one (`agepy rotate`). Teams that accept this risk turn it off with
+    --no-rotation-check or `[history] rotation-check = false` in agepy.toml.
+
     \b
     Example:
       agepy check
       agepy check --json --rules secrets/secrets.nix
+      agepy check --since v1.0
     """
     store = _store(rules, evaluator)
     findings = store.check()
+    report = _rotation_report(store, enabled=not no_rotation_check, since=since)
+    exposed = report.exposures if report is not None else []
     if as_json:
-        emit_json(
-            {
-                "rules": store.rules_display(),
-                "ok": not findings,
-                "findings": [f.to_json() for f in findings],
-            }
-        )
+        if report is not None and report.notice:
+            err(report.notice)
+        rotate = [Finding("rotate", e.secret, e.detail) for e in exposed]
+        document: dict[str, Any] = {
+            "rules": store.rules_display(),
+            "ok": not findings and not exposed,
+            "findings": [f.to_json() for f in [*findings, *rotate]],
+        }
+        if report is not None and report.scan.checked:
+            document["history"] = report.to_json()
+        emit_json(document)
     else:
         for finding in findings:
             out(str(finding))
-        if not findings:
+        if report is not None:
+            print_exposures(report)
+        if not findings and not exposed:
             err(f"check: {len(store.rules)} secret(s), all encrypted to exactly their keys")
-    if findings:
+    if findings or exposed:
         sys.exit(1)  # click's Exit would end with status 0 under main()

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Finding", "check", "orphans"]
 
-Kind = Literal["stale", "missing", "orphan", "unreadable"]
+Kind = Literal["stale", "missing", "orphan", "unreadable", "rotate"]
 
 
 @dataclass(frozen=True)
