@@ -20,6 +20,8 @@ from agepy.store import Store
 from agepy.store.rotation import (
     ExposureReport,
     exposure_report,
+    has_generator,
+    record_generated_rotation,
     record_rotation,
     regenerate,
     rotation_check_enabled,
@@ -129,8 +131,7 @@ def rotate(
         err("rotate: no secret needs a new value")
         return
     piped = editor is None and not sys.stdin.isatty()
-    generated = {name: regenerate(store, name) for name in targets}
-    typed = [name for name, value in generated.items() if value is None]
+    typed = [name for name in targets if not has_generator(store, name)]
     if piped and len(typed) > 1:
         raise StoreError(
             f"stdin holds one value, and {len(typed)} secrets need one typed in",
@@ -139,17 +140,21 @@ def rotate(
     for name in targets:
         exposed = report.for_secret(name)
         who = ", ".join(dict.fromkeys(e.name for e in exposed))
-        value = generated[name]
-        old = None
-        if value is None:
-            reason = f"readable by {who} in git history" if who else "known to old readers"
-            err(f"{name}: type a NEW value; the old one is {reason} and must not be reused")
-            old = _old_value(store, name)
-            value = (
-                sys.stdin.buffer.read()
-                if piped
-                else value_from_editor(name, editor, allow_disk=allow_disk)
-            )
+        if name not in typed:
+            result = regenerate(store, name)
+            record_generated_rotation(store, name, exposed)
+            if result.public_changed:
+                err(f"{name}: its public half changed: {result.public}")
+            err(f"rotated {name} (a new value from its generator)")
+            continue
+        reason = f"readable by {who} in git history" if who else "known to old readers"
+        err(f"{name}: type a NEW value; the old one is {reason} and must not be reused")
+        old = _old_value(store, name)
+        value = (
+            sys.stdin.buffer.read()
+            if piped
+            else value_from_editor(name, editor, allow_disk=allow_disk)
+        )
         record_rotation(store, name, value, exposed, old=old)
         err(f"rotated {name}" + (f": {who} no longer knows its value" if who else ""))
     err("commit the new file(s); the old values are now worthless to whoever kept them")

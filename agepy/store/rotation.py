@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any
 from agepy.errors import StoreError
 from agepy.store.editor import editor_command, run_editor
 from agepy.store.exposure import Exposure, Rotation, exposures
+from agepy.store.generate import GenerateResult
+from agepy.store.generate import regenerate as regenerate_secret
+from agepy.store.generator_records import load_records
 from agepy.store.history import HistoryScan, reader_of, scan_history
 from agepy.store.rotations import add_rotations, load_rotations, now, rotation_check_enabled
 from agepy.store.tmpfs import private_dir, raise_on_signals
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ExposureReport",
     "exposure_report",
+    "has_generator",
+    "record_generated_rotation",
     "record_rotation",
     "regenerate",
     "rotation_check_enabled",
@@ -81,18 +86,21 @@ def exposure_report(store: Store, since: str | None = None) -> ExposureReport:
     return ExposureReport(scan, found)
 
 
-def regenerate(store: Store, name: str) -> bytes | None:
-    """A new value from the generator agepy.toml records for ``name``; None without one.
-
-    The seam for generators (`agepy generate`): until they are wired in, no secret has
-    one, and `agepy rotate` asks a person for the new value.
-    """
-    return _regenerate(store, name)
+def has_generator(store: Store, name: str) -> bool:
+    """Whether agepy.toml records a generator for ``name`` (else a person types the value)."""
+    return name in load_records(store.rules_path)
 
 
-def _regenerate(store: Store, name: str) -> bytes | None:
-    del store, name
-    return None
+def regenerate(store: Store, name: str) -> GenerateResult:
+    """A new value, made, encrypted and recorded by the generator recorded for ``name``."""
+    return regenerate_secret(store, name)
+
+
+def record_generated_rotation(store: Store, name: str, exposed: Sequence[Exposure]) -> Rotation:
+    """Record that a generator gave ``name`` a new value (already written)."""
+    rotation = Rotation(name, now(), tuple(dict.fromkeys(e.reader.id for e in exposed)))
+    add_rotations(store.rules_path, [rotation])
+    return rotation
 
 
 def record_rotation(
@@ -108,9 +116,7 @@ def record_rotation(
             hint="choose a new value; the secret was not changed",
         )
     store.write_secret(secret, value)
-    rotation = Rotation(secret.name, now(), tuple(dict.fromkeys(e.reader.id for e in exposed)))
-    add_rotations(store.rules_path, [rotation])
-    return rotation
+    return record_generated_rotation(store, secret.name, exposed)
 
 
 def value_from_editor(name: str, editor: str | None = None, *, allow_disk: bool = False) -> bytes:

@@ -6,10 +6,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from agepy.cli import main
-from agepy.store import rotation
 from tests.cli.test_json_schemas import assert_valid
 from tests.conftest import require_tool
 from tests.history.conftest import GitSecrets
@@ -145,20 +141,26 @@ def test_rescan_ends_with_the_secrets_to_rotate(repo: GitSecrets, tmp_path: Path
     assert "agepy rotate --all-exposed" in rescan.stderr
 
 
-def test_a_generated_secret_rotates_without_an_editor(
-    repo: GitSecrets, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # For the lead: this drives the seam `agepy.store.rotation._regenerate` directly.
-    # Once the generators branch is merged, record a real generator for wifi.age with
-    # `agepy generate … --kind …` instead and drop the monkeypatch.
-    _bob_leaves(repo)
-    monkeypatch.setattr(rotation, "_regenerate", lambda store, name: b"generated-" + name.encode())
-    monkeypatch.chdir(repo.dir)
-    monkeypatch.setenv("EDITOR", "false")  # an editor that fails: it must not be run
-    with pytest.raises(SystemExit) as exit_status:
-        main(["rotate", "wifi.age", "-i", str(repo.keys["alice"].private)])
-    assert exit_status.value.code == 0
-    assert repo.decrypts((repo.dir / "wifi.age").read_bytes(), "alice") == b"generated-wifi.age"
+def test_a_generated_secret_rotates_without_an_editor(repo: GitSecrets) -> None:
+    alice = str(repo.keys["alice"].private)
+    repo.write_rules({"wifi.age": ["alice", "bob"], "db.age": ["alice", "bob"]})
+    made = repo.agepy("generate", "wifi.age", "--kind", "token")
+    assert made.returncode == 0, made.stderr
+    repo.encrypt("db.age", b"db-old", ["alice", "bob"])
+    first = repo.commit("secrets for alice and bob")
+    old = repo.decrypts(repo.show(f"{first}:wifi.age"), "bob")
+    assert old, "bob reads the generated value"
+    repo.write_rules({"wifi.age": ["alice"], "db.age": ["alice"]})
+    assert repo.agepy("rekey", "-i", alice).returncode == 0
+    repo.commit("bob leaves")
+
+    repo.env["EDITOR"] = "false"  # an editor that fails: it must not be run
+    run = repo.agepy("rotate", "wifi.age", "-i", alice)
+    assert run.returncode == 0, run.stderr
+    assert "a new value from its generator" in run.stderr
+    new = repo.decrypts((repo.dir / "wifi.age").read_bytes(), "alice")
+    assert new and new != old
+    assert repo.decrypts((repo.dir / "wifi.age").read_bytes(), "bob") is None
     assert [line.split(":")[0] for line in repo.agepy("check").stdout.splitlines()] == [
         "rotate db.age"
     ]
