@@ -65,7 +65,9 @@ def list_(as_json: bool, evaluator: str, rules: Path | None) -> None:
     for row in rows:
         status = style(f"{row.status:<10}", fg=_STATUS_COLOUR[row.status])
         armor = " armor" if row.armor else ""
-        out(f"{row.name:<{width}}  {status} {', '.join(row.recipients)}{armor}")
+        invalid = sum(w.kind == "invalid-key" for w in row.warnings)
+        unusable = f" ({invalid} unusable key{'s' if invalid > 1 else ''})" if invalid else ""
+        out(f"{row.name:<{width}}  {status} {', '.join(row.recipients)}{armor}{unusable}")
 
 
 @click.command("edit")
@@ -226,15 +228,22 @@ def check(as_json: bool, evaluator: str, rules: Path | None) -> None:
     """
     store = _store(rules, evaluator)
     findings = store.check()
+    # What agenix tolerates (a repeated or empty key, an unknown attribute): reported,
+    # never a failure. Invalid keys are findings instead.
+    warnings = [w for w in store.rules.warnings if w.kind != "invalid-key"]
     if as_json:
-        emit_json(
-            {
-                "rules": store.rules_display(),
-                "ok": not findings,
-                "findings": [f.to_json() for f in findings],
-            }
-        )
+        document: dict[str, Any] = {
+            "rules": store.rules_display(),
+            "ok": not findings,
+            "findings": [f.to_json() for f in findings],
+        }
+        if warnings:
+            document["warnings"] = [{"name": w.entry, **w.to_json()} for w in warnings]
+        emit_json(document)
     else:
+        for warning in warnings:
+            where = f"{store.rules_path.name}:{warning.line}" if warning.line else warning.entry
+            err(f"warning: {warning.entry}: {warning.message} ({where})")
         for finding in findings:
             out(str(finding))
         if not findings:

@@ -15,7 +15,7 @@ from agepy.store.status import Status, display_path, file_status
 
 if TYPE_CHECKING:
     from agepy.identities import Identity
-    from agepy.rules import Rules, Secret
+    from agepy.rules import Rules, RuleWarning, Secret
     from agepy.store.check import Finding
     from agepy.store.rekey import ProgressFn, RekeyReport
     from agepy.store.writer import BatchWriter
@@ -36,6 +36,7 @@ class ListRow:
     armor: bool
     exists: bool
     status: Status
+    warnings: tuple[RuleWarning, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +47,7 @@ class ListRow:
             "armor": self.armor,
             "exists": self.exists,
             "status": self.status,
+            "warnings": [w.to_json() for w in self.warnings],
         }
 
 
@@ -168,6 +170,10 @@ class Store:
         status, reasons, _ = file_status(
             secret.file, secret.recipients, secret.armor, self.rules.name_of
         )
+        invalid = secret.invalid_keys
+        if invalid and status in ("ok", "stale"):
+            # Never "ok": the entry asks for a key the file cannot be encrypted to.
+            return "stale", [*(w.message for w in invalid), *reasons]
         return status, reasons
 
     def status(self, name: str | Path) -> Status:
@@ -201,6 +207,7 @@ class Store:
         """``plaintext`` encrypted to the entry's keys, armored if the entry says so."""
         from agepy.age import encrypt_bytes
 
+        secret.ensure_encryptable()
         return encrypt_bytes(plaintext, secret.recipients, armor=secret.armor)
 
     def write_secret(
@@ -256,6 +263,7 @@ class Store:
                 f"{secret.name} already has an entry; --to/--host only create new ones",
                 hint=f"change its keys in {self.rules_path.name}, then: agepy rekey {secret.name}",
             )
+        secret.ensure_encryptable()  # before any decrypting or editor
         written = False
         try:
             written = edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
@@ -331,6 +339,7 @@ class Store:
                     armor=secret.armor,
                     exists=secret.file.exists(),
                     status=status,
+                    warnings=secret.warnings,
                 )
             )
         return rows
