@@ -15,6 +15,7 @@ from agepy.cli._common import (
     evaluator_option,
     identity_option,
     json_option,
+    located_rules,
     out,
     prompt_passphrase,
     rules_option,
@@ -184,12 +185,11 @@ def add_host(
       agepy add-host vps 203.0.113.7:2222 --fingerprint SHA256:3q0H… --yes
     """
     from agepy.hosts import add_host as run_add_host
-    from agepy.rules import locate_rules
 
     if key_file is not None and from_known_hosts:
         raise click.UsageError("give --key-file or --known-hosts, not both")
     outcome = run_add_host(
-        locate_rules(rules),
+        located_rules(rules),
         name,
         address,
         key_file=key_file,
@@ -244,10 +244,9 @@ def rescan(
       agepy rescan matrix --key-file ssh_host_ed25519_key.pub   # host not reachable
     """
     from agepy.hosts import rescan as run_rescan
-    from agepy.rules import locate_rules
 
     outcome = run_rescan(
-        locate_rules(rules),
+        located_rules(rules),
         name,
         yes=yes,
         show=_show,
@@ -280,9 +279,8 @@ def hosts(rules: Path | None, as_json: bool) -> None:
       agepy hosts --json --rules secrets/secrets.nix
     """
     from agepy.hosts import host_statuses
-    from agepy.rules import locate_rules
 
-    statuses = host_statuses(locate_rules(rules))
+    statuses = host_statuses(located_rules(rules))
     if as_json:
         emit_json({"hosts": [status.to_json() for status in statuses]})
     elif not statuses:

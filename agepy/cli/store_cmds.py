@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from agepy.cli._common import (
+    announce_rules,
     emit_json,
     err,
     evaluator_option,
@@ -30,9 +31,11 @@ __all__ = ["check", "edit", "list_", "rekey"]
 def _store(rules: Path | None, evaluator: str = "auto", identities: tuple[Path, ...] = ()) -> Store:
     from agepy.store import Store
 
-    return Store(
+    store = Store(
         rules, evaluator=evaluator, identities=list(identities) or None, prompt=prompt_passphrase
     )
+    announce_rules(store.rules_path, rules)
+    return store
 
 
 _STATUS_COLOUR = {"ok": "green", "stale": "yellow", "missing": "red", "unreadable": "red"}
@@ -82,7 +85,12 @@ def list_(as_json: bool, evaluator: str, rules: Path | None) -> None:
 @click.option(
     "--host", "hosts", multiple=True, metavar="NAME", help="For a new secret: a host; repeatable."
 )
-@click.option("--editor", metavar="CMD", help="Editor command (default: $VISUAL, else $EDITOR).")
+@click.option(
+    "--editor",
+    metavar="CMD",
+    help="Editor command (default: $VISUAL, else $EDITOR); '-': replace the secret with "
+    "stdin, no identity needed.",
+)
 @click.option(
     "--allow-disk",
     is_flag=True,
@@ -105,17 +113,23 @@ def edit(
 
     The plaintext goes to a private folder on tmpfs ($XDG_RUNTIME_DIR or /dev/shm) and is
     removed on exit, even on Ctrl-C. When stdin is not a terminal (and no --editor is
-    given), its content becomes the secret, like agenix; empty stdin is refused. A NAME
-    without an entry in secrets.nix needs --to or --host: the entry is added first.
+    given), or with --editor -, stdin's content becomes the secret, like agenix, without
+    decrypting the old one (no identity needed); empty stdin is refused. A NAME without
+    an entry in secrets.nix needs --to or --host: the entry is added first. A NAME
+    starting with '-' goes after '--'.
 
     \b
     Example:
       agepy edit heisenbridge-config.age
       agepy edit new-token.age --to alice --host matrix < token.txt
+      agepy edit --editor - restic-password.age < new-password.txt
     """
     store = _store(rules, evaluator, identities)
-    # Piped stdin is the new content (as agenix does), unless an editor was asked for.
-    stdin = None if editor or sys.stdin.isatty() else sys.stdin.buffer
+    # `--editor -` (ragenix) and piped stdin (agenix) replace the content; an editor
+    # asked for by name wins over a pipe.
+    from_stdin = editor == "-" or (not editor and not sys.stdin.isatty())
+    stdin = sys.stdin.buffer if from_stdin else None
+    editor = None if editor == "-" else editor
     changed = store.edit(
         name,
         editor=editor,

@@ -199,6 +199,18 @@ class Store:
             data, self.identities, key_names=_TagNames(self), source=display_path(secret.file)
         )
 
+    def try_decrypt(self, secret: Secret) -> bytes | None:
+        """The plaintext if an identity at hand opens the file without asking anything
+        (no passphrase prompt); else None. For comparing, never for failing."""
+        saved = self.prompt, self._identities
+        self.prompt, self._identities = None, None
+        try:
+            return self.decrypt_secret(secret)
+        except (AgepyError, OSError):
+            return None
+        finally:
+            self.prompt, self._identities = saved
+
     def decrypt(self, name: str | Path) -> bytes:
         """The plaintext of the secret ``name``."""
         return self.decrypt_secret(self.secret(name))
