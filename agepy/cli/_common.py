@@ -111,7 +111,9 @@ def announce_rules(found: Path, given: Path | None) -> None:
     if found == Path.cwd().absolute() / "secrets.nix" or state().extra.get("rules-announced"):
         return
     state().extra["rules-announced"] = True
-    shown = os.path.relpath(found) if found.is_relative_to(Path.cwd().parent) else str(found)
+    relative = os.path.relpath(found)
+    # A few folders up reads better relative; farther away, the absolute path does.
+    shown = relative if relative.count(os.pardir + os.sep) <= 4 else str(found)
     err(f"agepy: using the rules in {shown}")
 
 
