@@ -2,8 +2,8 @@
 `alias agenix=agepy`, or agepy installed under the name `agenix`, works.
 
 This follows agenix's main branch (`pkgs/agenix.sh`, commit b027ee2). Flags proposed in
-open pull requests are not agenix: `-c` (which PR #271 makes *create/replace*) is refused
-with a pointer to `agepy check`; `-r PUBLIC_KEY` (PR #295) to `agepy rekey --key`.
+open pull requests are not agenix: `-c` (which an open PR makes *create/replace*) is refused
+with a pointer to `agepy check`; `-r PUBLIC_KEY` to `agepy rekey --key`.
 
 Only a command line whose first argument is an agenix flag is translated (under the
 name `agenix`, every command line is); any other goes to agepy's subcommands untouched.
