@@ -47,7 +47,8 @@ class ListRow:
             "armor": self.armor,
             "exists": self.exists,
             "status": self.status,
-            "warnings": [w.to_json() for w in self.warnings],
+            # Only when there is one: most entries have none (docs/json.md).
+            **({"warnings": [w.to_json() for w in self.warnings]} if self.warnings else {}),
         }
 
 

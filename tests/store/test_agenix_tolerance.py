@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from tests.conftest import require_tool
 from tests.store.conftest import Key, run_agepy
@@ -33,6 +34,15 @@ WARNINGS = {
     "empty.age": ["empty-key"],
     "placeholder.age": ["invalid-key"],
 }
+
+
+SCHEMAS = Path(__file__).parents[2] / "docs" / "schema"
+
+
+def assert_valid(command: str, document: Any) -> None:
+    schema = json.loads((SCHEMAS / f"{command}.json").read_text())
+    errors = list(Draft202012Validator(schema).iter_errors(document))
+    assert not errors, [e.message for e in errors]
 
 
 def write_rules(folder: Path, keys: dict[str, Key], placeholder: bool = True) -> Path:
@@ -83,10 +93,11 @@ def test_list_json_equals_nix_instantiate(
     rules = write_rules(tmp_path / "secrets", keys)
     code, listed, stderr = agepy_json(["list", "--json", "--evaluator", evaluator], rules.parent)
     assert code == 0, stderr
+    assert_valid("list", listed)
     expected = {name: as_documented(k) for name, k in nix_public_keys(rules).items()}
     got = {s["name"]: s["publicKeys"] for s in listed["secrets"]}
     assert got == expected
-    kinds = {s["name"]: [w["kind"] for w in s["warnings"]] for s in listed["secrets"]}
+    kinds = {s["name"]: [w["kind"] for w in s.get("warnings", [])] for s in listed["secrets"]}
     assert {name: k for name, k in kinds.items() if k} == WARNINGS
     placeholder_line = next(
         i for i, line in enumerate(rules.read_text().splitlines(), 1) if "REPLACE_ME" in line
@@ -109,6 +120,7 @@ def test_check_warns_and_reports_only_the_placeholder(tmp_path: Path, keys: dict
     make_files(rules, names)
     code, report, stderr = agepy_json(["check", "--json"], rules.parent)
     assert code == 1, stderr
+    assert_valid("check", report)
     assert [(f["kind"], f["file"]) for f in report["findings"]] == [
         ("invalid-key", "placeholder.age"),
         ("missing", "placeholder.age"),
