@@ -58,6 +58,14 @@ class Secret:
     armor: bool = False
     warnings: tuple[RuleWarning, ...] = field(default=(), compare=False)
     rules_path: Path | None = field(default=None, compare=False, repr=False)
+    # The strings exactly as evaluated, repeats and empty ones included.
+    listed: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def listed_keys(self) -> list[str]:
+        """publicKeys exactly as secrets.nix evaluates: what an edit of the file is
+        checked against (an edit must not add a repeat that deduplication would hide)."""
+        return list(self.listed) if self.listed is not None else self.public_keys
 
     @property
     def invalid_keys(self) -> list[RuleWarning]:
@@ -195,5 +203,6 @@ def validate_entries(data: Any, path: Path, locate: Locate) -> dict[str, Secret]
             armor=armor,
             warnings=tuple(warnings),
             rules_path=path,
+            listed=tuple(keys),
         )
     return secrets

@@ -238,3 +238,16 @@ def test_flags_of_unmerged_agenix_prs_are_not_agenix(tmp_path: Path, keys: dict[
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith(b"agepy: error: ")
         assert hint in result.stderr
+
+
+def test_rules_edits_work_in_a_file_agenix_tolerates(tmp_path: Path, keys: dict[str, Key]) -> None:
+    """Adding an entry (a verified edit of secrets.nix) is not blocked by the repeats,
+    extra attributes or placeholder elsewhere in the file, and keeps them as they are."""
+    rules = write_rules(tmp_path / "secrets", keys)
+    before = rules.read_text()
+    result = run_agepy(["edit", "new.age", "--to", "alice"], cwd=rules.parent, input=b"n\n")
+    assert result.returncode == 0, result.stderr
+    after = rules.read_text()
+    assert after.startswith(before.rsplit("}", 1)[0]) and '"new.age"' in after
+    alice = str(keys["alice"].private)
+    assert run_agepy(["decrypt", "new.age", "-i", alice], cwd=rules.parent).stdout == b"n\n"
