@@ -169,7 +169,7 @@ def _print_report(report: Any) -> None:
     metavar="KEY",
     default=None,
     help="Only the secrets whose publicKeys list KEY (its text, or its name in secrets.nix); "
-    "with --force, like agenix -r KEY.",
+    "with --force, all of those.",
 )
 @json_option
 @identity_option
