@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import os
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 
 from agepy.cli._common import State, debug_option, quiet_option
-from agepy.errors import AgepyError
+from agepy.errors import AgepyError, UsageError
 
-__all__ = ["cli", "main"]
+__all__ = ["agenix_main", "cli", "main"]
 
 _NO_ARGS_IS_HELP: type[click.UsageError] = getattr(
     click.exceptions, "NoArgsIsHelpError", click.exceptions.UsageError
@@ -43,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "nixos-snippet": "agepy.cli.matrix_show_cmds:nixos_snippet",
     "demo": "agepy.cli.misc_cmds:demo",
     "completion": "agepy.cli.misc_cmds:completion",
+    "agenix-shim": "agepy.cli.misc_cmds:agenix_shim",
 }
 
 # `agepy encrypt <generator> …` runs a generator instead of plain `agepy encrypt FILE`.
@@ -167,14 +170,49 @@ def _interrupted(exc: KeyboardInterrupt) -> Any:
     return sys.exit(128 + signum)
 
 
-def main(argv: Sequence[str] | None = None) -> Any:
-    """Entry point: run the CLI, turn every failure into one `agepy: error:` line."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = _wants_debug(args)
-    try:
-        from agepy.cli.compat import translate_agenix_args
+def _print_usage_error(exc: click.UsageError, args: Sequence[str]) -> None:
+    command = exc.ctx.command_path if exc.ctx is not None else "agepy"
+    hint = f"run '{command} --help' for usage"
+    option = getattr(exc, "option_name", None) or ""
+    if isinstance(exc, click.NoSuchOption) and option:
+        # A file whose name starts with '-' (click read `-x.age` as the flags -x, -.…).
+        named = [a for a in args if a.startswith(option) and os.path.lexists(a)]
+        if named:
+            hint = f"a name starting with '-' goes after '--': {command} -- {named[0]}"
+    _print_error(exc.format_message(), hint)
 
-        args = translate_agenix_args(args)
+
+def agenix_main(argv: Sequence[str] | None = None) -> Any:
+    """Entry point under the name `agenix`: agenix's command line and exit codes."""
+    return main(argv, as_agenix=True)
+
+
+def main(argv: Sequence[str] | None = None, *, as_agenix: bool | None = None) -> Any:
+    """Entry point: run the CLI, turn every failure into one `agepy: error:` line.
+
+    Called as `agenix` (a symlink, `agepy agenix-shim`), the command line is agenix's:
+    `-h` prints its help and exits 0, no arguments or a bad one exit 1, as agenix does.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if as_agenix is None:
+        as_agenix = argv is None and Path(sys.argv[0]).name == "agenix"
+    debug = _wants_debug(args)
+    # agenix exits 1 on every usage error (it prints its help); agepy exits 2, as click.
+    usage_status = 1 if as_agenix else 2
+    try:
+        from agepy.cli.compat import AGENIX_HELP, AgenixHelp, translate_agenix_args
+
+        if as_agenix and not args:
+            click.echo(AGENIX_HELP)
+            return sys.exit(1)
+        try:
+            args = translate_agenix_args(args, as_agenix=as_agenix)
+        except AgenixHelp:
+            click.echo(AGENIX_HELP)
+            return sys.exit(0)
+        except UsageError as exc:
+            _print_error(exc.message, exc.hint)
+            return sys.exit(usage_status)
         # Not standalone: click hands back ctx.exit(N) as a return value instead of exiting.
         status = cli.main(args=args, prog_name="agepy", standalone_mode=False)
         if isinstance(status, int) and status:
@@ -182,11 +220,10 @@ def main(argv: Sequence[str] | None = None) -> Any:
     except _NO_ARGS_IS_HELP as exc:
         # A group run with no subcommand: its help, as click prints it, exit 2.
         click.echo(exc.format_message(), err=True)
-        return sys.exit(2)
+        return sys.exit(usage_status)
     except click.UsageError as exc:
-        command = exc.ctx.command_path if exc.ctx is not None else "agepy"
-        _print_error(exc.format_message(), f"run '{command} --help' for usage")
-        return sys.exit(2)
+        _print_usage_error(exc, args)
+        return sys.exit(usage_status)
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):
             return _interrupted(exc.__cause__)
@@ -201,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> Any:
         if debug:
             traceback.print_exc()
         _print_error(exc.message, exc.hint)
-        return sys.exit(exc.exit_code)
+        return sys.exit(1 if as_agenix and isinstance(exc, UsageError) else exc.exit_code)
     except KeyboardInterrupt as exc:
         return _interrupted(exc)
     except BrokenPipeError:

@@ -20,6 +20,7 @@ import click
 __all__ = [
     "FILE_PATH",
     "State",
+    "announce_rules",
     "data",
     "debug_option",
     "emit_json",
@@ -27,6 +28,7 @@ __all__ = [
     "evaluator_option",
     "identity_option",
     "json_option",
+    "located_rules",
     "out",
     "prompt_passphrase",
     "quiet_option",
@@ -101,6 +103,29 @@ def prompt_passphrase(path: Path) -> str:
     return getpass.getpass(f'Enter passphrase for "{path}": ')
 
 
+def announce_rules(found: Path, given: Path | None) -> None:
+    """Say which rules file is used when it was found elsewhere than ./secrets.nix
+    (in ./secrets/ or a parent folder): once a run, on stderr."""
+    if given is not None or os.environ.get("RULES"):
+        return
+    if found == Path.cwd().absolute() / "secrets.nix" or state().extra.get("rules-announced"):
+        return
+    state().extra["rules-announced"] = True
+    relative = os.path.relpath(found)
+    # A few folders up reads better relative; farther away, the absolute path does.
+    shown = relative if relative.count(os.pardir + os.sep) <= 4 else str(found)
+    err(f"agepy: using the rules in {shown}")
+
+
+def located_rules(given: Path | None) -> Path:
+    """The rules file (--rules, $RULES, or found), announced when found elsewhere."""
+    from agepy.rules import locate_rules
+
+    found = locate_rules(given)
+    announce_rules(found, given)
+    return found
+
+
 def emit_json(value: Any) -> None:
     """The machine-readable answer: one JSON document on stdout (never silenced)."""
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
@@ -148,8 +173,8 @@ def rules_option(f: F) -> F:
         type=FILE_PATH,
         default=None,
         metavar="PATH",
-        help="The rules file (else $AGENIX_RULES or $RULES, else ./agenix-rules.nix or "
-        "./secrets.nix, else agenix-rules.nix in a parent folder).",
+        help="The rules file (else $RULES, else ./secrets.nix or ./secrets/secrets.nix, "
+        "else one of those in a parent folder of the repository).",
     )(f)
 
 

@@ -16,6 +16,7 @@ from agepy.cli._common import (
     evaluator_option,
     identity_option,
     json_option,
+    located_rules,
     prompt_passphrase,
     rules_option,
 )
@@ -46,7 +47,8 @@ def _resolve_input(
     (then also the rules it loaded, which name the keys in errors).
 
     A name that is no file here is looked up in secrets.nix (like `agenix -d NAME`), so
-    it works from any folder when --rules, $AGENIX_RULES or $RULES points at the rules.
+    it works from any folder when --rules or $RULES points at the rules (or it is found
+    in ./secrets/ or a parent folder of the repository).
     """
     if arg == "-":
         return _binary_stdin(), None
@@ -59,9 +61,9 @@ def _resolve_input(
                 hint="give an .age file, a secrets.nix entry name (with --rules), or - for stdin",
             )
         return path, None
-    from agepy.rules import load_rules, locate_rules
+    from agepy.rules import load_rules
 
-    loaded = load_rules(locate_rules(rules), evaluator=evaluator)
+    loaded = load_rules(located_rules(rules), evaluator=evaluator)
     return loaded.get(arg).file, loaded
 
 
@@ -295,7 +297,7 @@ def inspect(
     """Show who an age file is for, without decrypting it.
 
     Names SSH recipients from -R files, ~/.ssh/authorized_keys, ~/.ssh/*.pub and the
-    rules (--rules, $AGENIX_RULES, $RULES or ./secrets.nix). X25519 recipients leave no
+    rules (--rules, $RULES, ./secrets.nix or one found above). X25519 recipients leave no
     trace but a count.
 
     \b

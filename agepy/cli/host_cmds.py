@@ -15,6 +15,7 @@ from agepy.cli._common import (
     evaluator_option,
     identity_option,
     json_option,
+    located_rules,
     out,
     prompt_passphrase,
     rules_option,
@@ -185,12 +186,12 @@ def add_host(
       agepy add-host vps 203.0.113.7:2222 --fingerprint SHA256:3q0H… --yes
     """
     from agepy.hosts import add_host as run_add_host
-    from agepy.rules import locate_rules
 
     if key_file is not None and from_known_hosts:
         raise click.UsageError("give --key-file or --known-hosts, not both")
+    rules_path = located_rules(rules)
     outcome = run_add_host(
-        locate_rules(rules),
+        rules_path,
         name,
         address,
         key_file=key_file,
@@ -208,7 +209,7 @@ def add_host(
     )
     _report(outcome)
     if outcome.changed and outcome.preview.old_key:
-        show_rotation_needs(locate_rules(rules), evaluator)
+        show_rotation_needs(rules_path, evaluator)
 
 
 @click.command()
@@ -247,10 +248,10 @@ def rescan(
       agepy rescan matrix --key-file ssh_host_ed25519_key.pub   # host not reachable
     """
     from agepy.hosts import rescan as run_rescan
-    from agepy.rules import locate_rules
 
+    rules_path = located_rules(rules)
     outcome = run_rescan(
-        locate_rules(rules),
+        rules_path,
         name,
         yes=yes,
         show=_show,
@@ -263,7 +264,7 @@ def rescan(
     )
     _report(outcome)
     if outcome.changed and outcome.preview.old_key:
-        show_rotation_needs(locate_rules(rules), evaluator)
+        show_rotation_needs(rules_path, evaluator)
 
 
 # --- hosts -----------------------------------------------------------------------------
@@ -285,9 +286,8 @@ def hosts(rules: Path | None, as_json: bool) -> None:
       agepy hosts --json --rules secrets/secrets.nix
     """
     from agepy.hosts import host_statuses
-    from agepy.rules import locate_rules
 
-    statuses = host_statuses(locate_rules(rules))
+    statuses = host_statuses(located_rules(rules))
     if as_json:
         emit_json({"hosts": [status.to_json() for status in statuses]})
     elif not statuses:

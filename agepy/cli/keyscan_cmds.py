@@ -12,16 +12,36 @@ from agepy.cli._common import FILE_PATH, emit_json, json_option, timeout_option
 __all__ = ["keyscan"]
 
 
+_SSH_TYPE_NAMES = {
+    "ssh-ed25519": "ed25519",
+    "ssh-rsa": "rsa",
+    "ecdsa-sha2-nistp256": "ecdsa",
+    "ecdsa-sha2-nistp384": "ecdsa",
+    "ecdsa-sha2-nistp521": "ecdsa",
+}
+
+
 def _types(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     from agepy.hosts.scan import KEY_TYPES
 
-    types = tuple(t.strip() for t in value.split(",") if t.strip())
+    # ssh-keyscan's -t takes both the short names and the SSH key types.
+    given = [t.strip() for t in value.split(",") if t.strip()]
+    types = tuple(dict.fromkeys(_SSH_TYPE_NAMES.get(t, t) for t in given))
     unknown = [t for t in types if t not in KEY_TYPES]
     if unknown or not types:
         raise click.BadParameter(
-            f"unknown key type: {', '.join(unknown) or '(none)'}; use ed25519, rsa or ecdsa"
+            f"unknown key type: {', '.join(unknown) or '(none)'}; use ed25519, rsa or ecdsa "
+            "(or ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256)"
         )
     return types
+
+
+def _with_port(target: str, port: int) -> str:
+    """``target`` with ``port`` unless it names its own (HOST:PORT wins, as in ssh)."""
+    from agepy.hosts.scan import format_target, parse_target
+
+    host, own = parse_target(target, default_port=0)
+    return format_target(host, own or port) if own or port != 22 else target
 
 
 def _read_targets(path: Path) -> list[str]:
@@ -49,7 +69,15 @@ def _read_targets(path: Path) -> list[str]:
     show_default=True,
     callback=_types,
     metavar="TYPES",
-    help="Key types to fetch, comma-separated: ed25519, rsa, ecdsa.",
+    help="Key types to fetch, comma-separated: ed25519, rsa, ecdsa (or ssh-ed25519, ssh-rsa).",
+)
+@click.option(
+    "-p",
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    metavar="PORT",
+    help="Port for the hosts that do not name one (as ssh-keyscan -p; default 22).",
 )
 @timeout_option
 @click.option(
@@ -65,6 +93,7 @@ def _read_targets(path: Path) -> list[str]:
 def keyscan(
     targets: tuple[str, ...],
     types: tuple[str, ...],
+    port: int | None,
     timeout: float,
     targets_file: Path | None,
     as_json: bool,
@@ -79,6 +108,7 @@ def keyscan(
     Example:
       agepy keyscan matrix.example.com
       agepy keyscan -t ed25519 [10.0.0.5]:2222 --json
+      agepy keyscan -p 2222 -t ssh-ed25519 10.0.0.5
     """
     from agepy.hosts import keyscan as run_keyscan
 
@@ -87,6 +117,8 @@ def keyscan(
         wanted += _read_targets(targets_file)
     if not wanted:
         raise click.UsageError("give at least one HOST[:PORT] (or -f FILE)")
+    if port is not None:
+        wanted = [_with_port(target, port) for target in wanted]
     results = run_keyscan(wanted, types=types, timeout=timeout)
     if as_json:
         emit_json({"hosts": [result.to_json() for result in results]})

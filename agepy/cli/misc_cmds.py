@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import click
 
-__all__ = ["completion", "demo"]
+from agepy.cli._common import FILE_PATH, err
+
+__all__ = ["agenix_shim", "completion", "demo"]
 
 
 @click.command()
@@ -43,3 +49,29 @@ def demo(keep: bool) -> None:
     from agepy.demo import run_demo
 
     run_demo(say=click.echo, keep=keep)
+
+
+@click.command("agenix-shim")
+@click.argument("folder", type=FILE_PATH, required=False)
+@click.option("--force", is_flag=True, help="Replace an existing agenix there.")
+def agenix_shim(folder: Path | None, force: bool) -> None:
+    """Install an `agenix` command that runs agepy with agenix's command line (opt-in).
+
+    Writes FOLDER/agenix (default ~/.local/bin): called as `agenix`, agepy takes
+    agenix's flags (-e FILE, -r, -d FILE, -i KEY, -v, -h) and exit codes, so scripts
+    and Makefiles that call agenix keep working. It refuses to replace a file that is
+    not its own launcher (the real agenix) unless --force. A symlink does the same:
+    ln -s "$(command -v agepy)" ~/.local/bin/agenix
+
+    \b
+    Example:
+      agepy agenix-shim
+      agepy agenix-shim ~/bin && agenix -d secret.age
+    """
+    from agepy.agenix_shim import install_agenix_shim
+
+    target = install_agenix_shim(folder or Path.home() / ".local" / "bin", force=force)
+    err(f"wrote {target}")
+    found = shutil.which("agenix")
+    if found is None or os.path.realpath(found) != os.path.realpath(target):
+        err(f"note: {target.parent} is not first on PATH for agenix")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from agepy.cli._common import (
+    announce_rules,
     emit_json,
     err,
     evaluator_option,
@@ -34,9 +35,11 @@ __all__ = ["check", "edit", "list_", "rekey"]
 def _store(rules: Path | None, evaluator: str = "auto", identities: tuple[Path, ...] = ()) -> Store:
     from agepy.store import Store
 
-    return Store(
+    store = Store(
         rules, evaluator=evaluator, identities=list(identities) or None, prompt=prompt_passphrase
     )
+    announce_rules(store.rules_path, rules)
+    return store
 
 
 _STATUS_COLOUR = {"ok": "green", "stale": "yellow", "missing": "red", "unreadable": "red"}
@@ -80,7 +83,9 @@ def list_(as_json: bool, evaluator: str, rules: Path | None) -> None:
     for row in rows:
         status = style(f"{row.status:<10}", fg=_STATUS_COLOUR[row.status])
         armor = " armor" if row.armor else ""
-        out(f"{row.name:<{width}}  {status} {', '.join(row.recipients)}{armor}")
+        invalid = sum(w.kind == "invalid-key" for w in row.warnings)
+        unusable = f" ({invalid} unusable key{'s' if invalid > 1 else ''})" if invalid else ""
+        out(f"{row.name:<{width}}  {status} {', '.join(row.recipients)}{armor}{unusable}")
 
 
 @click.command("edit")
@@ -95,7 +100,12 @@ def list_(as_json: bool, evaluator: str, rules: Path | None) -> None:
 @click.option(
     "--host", "hosts", multiple=True, metavar="NAME", help="For a new secret: a host; repeatable."
 )
-@click.option("--editor", metavar="CMD", help="Editor command (default: $VISUAL, else $EDITOR).")
+@click.option(
+    "--editor",
+    metavar="CMD",
+    help="Editor command (default: $VISUAL, else $EDITOR); '-': replace the secret with "
+    "stdin, no identity needed.",
+)
 @click.option(
     "--allow-disk",
     is_flag=True,
@@ -118,17 +128,23 @@ def edit(
 
     The plaintext goes to a private folder on tmpfs ($XDG_RUNTIME_DIR or /dev/shm) and is
     removed on exit, even on Ctrl-C. When stdin is not a terminal (and no --editor is
-    given), its content becomes the secret, like agenix; empty stdin is refused. A NAME
-    without an entry in secrets.nix needs --to or --host: the entry is added first.
+    given), or with --editor -, stdin's content becomes the secret, like agenix, without
+    decrypting the old one (no identity needed); empty stdin is refused. A NAME without
+    an entry in secrets.nix needs --to or --host: the entry is added first. A NAME
+    starting with '-' goes after '--'.
 
     \b
     Example:
       agepy edit heisenbridge-config.age
       agepy edit new-token.age --to alice --host matrix < token.txt
+      agepy edit --editor - restic-password.age < new-password.txt
     """
     store = _store(rules, evaluator, identities)
-    # Piped stdin is the new content (as agenix does), unless an editor was asked for.
-    stdin = None if editor or sys.stdin.isatty() else sys.stdin.buffer
+    # `--editor -` (ragenix) and piped stdin (agenix) replace the content; an editor
+    # asked for by name wins over a pipe.
+    from_stdin = editor == "-" or (not editor and not sys.stdin.isatty())
+    stdin = sys.stdin.buffer if from_stdin else None
+    editor = None if editor == "-" else editor
     changed = store.edit(
         name,
         editor=editor,
@@ -168,7 +184,7 @@ def _print_report(report: Any) -> None:
     metavar="KEY",
     default=None,
     help="Only the secrets whose publicKeys list KEY (its text, or its name in secrets.nix); "
-    "with --force, like agenix -r KEY.",
+    "with --force, all of those.",
 )
 @json_option
 @identity_option
@@ -264,6 +280,9 @@ def check(
     findings = store.check()
     report = _rotation_report(store, enabled=not no_rotation_check, since=since)
     exposed = report.exposures if report is not None else []
+    # What agenix tolerates (a repeated or empty key, an unknown attribute): reported,
+    # never a failure. Invalid keys are findings instead.
+    warnings = [w for w in store.rules.warnings if w.kind != "invalid-key"]
     if as_json:
         if report is not None and report.notice:
             err(report.notice)
@@ -273,10 +292,15 @@ def check(
             "ok": not findings and not exposed,
             "findings": [f.to_json() for f in [*findings, *rotate]],
         }
+        if warnings:
+            document["warnings"] = [{"name": w.entry, **w.to_json()} for w in warnings]
         if report is not None and report.scan.checked:
             document["history"] = report.to_json()
         emit_json(document)
     else:
+        for warning in warnings:
+            where = f"{store.rules_path.name}:{warning.line}" if warning.line else warning.entry
+            err(f"warning: {warning.entry}: {warning.message} ({where})")
         for finding in findings:
             out(str(finding))
         if report is not None:

@@ -16,6 +16,7 @@ _EXPORTS = {
     "plan_remove_recipient": "agepy.rules.editing",
     "remove_recipient": "agepy.rules.editing",
     "Rules": "agepy.rules.model",
+    "RuleWarning": "agepy.rules.model",
     "Secret": "agepy.rules.model",
     "entry_location": "agepy.rules.model",
     "evaluate_rules_file": "agepy.rules.model",
@@ -28,6 +29,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "RuleWarning",
     "Rules",
     "Secret",
     "add_key_binding",
@@ -63,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     )
     from agepy.rules.model import (
         Rules,
+        RuleWarning,
         Secret,
         entry_location,
         evaluate_rules_file,

@@ -102,11 +102,11 @@ def plan_add_recipient(
             f"{secret.name!r} already has key {rules.name_of(item.text)}", hint="nothing to do"
         )
     new = edit.add_list_item(source, secret.name, item, path=rules.path)
-    before = secret.public_keys
+    before = secret.listed_keys
 
     def check(after: dict[str, Secret]) -> None:
         unchanged_except(rules.secrets, after, {secret.name})
-        keys = after[secret.name].public_keys
+        keys = after[secret.name].listed_keys
         if len(keys) != len(before) + 1 or keys[:-1] != before:
             raise EditError(
                 f"the edit would not simply add one key to {secret.name!r}",
@@ -167,7 +167,7 @@ def plan_remove_recipient(
     source = rules.path.read_bytes()
     item = item_for(name_or_key)
     target = _key_of(rules, item, source)
-    if len(secret.public_keys) == 1 and target in (None, _canonical(secret.public_keys[0])):
+    if len(secret.listed_keys) == 1 and target in (None, _canonical(secret.listed_keys[0])):
         # Decided on the evaluated model: the list may look longer (`[ a ] ++ extra`) when
         # the other parts evaluate to nothing.
         raise EditError(
@@ -190,11 +190,11 @@ def plan_remove_recipient(
             raise
         item = edit.Item(alias, is_name=True)
         new = edit.remove_list_item(source, secret.name, item, path=rules.path)
-    before = secret.public_keys
+    before = secret.listed_keys
 
     def check(after: dict[str, Secret]) -> None:
         unchanged_except(rules.secrets, after, {secret.name})
-        keys = after[secret.name].public_keys
+        keys = after[secret.name].listed_keys
         removed = [i for i in range(len(before)) if before[:i] + before[i + 1 :] == keys]
         if not removed:
             raise EditError(
@@ -238,11 +238,11 @@ def plan_add_secret(
     def check(after: dict[str, Secret]) -> None:
         unchanged_except(rules.secrets, after, {secret_name})
         added = after.get(secret_name)
-        if added is None or len(added.public_keys) != len(items):
+        if added is None or len(added.listed_keys) != len(items):
             raise EditError(
                 f"the edit would not add {secret_name!r} as asked", hint="add it by hand"
             )
-        for item, key in zip(items, added.public_keys, strict=True):
+        for item, key in zip(items, added.listed_keys, strict=True):
             if not item.is_name and _canonical(key) != _canonical(item.text):
                 raise EditError(
                     f"{item.source()} does not evaluate to itself", hint="add it by hand"

@@ -1,9 +1,9 @@
 """The rules model: which secrets exist and which public keys each is encrypted to.
 
-``secrets.nix`` is found as agenix finds it (``--rules``, else ``$RULES``, else
-``./secrets.nix``), evaluated, and validated like ragenix's JSON schema: an attribute set
-of entries, each ``{ publicKeys = [ "<key>" … ]; armor = <bool>; }`` with a non-empty
-list of unique recipient strings.
+``secrets.nix`` is found as agenix finds it, plus a flake's places
+(:mod:`agepy.rules.locate`), evaluated, and read as agenix reads it
+(:mod:`agepy.rules.validate`): duplicates, empty keys and unknown attributes are
+warnings, a key that does not parse makes only its entry unusable.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,15 +19,19 @@ from typing import Any
 import tree_sitter
 
 from agepy.errors import NixError, RecipientError, RulesError
-from agepy.keys import Recipient, parse_recipient
+from agepy.keys import parse_recipient
 from agepy.nix.edit import top_attrset
 from agepy.nix.parse import ParsedFile, parse_file
 from agepy.rules.evaluation import bindings_of, evaluate_rules_file, rules_key_names
+from agepy.rules.locate import locate_rules, rules_in_reach
+from agepy.rules.validate import RuleWarning, Secret, validate_entries
 
 __all__ = [
+    "RuleWarning",
     "Rules",
     "Secret",
     "entry_location",
+    "entry_locations",
     "evaluate_rules_file",
     "load_rules",
     "locate_rules",
@@ -35,69 +39,6 @@ __all__ = [
     "rules_key_names",
     "validate_rules",
 ]
-
-ALLOWED_ATTRIBUTES = ("publicKeys", "armor")
-
-
-# What agenix looks for in the current folder, in this order (agenix-rules.nix is its
-# newer name); in parent folders it looks for agenix-rules.nix only.
-RULES_FILE_NAMES = ("agenix-rules.nix", "secrets.nix")
-_ENV_VARIABLES = ("AGENIX_RULES", "RULES")
-
-
-def _from_environment() -> tuple[str, str] | None:
-    for variable in _ENV_VARIABLES:
-        if os.environ.get(variable):
-            return variable, os.environ[variable]
-    return None
-
-
-def _discover(folder: Path) -> Path | None:
-    for name in RULES_FILE_NAMES:
-        if (folder / name).is_file():
-            return folder / name
-    for parent in folder.parents:
-        if (parent / RULES_FILE_NAMES[0]).is_file():
-            return parent / RULES_FILE_NAMES[0]
-    return None
-
-
-def rules_in_reach(path: Path | str | None = None) -> bool:
-    """Whether a rules file was named (``path``, $AGENIX_RULES, $RULES) or is found here."""
-    return path is not None or _from_environment() is not None or _discover(Path.cwd()) is not None
-
-
-def locate_rules(path: Path | str | None = None) -> Path:
-    """The rules file, looked for as agenix does: ``path`` (--rules), else $AGENIX_RULES,
-    else $RULES, else ./agenix-rules.nix, ./secrets.nix, agenix-rules.nix in a parent."""
-    named = _from_environment()
-    if path is not None:
-        candidate, origin = Path(path), "--rules"
-    elif named is not None:
-        candidate, origin = Path(named[1]), f"${named[0]}"
-    else:
-        found = _discover(Path.cwd())
-        if found is None:
-            raise RulesError(
-                "no rules file: no agenix-rules.nix or secrets.nix in the current folder, "
-                "and no agenix-rules.nix above it",
-                hint="run from the folder holding secrets.nix, or pass --rules PATH "
-                "(or set AGENIX_RULES=PATH)",
-            )
-        return found.absolute()
-    if candidate.is_dir():
-        folder = candidate
-        candidate = next(
-            (folder / n for n in RULES_FILE_NAMES if (folder / n).is_file()), folder / "secrets.nix"
-        )
-    if not candidate.is_file():
-        raise RulesError(
-            f"no rules file {candidate} (from {origin})",
-            hint="run from the folder holding secrets.nix, or pass --rules PATH "
-            "(or set AGENIX_RULES=PATH)",
-        )
-    return candidate.absolute()
-
 
 # --- locations -------------------------------------------------------------------------
 
@@ -116,33 +57,29 @@ def _attr_name(parsed: ParsedFile, attr: tree_sitter.Node) -> str | None:
     return None
 
 
-def entry_location(parsed: ParsedFile, name: str) -> tuple[int, int] | None:
-    """(line, column) of the binding that defines entry ``name``, 1-based, if findable."""
+def entry_locations(parsed: ParsedFile) -> dict[str, tuple[int, int]]:
+    """Entry name → (line, column) of the binding that defines it, 1-based (first wins)."""
     top = top_attrset(parsed)
+    found: dict[str, tuple[int, int]] = {}
     if top is None:
-        return None
+        return found
     for binding in bindings_of(top):
         attrpath = binding.child_by_field_name("attrpath")
         if attrpath is None or not attrpath.named_children:
             continue
-        if _attr_name(parsed, attrpath.named_children[0]) == name:
+        name = _attr_name(parsed, attrpath.named_children[0])
+        if name is not None and name not in found:
             row, col = binding.start_point
-            return row + 1, col + 1
-    return None
+            found[name] = (row + 1, col + 1)
+    return found
+
+
+def entry_location(parsed: ParsedFile, name: str) -> tuple[int, int] | None:
+    """(line, column) of the binding that defines entry ``name``, 1-based, if findable."""
+    return entry_locations(parsed).get(name)
 
 
 # --- model -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Secret:
-    """One entry of secrets.nix: an .age file and the keys it is encrypted to."""
-
-    name: str
-    file: Path
-    public_keys: list[str]
-    recipients: list[Recipient]
-    armor: bool = False
 
 
 @dataclass
@@ -172,6 +109,11 @@ class Rules:
                 names = {}
             self._key_names = {_canonical(k): v for k, v in names.items()}
         return self._key_names
+
+    @property
+    def warnings(self) -> list[RuleWarning]:
+        """What agenix tolerates but deserves a look, entries in name order."""
+        return [w for name in sorted(self.secrets) for w in self.secrets[name].warnings]
 
     def __iter__(self) -> Iterator[Secret]:
         return iter(self.secrets.values())
@@ -275,97 +217,25 @@ def _canonical(text: str) -> str:
         return " ".join(text.split()[:2])
 
 
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an attribute set"
-    return "null" if value is None else type(value).__name__
+def _locator(parsed: ParsedFile | None) -> Callable[[str], tuple[int, int] | None]:
+    """Where each entry is defined; the file is walked once, on the first question."""
+    index: dict[str, tuple[int, int]] | None = None
+
+    def locate(name: str) -> tuple[int, int] | None:
+        nonlocal index
+        if parsed is None:
+            return None
+        if index is None:
+            index = entry_locations(parsed)
+        return index.get(name)
+
+    return locate
 
 
 def validate_rules(data: Any, path: Path, parsed: ParsedFile | None = None) -> dict[str, Secret]:
-    """Check evaluated rules against the ragenix schema; return the entries."""
-
-    def fail(name: str | None, message: str, hint: str) -> RulesError:
-        location = entry_location(parsed, name) if parsed is not None and name else None
-        line, column = location if location else (None, None)
-        prefix = f"entry {name!r}: " if name is not None else ""
-        return RulesError(prefix + message, file=path, line=line, column=column, hint=hint)
-
-    if not isinstance(data, dict):
-        raise fail(
-            None,
-            f"the rules must be an attribute set of entries, not {_type_name(data)}",
-            'write { "name.age".publicKeys = [ key … ]; … }',
-        )
-    secrets: dict[str, Secret] = {}
-    for name in sorted(data):
-        entry = data[name]
-        if not isinstance(entry, dict):
-            raise fail(
-                name,
-                f"must be an attribute set, not {_type_name(entry)}",
-                f'write "{name}".publicKeys = [ key … ];',
-            )
-        unknown = sorted(set(entry) - set(ALLOWED_ATTRIBUTES))
-        if unknown:
-            raise fail(
-                name,
-                f"unknown attribute {unknown[0]!r}",
-                "an entry may only have publicKeys (a list of keys) and armor (a boolean)",
-            )
-        if "publicKeys" not in entry:
-            raise fail(name, "has no publicKeys", f'add "{name}".publicKeys = [ key … ];')
-        keys = entry["publicKeys"]
-        if not isinstance(keys, list):
-            raise fail(
-                name,
-                f"publicKeys must be a list, not {_type_name(keys)}",
-                "write publicKeys = [ key … ];",
-            )
-        if not keys:
-            raise fail(
-                name,
-                "publicKeys is empty: nobody could decrypt this secret",
-                "add at least one key (a user's and the host's that needs it)",
-            )
-        recipients = []
-        for index, key in enumerate(keys):
-            if not isinstance(key, str):
-                raise fail(
-                    name,
-                    f"publicKeys[{index}] must be a string, not {_type_name(key)}",
-                    'write each key in quotes: "ssh-ed25519 AAAA…"',
-                )
-            if key in keys[:index]:
-                raise fail(
-                    name,
-                    f"publicKeys[{index}] repeats a key ({key[:40]}…)",
-                    "list each key once",
-                )
-            try:
-                recipients.append(parse_recipient(key))
-            except RecipientError as exc:
-                raise fail(name, f"publicKeys[{index}]: {exc.message}", exc.hint or "") from None
-        armor = entry.get("armor", False)
-        if not isinstance(armor, bool):
-            raise fail(
-                name, f"armor must be true or false, not {_type_name(armor)}", "write armor = true;"
-            )
-        secrets[name] = Secret(
-            name=name,
-            file=path.parent / name,
-            public_keys=list(keys),
-            recipients=recipients,
-            armor=armor,
-        )
-    return secrets
+    """The entries of evaluated rules, read as agenix reads them (see
+    :mod:`agepy.rules.validate`); RulesError for what agenix could not use either."""
+    return validate_entries(data, path, _locator(parsed))
 
 
 def load_rules(

@@ -50,7 +50,7 @@ def plan_replace_key(
     if old == new:
         raise EditError("the old and new keys are the same", hint="nothing to do")
     for secret in rules.secrets.values():
-        keys = {edit.key_canonical(k) for k in secret.public_keys}
+        keys = {edit.key_canonical(k) for k in secret.listed_keys}
         if old in keys and new in keys:
             raise EditError(
                 f"{secret.name!r} already has the new key {_short(rules, new)}, so replacing "
@@ -79,10 +79,10 @@ def plan_replace_key(
     def check(after: dict[str, Secret]) -> None:
         unchanged_except({}, after, set(before))
         for name, secret in before.items():
-            got = [edit.key_canonical(k) for k in after[name].public_keys] if name in after else []
+            got = [edit.key_canonical(k) for k in after[name].listed_keys] if name in after else []
             expected = [
                 new if edit.key_canonical(k) == old else edit.key_canonical(k)
-                for k in secret.public_keys
+                for k in secret.listed_keys
             ]
             if got != expected:
                 change, gains = _difference(rules, expected, got)

@@ -33,7 +33,7 @@ def unchanged_except(before: dict[str, Secret], after: dict[str, Secret], skip: 
         if name in skip:
             continue
         other = after.get(name)
-        if other is None or other.public_keys != secret.public_keys or other.armor != secret.armor:
+        if other is None or other.listed_keys != secret.listed_keys or other.armor != secret.armor:
             raise EditError(
                 f"the edit would change entry {name!r} too (the file computes it from the "
                 "edited part)",

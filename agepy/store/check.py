@@ -1,5 +1,6 @@
 """`agepy check`: every entry's file exists, parses and is encrypted to exactly its keys,
-and no .age file lies in the rules folder without an entry. Headers only: no identity."""
+every key of an entry is usable, and no .age file lies in the rules folder without an
+entry. Headers only: no identity."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Finding", "check", "orphans"]
 
-Kind = Literal["stale", "missing", "orphan", "unreadable", "rotate"]
+Kind = Literal["stale", "missing", "orphan", "unreadable", "invalid-key", "rotate"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,11 @@ def check(store: Store) -> list[Finding]:
         relative = os.path.relpath(secret.file, rules.dir)
         known.add(os.path.normpath(relative))
         status, reasons = store.status_of(secret)
+        for warning in secret.invalid_keys:
+            where = f"{rules.path.name}:{warning.line}" if warning.line else rules.path.name
+            findings.append(Finding("invalid-key", relative, f"{warning.message} ({where})"))
+        if secret.invalid_keys and status == "stale":
+            continue  # the reasons are the invalid keys, reported just above
         if status != "ok":
             findings.append(Finding(status, relative, "; ".join(reasons)))
     for relative in orphans(rules.dir, known):

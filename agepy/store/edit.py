@@ -40,12 +40,13 @@ def edit_secret(
     allow_disk: bool = False,
     stdin: IO[bytes] | bytes | None = None,
 ) -> bool:
-    """Edit one secret; True when the file was (re)written."""
+    """Edit one secret; True when the file was (re)written.
+
+    With ``stdin`` its content replaces the secret without decrypting it first, so no
+    identity is needed (ragenix's ``--editor -``, agenix #281); only when an identity at
+    hand opens the file without asking for a passphrase is an unchanged secret left as is.
+    """
     existed = secret.file.exists()
-    if stdin is None:
-        editor_command(editor)  # fail early, before decrypting, if there is no editor
-    # Decrypt first: a wrong identity fails before any editor opens.
-    old = store.decrypt_secret(secret) if existed else b""
     if stdin is not None:
         new = _read_input(stdin)
         if not new:
@@ -55,14 +56,21 @@ def edit_secret(
                 hint="pipe the new content in, or run in a terminal (or give --editor) "
                 "to use your editor",
             )
-    else:
-        with raise_on_signals(), private_dir(allow_disk=allow_disk) as folder:
-            plain = folder / Path(secret.name).name
-            _write_private(plain, old)
-            run_editor(plain, editor)
-            if not plain.exists():
-                return False  # the editor removed it: nothing to save, as agenix does
-            new = plain.read_bytes()
+        old = store.try_decrypt(secret) if existed else None
+        if old is not None and hmac.compare_digest(old, new):
+            return False
+        store.write_secret(secret, new)
+        return True
+    editor_command(editor)  # fail early, before decrypting, if there is no editor
+    # Decrypt first: a wrong identity fails before any editor opens.
+    old = store.decrypt_secret(secret) if existed else b""
+    with raise_on_signals(), private_dir(allow_disk=allow_disk) as folder:
+        plain = folder / Path(secret.name).name
+        _write_private(plain, old)
+        run_editor(plain, editor)
+        if not plain.exists():
+            return False  # the editor removed it: nothing to save, as agenix does
+        new = plain.read_bytes()
     if existed and hmac.compare_digest(old, new):
         return False
     if not existed and not new:

@@ -98,7 +98,14 @@ def _plan(
             status, reasons = "ok", []
         else:
             status, reasons = store.status_of(secret)
-        if status == "missing":
+        if secret.invalid_keys:
+            # Only this entry fails (before decrypting anything); the others go on.
+            result = RekeyResult(secret.name, secret.file, "would-rekey", reasons)
+            try:
+                secret.ensure_encryptable()
+            except AgepyError as exc:
+                _fail(result, exc)
+        elif status == "missing":
             result = RekeyResult(secret.name, secret.file, "missing", reasons)
         elif status == "ok" and not force:
             result = RekeyResult(secret.name, secret.file, "skipped")

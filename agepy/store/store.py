@@ -16,7 +16,7 @@ from agepy.store.status import Status, display_path, file_status
 
 if TYPE_CHECKING:
     from agepy.identities import Identity
-    from agepy.rules import Rules, Secret
+    from agepy.rules import Rules, RuleWarning, Secret
     from agepy.store.check import Finding
     from agepy.store.rekey import ProgressFn, RekeyReport
     from agepy.store.writer import BatchWriter
@@ -37,6 +37,7 @@ class ListRow:
     armor: bool
     exists: bool
     status: Status
+    warnings: tuple[RuleWarning, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,8 @@ class ListRow:
             "armor": self.armor,
             "exists": self.exists,
             "status": self.status,
+            # Only when there is one: most entries have none (docs/json.md).
+            **({"warnings": [w.to_json() for w in self.warnings]} if self.warnings else {}),
         }
 
 
@@ -169,6 +172,10 @@ class Store:
         status, reasons, _ = file_status(
             secret.file, secret.recipients, secret.armor, self.rules.name_of
         )
+        invalid = secret.invalid_keys
+        if invalid and status in ("ok", "stale"):
+            # Never "ok": the entry asks for a key the file cannot be encrypted to.
+            return "stale", [*(w.message for w in invalid), *reasons]
         return status, reasons
 
     def status(self, name: str | Path) -> Status:
@@ -194,6 +201,18 @@ class Store:
             data, self.identities, key_names=_TagNames(self), source=display_path(secret.file)
         )
 
+    def try_decrypt(self, secret: Secret) -> bytes | None:
+        """The plaintext if an identity at hand opens the file without asking anything
+        (no passphrase prompt); else None. For comparing, never for failing."""
+        saved = self.prompt, self._identities
+        self.prompt, self._identities = None, None
+        try:
+            return self.decrypt_secret(secret)
+        except (AgepyError, OSError):
+            return None
+        finally:
+            self.prompt, self._identities = saved
+
     def decrypt(self, name: str | Path) -> bytes:
         """The plaintext of the secret ``name``."""
         return self.decrypt_secret(self.secret(name))
@@ -202,6 +221,7 @@ class Store:
         """``plaintext`` encrypted to the entry's keys, armored if the entry says so."""
         from agepy.age import encrypt_bytes
 
+        secret.ensure_encryptable()
         return encrypt_bytes(plaintext, secret.recipients, armor=secret.armor)
 
     def write_secret(
@@ -255,6 +275,7 @@ class Store:
                 f"{secret.name} already has an entry; --to/--host only create new ones",
                 hint=f"change its keys in {self.rules_path.name}, then: agepy rekey {secret.name}",
             )
+        secret.ensure_encryptable()  # before any decrypting or editor
         written = False
         try:
             written = edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
@@ -361,6 +382,7 @@ class Store:
                     armor=secret.armor,
                     exists=secret.file.exists(),
                     status=status,
+                    warnings=secret.warnings,
                 )
             )
         return rows

@@ -352,8 +352,9 @@ CASES: list[Case] = [
         (write("secrets.nix", '{ "a.age".publicKeys = "ssh-ed25519 AAAA"; }\n'),),
     ),
     Case(
-        "list-malformed-key",
-        ("list",),
+        # `list` and `check` show a key that does not parse; encrypting the entry fails.
+        "edit-malformed-key",
+        ("edit", "a.age"),
         (write("secrets.nix", '{ "a.age".publicKeys = [ "ssh-ed25519 AAAA!!" ]; }\n'),),
     ),
     Case(

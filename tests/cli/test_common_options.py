@@ -245,26 +245,33 @@ def test_rules_from_cwd_then_env_then_option(repo: Path, tmp_path: Path) -> None
     assert "Traceback" not in lost.stderr
 
 
-def test_rules_found_as_newer_agenix_finds_them(repo: Path, tmp_path: Path) -> None:
-    """$AGENIX_RULES wins over $RULES; ./agenix-rules.nix wins over ./secrets.nix; above
-    the current folder only agenix-rules.nix is looked for (as agenix does)."""
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    rules = str(repo / "secrets.nix")
-    _rules_found(run(["list", "--json"], cwd=elsewhere, env={"AGENIX_RULES": rules}))
-    _rules_found(
-        run(["list", "--json"], cwd=elsewhere, env={"AGENIX_RULES": rules, "RULES": "nope.nix"})
-    )
-    below = repo / "hosts" / "deep"
+def test_rules_found_from_a_flake_root_and_below(repo: Path, tmp_path: Path) -> None:
+    """agenix reads $RULES or ./secrets.nix only; agepy also finds secrets/secrets.nix
+    below the current folder (a flake's root) and secrets.nix in parent folders up to
+    the repository root, and says on stderr which file it uses. agenix-rules.nix and
+    $AGENIX_RULES (an unmerged agenix PR) mean nothing."""
+    flake = tmp_path / "flake"
+    flake.mkdir()
+    repo.rename(flake / "secrets")
+    _rules_found(quiet := run(["list", "--json"], cwd=flake / "secrets"))
+    assert "using the rules" not in quiet.stderr  # ./secrets.nix: nothing to say
+    from_root = run(["list", "--json"], cwd=flake)
+    assert from_root.returncode == 0, from_root.stderr
+    assert "agepy: using the rules in secrets/secrets.nix" in from_root.stderr
+    below = flake / "hosts" / "deep"
     below.mkdir(parents=True)
-    lost = run(["list", "--json"], cwd=below)  # a parent's secrets.nix is not looked for
-    assert lost.returncode == 1 and "no agenix-rules.nix or secrets.nix" in lost.stderr
-    (repo / "secrets.nix").rename(repo / "agenix-rules.nix")
-    _rules_found(run(["list", "--json"], cwd=repo))
-    _rules_found(run(["list", "--json"], cwd=below))
-    (repo / "secrets.nix").write_text("{ broken")  # agenix-rules.nix wins beside it
-    _rules_found(run(["list", "--json"], cwd=repo))
-    _rules_found(run(["list", "--json", "--rules", str(repo)], cwd=elsewhere))
+    lost = run(["list", "--json"], cwd=below)  # no .git: parents are not searched
+    assert lost.returncode == 1 and "no rules file" in lost.stderr
+    (flake / ".git").mkdir()
+    found = run(["list", "--json"], cwd=below)
+    _rules_found(found)
+    assert "using the rules in ../../secrets/secrets.nix" in found.stderr
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "agenix-rules.nix").write_text((flake / "secrets" / "secrets.nix").read_text())
+    env = {"AGENIX_RULES": str(flake / "secrets" / "secrets.nix")}
+    assert run(["list", "--json"], cwd=outside, env=env).returncode == 1
+    _rules_found(run(["list", "--json", "--rules", str(flake / "secrets")], cwd=outside))
 
 
 @pytest.mark.parametrize("path", ["list", "check", "hosts", "rekey --dry-run"])

@@ -150,7 +150,9 @@ def test_secret_file_for_decrypt_by_name(
     repo = make_repo({"sub/b.age": ["bob"]})
     assert secret_file("sub/b.age", repo.rules) == repo.dir / "sub/b.age"
     monkeypatch.delenv("RULES", raising=False)
-    monkeypatch.chdir(tmp_path)
+    # Not tmp_path itself: from there, secrets/secrets.nix is found (a flake's layout).
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
     with pytest.raises(StoreError, match=r"no such file: x\.age"):
         secret_file("x.age")
     monkeypatch.setenv("RULES", str(repo.rules))

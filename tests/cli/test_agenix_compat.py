@@ -1,0 +1,82 @@
+"""The agenix command line as agenix's main branch (b027ee2) parses it, under the name
+`agenix` (every command line is agenix's) and through `alias agenix=agepy`."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agepy.cli.compat import AgenixHelp, translate_agenix_args
+from agepy.errors import UsageError
+
+
+def as_agenix(*args: str) -> list[str]:
+    return translate_agenix_args(list(args), as_agenix=True)
+
+
+def test_the_flags_of_agenix_main() -> None:
+    assert as_agenix("-e", "a.age") == ["edit", "--", "a.age"]
+    assert as_agenix("--decrypt", "-x.age", "--identity", "k") == [
+        "decrypt",
+        "-i",
+        "k",
+        "--",
+        "-x.age",
+    ]
+    assert as_agenix("-v", "-r", "-i", "k") == ["rekey", "--force", "-i", "k"]
+    assert as_agenix("-e", "a.age", "--editor", "-") == ["edit", "--editor", "-", "--", "a.age"]
+    assert as_agenix("--debug", "-d", "a.age") == ["decrypt", "--debug", "--", "a.age"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-h"], ["--help"], ["-d", "a.age", "-h"], ["-r", "--help", "-x"]],
+)
+def test_help_at_the_first_h_whatever_follows(args: list[str]) -> None:
+    with pytest.raises(AgenixHelp):
+        as_agenix(*args)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["-x", "-h"], "no such option: -x"),  # agenix fails at -x before it sees -h
+        (["-c"], "not an agenix option"),
+        (["--check"], "not an agenix option"),
+        (["-r", "age1xyz"], "unexpected argument"),
+        (["list"], "unexpected argument"),
+        (["-e"], "needs a FILE"),
+        (["-i", "k"], "no action"),
+    ],
+)
+def test_usage_errors(args: list[str], words: str) -> None:
+    with pytest.raises(UsageError, match=words):
+        as_agenix(*args)
+
+
+def test_without_the_name_other_command_lines_are_agepys() -> None:
+    assert translate_agenix_args(["list", "-c"]) == ["list", "-c"]
+    assert translate_agenix_args(["-h"]) == ["-h"]  # agepy's own help
+    with pytest.raises(UsageError, match="not an agenix option"):
+        translate_agenix_args(["-c"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["-e", "-r", "-d", "-i", "-v", "-h", "-c", "--rules", "--", "-x.age"]),
+            st.text(max_size=6),
+        ),
+        max_size=8,
+    )
+)
+def test_fuzz_only_usage_errors_or_help(args: list[str]) -> None:
+    try:
+        result = as_agenix(*args)
+    except (UsageError, AgenixHelp):
+        return
+    assert all(isinstance(a, str) for a in result)
+    if result and result[0] in ("edit", "decrypt") and result[-1] != "--help":
+        assert result[-2] == "--"  # FILE always after --
