@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HistoryScan", "reader_of", "scan_history"]
 
-_RULES_NAMES = ("secrets.nix", "agenix-rules.nix")
+_RULES_NAMES = ("secrets.nix",)
 _SSH = ("ssh-ed25519", "ssh-rsa")
 _NOT_IN_GIT = "not in a git repository: old versions of the secrets cannot be checked"
 

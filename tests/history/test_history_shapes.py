@@ -49,17 +49,18 @@ def test_secrets_nix_moved_in_history(repo: GitSecrets) -> None:
     assert ", 2026-11-02) can read old versions" in run.stdout
 
 
-def test_renamed_to_agenix_rules_nix(repo: GitSecrets) -> None:
+def test_rules_file_renamed(repo: GitSecrets) -> None:
     repo.write_rules({"tok.age": ["alice", "carol"]})
     repo.encrypt("tok.age", b"token", ["alice", "carol"])
     repo.commit("as secrets.nix")
-    repo.git("mv", "secrets.nix", "agenix-rules.nix")
+    repo.git("mv", "secrets.nix", "rules.nix")
     repo.commit("renamed")
-    text = (repo.dir / "agenix-rules.nix").read_text().replace(" carol ]", " ]")
-    (repo.dir / "agenix-rules.nix").write_text(text)
-    assert repo.agepy("rekey", "-i", str(repo.keys["alice"].private)).returncode == 0
+    text = (repo.dir / "rules.nix").read_text().replace(" carol ]", " ]")
+    (repo.dir / "rules.nix").write_text(text)
+    alice = str(repo.keys["alice"].private)
+    assert repo.agepy("rekey", "--rules", "rules.nix", "-i", alice).returncode == 0
     repo.commit("carol leaves")
-    run = repo.agepy("check")
+    run = repo.agepy("check", "--rules", "rules.nix")
     assert run.returncode == 1, run.stderr
     assert run.stdout.startswith("rotate tok.age: carol (age1")
 
