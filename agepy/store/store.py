@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
-import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from agepy._files import restore_on_failure
+from agepy._lock import store_lock
 from agepy.errors import AgepyError, RulesError, StoreError
 from agepy.store.status import Status, display_path, file_status
 
@@ -67,6 +69,10 @@ def file_mode(path: Path) -> int:
         return path.stat().st_mode & 0o7777
     except FileNotFoundError:
         return 0o644
+
+
+class _NothingWrittenError(Exception):
+    """A new entry's edit wrote no file: its entry is taken back out."""
 
 
 class _TagNames(Mapping[str, str]):
@@ -216,8 +222,9 @@ class Store:
             writer.write(secret.file, data, mode=mode)
             return
         try:
-            secret.file.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(secret.file, data, mode=mode)
+            with store_lock(self.rules_path):
+                secret.file.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(secret.file, data, mode=mode)
         except OSError as exc:
             raise StoreError(
                 f"cannot write {display_path(secret.file)}: {exc.strerror or exc}",
@@ -245,32 +252,32 @@ class Store:
         """
         from agepy.store.edit import edit_secret
 
-        secret = self.rules.find(name)
-        rules_before: tuple[bytes, int] | None = None
-        if secret is None:
-            items = [*recipients, *self._host_items(hosts)]
-            rules_before = (self.rules_path.read_bytes(), self.rules_path.stat().st_mode)
-            secret = self._add_entry(name, items)
-        elif recipients or hosts:
-            raise StoreError(
-                f"{secret.name} already has an entry; --to/--host only create new ones",
-                hint=f"change its keys in {self.rules_path.name}, then: agepy rekey {secret.name}",
-            )
-        written = False
-        try:
-            written = edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
-        finally:
-            # A new entry without its file (editor failed, left it empty, Ctrl-C): take the
-            # entry back out, so that a failed edit changes nothing on disk.
-            if rules_before is not None and not written:
-                self._restore_rules(*rules_before)
-        return written
-
-    def _restore_rules(self, text: bytes, mode: int) -> None:
-        from agepy.age import atomic_write
-
-        atomic_write(self.rules_path, text, mode=stat.S_IMODE(mode))
-        self.reload()
+        with store_lock(self.rules_path):
+            self.reload()  # what another writer changed before we got the lock
+            secret = self.rules.find(name)
+            if secret is not None and (recipients or hosts):
+                raise StoreError(
+                    f"{secret.name} already has an entry; --to/--host only create new ones",
+                    hint=f"change its keys in {self.rules_path.name}, then: "
+                    f"agepy rekey {secret.name}",
+                )
+            if secret is not None:
+                return edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
+            # A new entry without its file (editor failed, left it empty, Ctrl-C) is taken
+            # back out, so that a failed edit changes nothing on disk; only if secrets.nix
+            # is still as agepy wrote it (a change made by hand meanwhile stays).
+            try:
+                with restore_on_failure([self.rules_path]):
+                    secret = self._add_entry(name, [*recipients, *self._host_items(hosts)])
+                    if not edit_secret(
+                        self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin
+                    ):
+                        raise _NothingWrittenError
+            except _NothingWrittenError:
+                return False
+            finally:
+                self.reload()
+            return True
 
     def _host_items(self, hosts: Sequence[str]) -> list[str]:
         """Each host as its binding name in secrets.nix, else its key from agepy.toml."""
@@ -348,15 +355,18 @@ class Store:
         """Re-encrypt stale files (all with ``force``); see :func:`agepy.store.rekey.rekey`."""
         from agepy.store.rekey import rekey
 
-        return rekey(
-            self,
-            names,
-            force=force,
-            dry_run=dry_run,
-            progress=progress,
-            all_or_nothing=all_or_nothing,
-            jobs=jobs,
-        )
+        with contextlib.nullcontext() if dry_run else store_lock(self.rules_path):
+            if not dry_run:
+                self.reload()  # the entries as the last writer left them
+            return rekey(
+                self,
+                names,
+                force=force,
+                dry_run=dry_run,
+                progress=progress,
+                all_or_nothing=all_or_nothing,
+                jobs=jobs,
+            )
 
     def rekey_for_key(self, recipient_text: str, *, force: bool = False) -> RekeyReport:
         """Rekey the entries that list this key (stale ones, or all of them with force)."""
