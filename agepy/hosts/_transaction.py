@@ -7,14 +7,38 @@ fails (only files still as agepy wrote them: see :func:`agepy._files.restore_on_
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from agepy._files import restore_on_failure
+from agepy._lock import store_lock
+from agepy.rules import locate_rules
 
-__all__ = ["StoreAccess", "decrypt_all", "open_store", "restore_on_failure", "write_all"]
+__all__ = [
+    "StoreAccess",
+    "decrypt_all",
+    "holding_store_lock",
+    "open_store",
+    "restore_on_failure",
+    "write_all",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def holding_store_lock(flow: F) -> F:
+    """Run ``flow(rules_path, …)`` holding the store's write lock, from before it reads
+    secrets.nix and agepy.toml until its last write: no concurrent run loses its change."""
+
+    @functools.wraps(flow)
+    def locked(rules_path: Path | None, *args: Any, **kwargs: Any) -> Any:
+        with store_lock(locate_rules(rules_path)):
+            return flow(rules_path, *args, **kwargs)
+
+    return cast(F, locked)
 
 
 @dataclass
