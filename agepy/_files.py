@@ -36,7 +36,9 @@ __all__ = [
     "fsync_dir",
     "is_agepy_temp",
     "new_file_mode",
+    "not_regular",
     "open_temp",
+    "read_regular",
     "remove_stale_temps",
     "replace",
     "resolve_target",
@@ -46,6 +48,43 @@ __all__ = [
 ]
 
 _TEMP = re.compile(r"^\.(?P<name>.+)\.agepy-(?P<pid>\d+)-[0-9a-f]+\.tmp$")
+
+
+def not_regular(path: Path) -> str | None:
+    """What ``path`` is if it exists but is no regular file ("a FIFO", …), else None.
+
+    A FIFO named like a secret would hang a reader forever: callers report it instead."""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return None
+    return _kind(mode)
+
+
+def _kind(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of the regular file ``path``; OSError for anything else, without ever
+    blocking on a FIFO (it is opened non-blocking and checked before reading)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        kind = _kind(os.fstat(fd).st_mode)
+        if kind is not None:
+            raise OSError(errno.EINVAL, f"it is {kind}, not a regular file", str(path))
+        os.set_blocking(fd, True)
+        return handle.read()
 
 
 def temp_name(name: str) -> str:

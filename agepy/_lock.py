@@ -1,9 +1,14 @@
-"""One writer at a time per store: an advisory lock on ``.agepy.lock`` beside secrets.nix.
+"""One writer at a time per store: an advisory lock on the folder holding secrets.nix.
 
 Every command that writes the .age files, secrets.nix or agepy.toml holds it from before
 it reads what it will change until its last write, so two runs cannot lose each other's
 updates. A second writer waits (saying so once) and gives up after a timeout. ``flock``
 locks die with their process, so a killed run never leaves the store locked.
+
+The lock is taken on the folder itself (Linux flocks a directory like a file), not on a
+lock file: it leaves nothing on disk (a failed command changes nothing, and git sees no
+new file), works in a folder the runner may not write, and the folder, unlike
+secrets.nix, is never replaced by a rename.
 
 The lock is re-entrant within a process (flock would deadlock against a second open of
 the same file), so library calls that lock can nest.
@@ -21,13 +26,12 @@ from pathlib import Path
 
 from agepy.errors import StoreError
 
-__all__ = ["LOCK_NAME", "lock_timeout", "store_lock"]
+__all__ = ["lock_timeout", "store_lock"]
 
-LOCK_NAME = ".agepy.lock"
 _DEFAULT_TIMEOUT = 120.0
 _POLL = 0.05
 
-# lock file (resolved) -> (descriptor, depth)
+# locked folder (resolved) -> (descriptor, depth)
 _held: dict[Path, tuple[int, int]] = {}
 
 
@@ -43,8 +47,8 @@ def _say(message: str) -> None:
     print(f"agepy: {message}", file=sys.stderr, flush=True)
 
 
-def _lock_file(rules_path: Path) -> Path:
-    return Path(os.path.realpath(rules_path)).parent / LOCK_NAME
+def _lock_target(rules_path: Path) -> Path:
+    return Path(os.path.realpath(rules_path)).parent
 
 
 @contextlib.contextmanager
@@ -59,7 +63,7 @@ def store_lock(
     ``notify`` hears once that this run waits for another. StoreError after ``timeout``
     seconds (default :func:`lock_timeout`), or when the lock file cannot be made.
     """
-    path = _lock_file(rules_path)
+    path = _lock_target(rules_path)
     if path in _held:
         fd, depth = _held[path]
         _held[path] = (fd, depth + 1)
@@ -69,11 +73,11 @@ def store_lock(
             _release(path)
         return
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         raise StoreError(
-            f"cannot open the lock file {path}: {exc.strerror or exc}",
-            hint="check that you may write to the folder of secrets.nix",
+            f"cannot open {path} to lock it: {exc.strerror or exc}",
+            hint="check that the folder of secrets.nix exists and is readable",
         ) from None
     try:
         _acquire(fd, path, lock_timeout() if timeout is None else timeout, notify)
@@ -97,11 +101,11 @@ def _acquire(fd: int, path: Path, timeout: float, notify: Callable[[str], None] 
         except BlockingIOError:
             pass
         if not told and notify is not None:
-            notify(f"waiting for another agepy writing in {path.parent} …")
+            notify(f"waiting for another agepy writing in {path} …")
             told = True
         if time.monotonic() >= deadline:
             raise StoreError(
-                f"another agepy is still writing in {path.parent} (gave up after {timeout:g} s)",
+                f"another agepy is still writing in {path} (gave up after {timeout:g} s)",
                 hint="let it finish and run this again (AGEPY_LOCK_TIMEOUT sets the wait)",
             )
         time.sleep(_POLL)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from agepy._files import restore_on_failure
+from agepy._files import read_regular, restore_on_failure
 from agepy._lock import store_lock
 from agepy.errors import AgepyError, RulesError, StoreError
 from agepy.store.status import Status, display_path, file_status
@@ -71,6 +71,12 @@ def file_mode(path: Path) -> int:
         return 0o644
 
 
+def outside_folder(name: str) -> bool:
+    """True if the entry name ``name`` leads out of the rules folder (``..``, absolute)."""
+    path = Path(os.path.normpath(name))
+    return path.is_absolute() or path.parts[:1] == ("..",)
+
+
 class _NothingWrittenError(Exception):
     """A new entry's edit wrote no file: its entry is taken back out."""
 
@@ -105,6 +111,7 @@ class Store:
         evaluator: str = "auto",
         identities: Sequence[Path] | None = None,
         prompt: PromptFn | None = None,
+        allow_outside: bool = False,
     ) -> None:
         from agepy.rules import locate_rules
 
@@ -113,6 +120,7 @@ class Store:
         self.evaluator = evaluator
         self.identity_paths = [Path(p) for p in identities] if identities else None
         self.prompt = prompt
+        self.allow_outside = allow_outside
         self._rules: Rules | None = None
         self._identities: list[Identity] | None = None
         self._tag_names: dict[str, str] | None = None
@@ -184,7 +192,7 @@ class Store:
         from agepy.age import decrypt_bytes
 
         try:
-            data = secret.file.read_bytes()
+            data = read_regular(secret.file)
         except FileNotFoundError:
             raise StoreError(
                 f"{display_path(secret.file)} does not exist",
@@ -204,9 +212,18 @@ class Store:
         return self.decrypt_secret(self.secret(name))
 
     def encrypt_secret(self, secret: Secret, plaintext: bytes) -> bytes:
-        """``plaintext`` encrypted to the entry's keys, armored if the entry says so."""
+        """``plaintext`` encrypted to the entry's keys, armored if the entry says so.
+
+        StoreError for an entry whose name leads out of the secrets folder (``../x.age``,
+        an absolute path) unless the store allows it: a secrets.nix from elsewhere must
+        not make agepy write (or rekey to its keys) another store's files."""
         from agepy.age import encrypt_bytes
 
+        if not self.allow_outside and outside_folder(secret.name):
+            raise StoreError(
+                f"{secret.name!r} is outside the folder of {self.rules_path.name}; not writing it",
+                hint="if that is really meant, allow names outside the secrets folder",
+            )
         return encrypt_bytes(plaintext, secret.recipients, armor=secret.armor)
 
     def write_secret(
