@@ -141,6 +141,10 @@ def _interrupted(exc: KeyboardInterrupt) -> Any:
     return sys.exit(128 + signum)
 
 
+class _StdoutClosedError(OSError):
+    """Output was written while standard output is closed."""
+
+
 class _ClosedOutput(io.RawIOBase):
     """Standard output when the caller closed it (``>&-``): every write fails as cat's."""
 
@@ -148,7 +152,7 @@ class _ClosedOutput(io.RawIOBase):
         return True
 
     def write(self, _data: Any) -> int:
-        raise OSError(errno.EBADF, "standard output is closed")
+        raise _StdoutClosedError(errno.EBADF, "standard output is closed")
 
 
 def _cause_chain(exc: BaseException) -> Iterator[BaseException]:
@@ -257,8 +261,8 @@ def _main(argv: Sequence[str] | None = None) -> Any:
     except KeyboardInterrupt as exc:
         return _interrupted(exc)
     except OSError as exc:
-        if _broken_pipe(exc):
-            return _quiet_after_broken_pipe()
+        if _broken_pipe(exc) or isinstance(exc, _StdoutClosedError):
+            raise  # main() reports standard output's failures
         if debug:
             traceback.print_exc()
         _print_error(_os_error_message(exc), "check the path, its permissions and free space")
