@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import stat
 import subprocess
 import sys
@@ -15,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from agepy._files import atomic_write, restore_on_failure
+from agepy._lock import store_lock
 from agepy.store import Store
+from agepy.store.writer import BatchWriter, file_stamp
 from tests.store.conftest import AGEPY, Key, MakeRepo, run_agepy
 
 
@@ -321,3 +324,76 @@ def test_a_closed_stdout_is_one_error_line(make_repo: MakeRepo) -> None:
     assert result.stderr.decode().splitlines() == [
         "agepy: error: cannot write to standard output: standard output is closed"
     ]
+
+
+# --- the lock, changed files, signals, deep input -------------------------------------------
+
+
+def test_a_second_writer_waits_then_gives_up(make_repo: MakeRepo) -> None:
+    repo = make_repo({"a.age": ["alice"]})
+    with store_lock(repo.rules, notify=None):
+        result = run_agepy(
+            ["edit", "new.age", "--to", "alice"],
+            cwd=repo.dir,
+            input=b"x\n",
+            env={"AGEPY_LOCK_TIMEOUT": "0.2"},
+        )
+    lines = result.stderr.decode().splitlines()
+    assert result.returncode == 1
+    assert lines[0].startswith("agepy: waiting for another agepy writing in"), lines
+    assert lines[1].startswith("agepy: error: another agepy is still writing in"), lines
+    assert not (repo.dir / "new.age").exists()
+
+
+def test_a_file_changed_since_it_was_read_is_left_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "a.age"
+    path.write_bytes(b"as read")
+    stamps = {path: file_stamp(path)}
+    path.write_bytes(b"written by someone else meanwhile")
+    changed: list[Path] = []
+    with BatchWriter(stamps=stamps, on_changed=changed.append) as writer:
+        writer.write(path, b"rekeyed")
+    assert changed == [path]
+    assert path.read_bytes() == b"written by someone else meanwhile"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.age"]
+
+
+def test_sigterm_during_rekey_leaves_no_temp_files(
+    make_repo: MakeRepo, keys: dict[str, Key]
+) -> None:
+    names = [f"s{i:03}.age" for i in range(120)]
+    repo = make_repo({n: ["alice"] for n in names})
+    store = Store(repo.rules)
+    for name in names:
+        store.write(name, os.urandom(256 << 10))
+    before = {n: (repo.dir / n).read_bytes() for n in names}
+    env = dict(os.environ, NO_COLOR="1", HOME=str(repo.dir))
+    rekey = subprocess.Popen(
+        [*AGEPY, "rekey", "--force", "-i", str(keys["alice"].private)],
+        cwd=repo.dir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    # As soon as one file has been replaced, the run is in the middle of its writes.
+    while all((repo.dir / n).read_bytes() == before[n] for n in names[:8]):
+        assert rekey.poll() is None
+    rekey.send_signal(signal.SIGTERM)
+    _, stderr = rekey.communicate(timeout=120)
+    if rekey.returncode != 0:  # it may have finished first on a fast machine
+        assert rekey.returncode == 143, stderr
+        assert stderr.decode().splitlines()[-1] == "agepy: error: interrupted (SIGTERM)"
+    assert [p.name for p in repo.dir.iterdir() if p.name.endswith(".tmp")] == []
+    reader = Store(repo.rules, identities=[keys["alice"].private])
+    for name in names[:8]:
+        assert len(reader.decrypt(name)) == 256 << 10
+
+
+def test_deeply_nested_secrets_nix_is_one_error_line(make_repo: MakeRepo) -> None:
+    repo = make_repo({"a.age": ["alice"]}, write=False)
+    repo.rules.write_text("[" * 200_000 + "]" * 200_000 + "\n")
+    result = run_agepy(["list"], cwd=repo.dir)
+    lines = result.stderr.decode().splitlines()
+    assert result.returncode == 1
+    assert lines[0].startswith("agepy: error:") and "internal error" not in lines[0], lines
+    assert all(line.startswith("agepy: ") for line in lines)
