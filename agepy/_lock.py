@@ -48,7 +48,9 @@ def _say(message: str) -> None:
 
 
 def _lock_target(rules_path: Path) -> Path:
-    return Path(os.path.realpath(rules_path)).parent
+    """The folder of the rules file (``rules_path`` may also name that folder)."""
+    real = Path(os.path.realpath(rules_path))
+    return real if real.is_dir() else real.parent
 
 
 @contextlib.contextmanager
@@ -58,7 +60,7 @@ def store_lock(
     timeout: float | None = None,
     notify: Callable[[str], None] | None = _say,
 ) -> Iterator[None]:
-    """Hold the write lock of the store whose rules file is ``rules_path``.
+    """Hold the write lock of the store whose rules file (or its folder) is ``rules_path``.
 
     ``notify`` hears once that this run waits for another. StoreError after ``timeout``
     seconds (default :func:`lock_timeout`), or when the lock file cannot be made.

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import os
 import re
 import shutil
@@ -44,13 +43,13 @@ _RAM_TYPES = {"tmpfs", "ramfs"}
 
 def _statfs_type(path: Path) -> int | None:
     """The file system type (statfs f_type) of ``path``, or None if unknown."""
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name, use_errno=True)
-    except OSError:
+        libc = ctypes.CDLL(None, use_errno=True)  # this process's C library
+        statfs = libc.statfs
+    except (OSError, AttributeError):
         return None
     buffer = ctypes.create_string_buffer(256)  # struct statfs; f_type is its first field
-    if libc.statfs(os.fsencode(path), buffer) != 0:
+    if statfs(os.fsencode(path), buffer) != 0:
         return None
     return ctypes.c_long.from_buffer(buffer).value & 0xFFFFFFFF
 

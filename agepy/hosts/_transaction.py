@@ -15,7 +15,6 @@ from typing import Any, TypeVar, cast
 
 from agepy._files import restore_on_failure
 from agepy._lock import store_lock
-from agepy.rules import locate_rules
 
 __all__ = [
     "StoreAccess",
@@ -34,8 +33,8 @@ def holding_store_lock(flow: F) -> F:
     secrets.nix and agepy.toml until its last write: no concurrent run loses its change."""
 
     @functools.wraps(flow)
-    def locked(rules_path: Path | None, *args: Any, **kwargs: Any) -> Any:
-        with store_lock(locate_rules(rules_path)):
+    def locked(rules_path: Path, *args: Any, **kwargs: Any) -> Any:
+        with store_lock(rules_path):
             return flow(rules_path, *args, **kwargs)
 
     return cast(F, locked)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agepy._files import atomic_write, written_by_us
+from agepy._lock import store_lock
 from agepy.errors import AgepyError, IdentityError, StoreError
 from agepy.matrix.conduit import (
     parse_registration_token_env,
@@ -28,6 +30,7 @@ from agepy.matrix.heisenbridge import (
     rotate_tokens,
 )
 from agepy.matrix.tokens import hex_token
+from agepy.rules import locate_rules
 
 if TYPE_CHECKING:
     from agepy.rules import Rules, Secret
@@ -171,12 +174,11 @@ def _dedupe(rules: Rules, items: list[str]) -> list[str]:
 
 
 def _restore(rules_path: Path, before: bytes | None) -> None:
-    """Undo a just-added entry after the secret could not be written."""
-    if before is None:
+    """Undo a just-added entry after the secret could not be written (unless someone
+    else changed secrets.nix since agepy wrote it)."""
+    if before is None or not written_by_us(rules_path):
         return
-    from agepy.age import atomic_write
-
-    atomic_write(rules_path, before, mode=rules_path.stat().st_mode & 0o7777)
+    atomic_write(rules_path, before)
 
 
 def _write(
@@ -188,7 +190,21 @@ def _write(
     what: str,
     make: Callable[[bytes | None], bytes],
 ) -> WriteResult:
-    """Shared flow: find/create the entry, refuse to overwrite, build, encrypt, write."""
+    """Shared flow: find/create the entry, refuse to overwrite, build, encrypt, write;
+    holding the store's write lock throughout."""
+    with store_lock(locate_rules(ctx.rules_path)):
+        return _write_locked(ctx, name, recipients, rotate=rotate, what=what, make=make)
+
+
+def _write_locked(
+    ctx: _Context,
+    name: str,
+    recipients: Recipients,
+    *,
+    rotate: bool,
+    what: str,
+    make: Callable[[bytes | None], bytes],
+) -> WriteResult:
     rules, secret, before = _entry(ctx, name, recipients, rotate=rotate, what=what)
     exists = secret.file.exists()
     if exists and not rotate:
