@@ -151,7 +151,7 @@ class BatchWriter:
         future = self._pool.submit(_replace_atomically, path, data, mode, self._abort, expect)
         self._pending.append((future, path, len(data)))
         self._pending_bytes += len(data)
-        self._folders.add(resolve_target(path).path.parent)
+        self._folders.add(Path(os.path.realpath(path)).parent)  # where the rename happens
         self._drain(self._window)
 
     def _raise_error(self) -> None:

@@ -243,3 +243,21 @@ def test_nano_leaves_no_copy_of_the_plaintext(
     store = Store(repo / "secrets.nix", identities=[keys["alice"].private])
     assert b"added" in store.decrypt("a.age")
     assert _holding(marker, home) == []
+
+
+def test_agepys_shm_folder_open_to_others_is_refused(
+    marked: tuple[Path, bytes], keys: dict[str, Key], tmp_path: Path
+) -> None:
+    repo, _ = marked
+    folder = plaintext_base()  # /dev/shm/agepy-UID here: XDG_RUNTIME_DIR is not given
+    assert folder.name == f"agepy-{os.geteuid()}"
+    folder.chmod(0o755)
+    try:
+        script = _recording_editor(tmp_path)
+        args = ["edit", "--editor", str(script), "a.age", "-i", str(keys["alice"].private)]
+        result = run_agepy(args, cwd=repo, env={"XDG_RUNTIME_DIR": ""})
+    finally:
+        folder.chmod(0o700)
+    assert result.returncode == 1
+    assert b"agepy: error: refusing " in result.stderr and b"not 0700" in result.stderr
+    assert not (tmp_path / "where").exists()
