@@ -147,11 +147,23 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def new_file_mode(mode: int = 0o666) -> int:
-    """``mode`` less the process umask: what open(O_CREAT) would give a new file."""
+def _umask() -> int:
+    # Linux shows the umask in /proc; os.umask can only read it by setting it, which
+    # would race with files other threads (the batch writer's) create meanwhile.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     umask = os.umask(0o022)
     os.umask(umask)
-    return mode & ~umask & 0o7777
+    return umask
+
+
+def new_file_mode(mode: int = 0o666) -> int:
+    """``mode`` less the process umask: what open(O_CREAT) would give a new file."""
+    return mode & ~_umask() & 0o7777
 
 
 @dataclass(frozen=True)
