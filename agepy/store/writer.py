@@ -1,13 +1,15 @@
 """Atomic replacement of many files at once, with the file-system work overlapped.
 
-Each file is still written the safe way (a temp file in the same folder, fsync, rename),
+Each file is still written the safe way (agepy's one write path, :mod:`agepy._files`: a
+temp file beside the symlink's target, mode and owner kept, fsync, rename),
 but a rekey of hundreds of files would spend much of its time in those system calls:
 fsync waits for the disk, and on a journaling file system creating and renaming files
 waits for the journal commits that other fsyncs start. Here each file's whole write runs
 on a small thread pool (system calls release the GIL) while the next files are
 encrypted, and a file is renamed into place only once its own fsync is done. Killed at
-any moment, every file is either old or new; a leftover temp file (``.NAME.*.tmp``) is
-removed by the next rekey.
+any moment, every file is either old or new; a leftover temp file
+(``.NAME.agepy-PID-RANDOM.tmp``, of a process no longer running) is removed by the next
+rekey.
 """
 
 from __future__ import annotations
