@@ -116,7 +116,12 @@ def test_output_to_a_read_only_file_is_refused(
 
 @pytest.mark.parametrize("umask", [0o022, 0o077])
 def test_new_files_follow_the_umask_as_age_does(
-    make_repo: MakeRepo, keys: dict[str, Key], tmp_path: Path, age_bin: str, umask: int
+    make_repo: MakeRepo,
+    keys: dict[str, Key],
+    tmp_path: Path,
+    age_bin: str,
+    ssh_keygen_bin: str,
+    umask: int,
 ) -> None:
     repo = make_repo({"a.age": ["alice"]})
     plain = tmp_path / "plain"
@@ -134,7 +139,9 @@ def test_new_files_follow_the_umask_as_age_does(
     _umasked(umask, [*AGEPY, "edit", "new.age", "--to", "alice"], repo.dir, stdin=b"new\n")
     assert _mode(repo.dir / "new.age") == expected
     host_key = tmp_path / "host"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)], check=True)
+    subprocess.run(
+        [ssh_keygen_bin, "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)], check=True
+    )
     host_key = tmp_path / "host.pub"
     add_host = [*AGEPY, "add-host", "web", "192.0.2.1", "--key-file", str(host_key), "--yes"]
     _umasked(umask, add_host, repo.dir)
