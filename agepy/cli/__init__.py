@@ -6,17 +6,22 @@ Subcommands live in one module per area and are imported only when used, so that
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
+import io
 import itertools
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from agepy._plaintext import wipe_dead_sessions
+from agepy._signals import raise_on_signals
 from agepy.cli._common import State, debug_option, quiet_option
 from agepy.errors import AgepyError, UsageError
 
@@ -182,6 +187,55 @@ def _print_usage_error(exc: click.UsageError, args: Sequence[str]) -> None:
     _print_error(exc.format_message(), hint)
 
 
+class _StdoutClosedError(OSError):
+    """Output was written while standard output is closed."""
+
+
+class _ClosedOutput(io.RawIOBase):
+    """Standard output when the caller closed it (``>&-``): every write fails as cat's."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, _data: Any) -> int:
+        raise _StdoutClosedError(errno.EBADF, "standard output is closed")
+
+
+def _cause_chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _broken_pipe(exc: BaseException) -> bool:
+    return any(
+        isinstance(e, BrokenPipeError) or (isinstance(e, OSError) and e.errno == errno.EPIPE)
+        for e in _cause_chain(exc)
+    )
+
+
+def _quiet_after_broken_pipe() -> Any:
+    # The reader went away (`agepy decrypt x | head`): stop quietly, as cat does when
+    # SIGPIPE kills it, and keep Python from complaining when it flushes stdout at exit.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.stdout = io.StringIO()
+    return sys.exit(128 + 13)
+
+
+def _os_error_message(exc: OSError) -> str:
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+def _tell(message: str) -> None:
+    click.echo(f"agepy: {message}", err=True)
+
+
 def agenix_main(argv: Sequence[str] | None = None) -> Any:
     """Entry point under the name `agenix`: agenix's command line and exit codes."""
     return main(argv, as_agenix=True)
@@ -193,6 +247,35 @@ def main(argv: Sequence[str] | None = None, *, as_agenix: bool | None = None) ->
     Called as `agenix` (a symlink, `agepy agenix-shim`), the command line is agenix's:
     `-h` prints its help and exits 0, no arguments or a bad one exit 1, as agenix does.
     """
+    if sys.stdout is None:
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(_ClosedOutput()))
+    try:
+        with raise_on_signals():
+            _main(argv, as_agenix=as_agenix)
+        code: Any = 0
+    except SystemExit as exc:
+        code = exc.code
+    except OSError as exc:
+        return _output_failed(exc)
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        if code in (0, None):
+            return _output_failed(exc)
+        sys.stdout = io.StringIO()  # the failure was already reported
+    return sys.exit(code)
+
+
+def _output_failed(exc: OSError) -> Any:
+    """Standard output could not be written: quiet for a closed pipe, else one line."""
+    if _broken_pipe(exc):
+        return _quiet_after_broken_pipe()
+    sys.stdout = io.StringIO()  # what is left to flush at exit has nowhere to go
+    _print_error(f"cannot write to standard output: {_os_error_message(exc)}", None)
+    return sys.exit(1)
+
+
+def _main(argv: Sequence[str] | None, *, as_agenix: bool | None) -> Any:
     args = list(sys.argv[1:] if argv is None else argv)
     if as_agenix is None:
         as_agenix = argv is None and Path(sys.argv[0]).name == "agenix"
@@ -200,6 +283,8 @@ def main(argv: Sequence[str] | None = None, *, as_agenix: bool | None = None) ->
     # agenix exits 1 on every usage error (it prints its help); agepy exits 2, as click.
     usage_status = 1 if as_agenix else 2
     try:
+        # A run killed by SIGKILL may have left plaintext in RAM: every start wipes it.
+        wipe_dead_sessions(_tell)
         from agepy.cli.compat import AGENIX_HELP, AgenixHelp, translate_agenix_args
 
         if as_agenix and not args:
@@ -235,13 +320,28 @@ def main(argv: Sequence[str] | None = None, *, as_agenix: bool | None = None) ->
         _print_error(exc.format_message(), None)
         return sys.exit(exc.exit_code)
     except AgepyError as exc:
+        if _broken_pipe(exc):
+            return _quiet_after_broken_pipe()
         if debug:
             traceback.print_exc()
         _print_error(exc.message, exc.hint)
         return sys.exit(1 if as_agenix and isinstance(exc, UsageError) else exc.exit_code)
     except KeyboardInterrupt as exc:
         return _interrupted(exc)
-    except BrokenPipeError:
+    except OSError as exc:
+        if _broken_pipe(exc) or isinstance(exc, _StdoutClosedError):
+            raise  # main() reports standard output's failures
+        if debug:
+            traceback.print_exc()
+        _print_error(_os_error_message(exc), "check the path, its permissions and free space")
+        return sys.exit(1)
+    except RecursionError:
+        if debug:
+            traceback.print_exc()
+        _print_error(
+            "the input is nested too deeply to read",
+            "flatten the deepest nesting (secrets.nix, a .age header, a key file)",
+        )
         return sys.exit(1)
     except Exception as exc:
         if debug:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from agepy._text import printable
 from agepy.cli._common import (
     announce_rules,
     emit_json,
@@ -32,14 +34,34 @@ if TYPE_CHECKING:
 __all__ = ["check", "edit", "list_", "rekey"]
 
 
-def _store(rules: Path | None, evaluator: str = "auto", identities: tuple[Path, ...] = ()) -> Store:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _store(
+    rules: Path | None,
+    evaluator: str = "auto",
+    identities: tuple[Path, ...] = (),
+    allow_outside: bool = False,
+) -> Store:
     from agepy.store import Store
 
     store = Store(
-        rules, evaluator=evaluator, identities=list(identities) or None, prompt=prompt_passphrase
+        rules,
+        evaluator=evaluator,
+        identities=list(identities) or None,
+        prompt=prompt_passphrase,
+        allow_outside=allow_outside,
     )
     announce_rules(store.rules_path, rules)
     return store
+
+
+def _allow_outside_option(f: F) -> F:
+    return click.option(
+        "--allow-outside",
+        is_flag=True,
+        help="Write entries whose names lead out of the secrets folder (../x.age, /abs).",
+    )(f)
 
 
 _STATUS_COLOUR = {"ok": "green", "stale": "yellow", "missing": "red", "unreadable": "red"}
@@ -79,13 +101,14 @@ def list_(as_json: bool, evaluator: str, rules: Path | None) -> None:
     if not rows:
         out(f"no secrets in {store.rules_display()}")
         return
-    width = max(len(r.name) for r in rows)
+    width = max(len(printable(r.name)) for r in rows)
     for row in rows:
         status = style(f"{row.status:<10}", fg=_STATUS_COLOUR[row.status])
         armor = " armor" if row.armor else ""
         invalid = sum(w.kind == "invalid-key" for w in row.warnings)
         unusable = f" ({invalid} unusable key{'s' if invalid > 1 else ''})" if invalid else ""
-        out(f"{row.name:<{width}}  {status} {', '.join(row.recipients)}{armor}{unusable}")
+        recipients = printable(", ".join(row.recipients))
+        out(f"{printable(row.name):<{width}}  {status} {recipients}{armor}{unusable}")
 
 
 @click.command("edit")
@@ -111,6 +134,7 @@ def list_(as_json: bool, evaluator: str, rules: Path | None) -> None:
     is_flag=True,
     help="Put the plaintext in the system temp folder if no tmpfs is available.",
 )
+@_allow_outside_option
 @identity_option
 @evaluator_option
 @rules_option
@@ -120,6 +144,7 @@ def edit(
     hosts: tuple[str, ...],
     editor: str | None,
     allow_disk: bool,
+    allow_outside: bool,
     identities: tuple[Path, ...],
     evaluator: str,
     rules: Path | None,
@@ -139,7 +164,7 @@ def edit(
       agepy edit new-token.age --to alice --host matrix < token.txt
       agepy edit --editor - restic-password.age < new-password.txt
     """
-    store = _store(rules, evaluator, identities)
+    store = _store(rules, evaluator, identities, allow_outside)
     # `--editor -` (ragenix) and piped stdin (agenix) replace the content; an editor
     # asked for by name wins over a pipe.
     from_stdin = editor == "-" or (not editor and not sys.stdin.isatty())
@@ -153,17 +178,18 @@ def edit(
         recipients=list(to),
         hosts=list(hosts),
     )
-    err(f"{name}: {'saved' if changed else 'unchanged, not rewritten'}")
+    err(f"{printable(name)}: {'saved' if changed else 'unchanged, not rewritten'}")
 
 
 def _print_report(report: Any) -> None:
     for result in report.results:
+        name = printable(result.name)
         if result.action == "would-rekey":
-            out(f"would rekey {result.name}: {'; '.join(result.reasons)}")
+            out(f"would rekey {name}: {printable('; '.join(result.reasons))}")
         elif result.action == "missing":
-            err(f"missing: {result.name}: skipped, the file does not exist")
+            err(f"missing: {name}: skipped, the file does not exist")
         elif result.action == "failed":
-            click.echo(f"agepy: error: {result.name}: {result.error}", err=True)
+            click.echo(f"agepy: error: {name}: {printable(result.error or '')}", err=True)
             if result.hint:
                 click.echo(f"agepy: hint: {result.hint}", err=True)
     if not report.dry_run:
@@ -187,6 +213,7 @@ def _print_report(report: Any) -> None:
     "with --force, all of those.",
 )
 @json_option
+@_allow_outside_option
 @identity_option
 @evaluator_option
 @rules_option
@@ -196,6 +223,7 @@ def rekey(
     dry_run: bool,
     key: str | None,
     as_json: bool,
+    allow_outside: bool,
     identities: tuple[Path, ...],
     evaluator: str,
     rules: Path | None,
@@ -214,7 +242,7 @@ def rekey(
       agepy rekey heisenbridge-config.age --force
       agepy rekey --key matrix --force
     """
-    store = _store(rules, evaluator, identities)
+    store = _store(rules, evaluator, identities, allow_outside)
     if key is not None:
         if names:
             raise click.UsageError("give NAMEs or --key KEY, not both")

@@ -2,41 +2,42 @@
 
 add-host and rescan decrypt every affected secret into memory before the first write,
 keep the old bytes of every file they will change, and put them back if a later step
-fails.
+fails (only files still as agepy wrote them: see :func:`agepy._files.restore_on_failure`).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
-__all__ = ["StoreAccess", "decrypt_all", "open_store", "restore_on_failure", "write_all"]
+from agepy._files import restore_on_failure
+from agepy._lock import store_lock
+
+__all__ = [
+    "StoreAccess",
+    "decrypt_all",
+    "holding_store_lock",
+    "open_store",
+    "restore_on_failure",
+    "write_all",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@contextlib.contextmanager
-def restore_on_failure(paths: Sequence[Path]) -> Iterator[None]:
-    """Keep the bytes of ``paths``; if the body fails, put them back (or remove new files)."""
-    from agepy.age import atomic_write
+def holding_store_lock(flow: F) -> F:
+    """Run ``flow(rules_path, …)`` holding the store's write lock, from before it reads
+    secrets.nix and agepy.toml until its last write: no concurrent run loses its change."""
 
-    saved: dict[Path, tuple[bytes | None, int]] = {}
-    for path in paths:
-        try:
-            saved[path] = (path.read_bytes(), path.stat().st_mode & 0o7777)
-        except FileNotFoundError:
-            saved[path] = (None, 0o644)
-    try:
-        yield
-    except BaseException:
-        for path, (data, mode) in saved.items():
-            with contextlib.suppress(OSError):
-                if data is None:
-                    path.unlink(missing_ok=True)
-                elif not path.exists() or path.read_bytes() != data:
-                    atomic_write(path, data, mode=mode)
-        raise
+    @functools.wraps(flow)
+    def locked(rules_path: Path, *args: Any, **kwargs: Any) -> Any:
+        with store_lock(rules_path):
+            return flow(rules_path, *args, **kwargs)
+
+    return cast(F, locked)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from agepy.errors import HostError
 from agepy.hosts._transaction import (
     StoreAccess,
     decrypt_all,
+    holding_store_lock,
     restore_on_failure,
     write_all,
 )
@@ -152,6 +153,7 @@ def _refuse_known_hosts(preview: HostPreview) -> None:
 # --- add-host --------------------------------------------------------------------------
 
 
+@holding_store_lock
 def add_host(
     rules_path: Path,
     name: str,
@@ -266,6 +268,7 @@ def _host_keys(keys: Sequence[ScannedKey]) -> list[HostKey]:
 # --- rescan ----------------------------------------------------------------------------
 
 
+@holding_store_lock
 def rescan(
     rules_path: Path,
     name: str,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agepy._files import atomic_write, written_by_us
+from agepy._lock import store_lock
 from agepy.errors import AgepyError, IdentityError, StoreError
 from agepy.matrix.conduit import (
     parse_registration_token_env,
@@ -174,12 +176,11 @@ def _dedupe(rules: Rules, items: list[str]) -> list[str]:
 
 
 def _restore(rules_path: Path, before: bytes | None) -> None:
-    """Undo a just-added entry after the secret could not be written."""
-    if before is None:
+    """Undo a just-added entry after the secret could not be written (unless someone
+    else changed secrets.nix since agepy wrote it)."""
+    if before is None or not written_by_us(rules_path):
         return
-    from agepy.age import atomic_write
-
-    atomic_write(rules_path, before, mode=rules_path.stat().st_mode & 0o7777)
+    atomic_write(rules_path, before)
 
 
 def _write(
@@ -194,8 +195,25 @@ def _write(
 ) -> WriteResult:
     """Shared flow: find/create the entry, refuse to overwrite, build, encrypt, write,
     and record the generator (``what`` is its kind) in agepy.toml, as `agepy generate`
-    does, so that `agepy generate` can make the file again."""
+    does, so that `agepy generate` can make the file again; holding the store's write
+    lock throughout."""
     load_records(locate_rules(ctx.rules_path))  # a damaged agepy.toml fails before any write
+    with store_lock(locate_rules(ctx.rules_path)):
+        return _write_locked(
+            ctx, name, recipients, rotate=rotate, what=what, make=make, options=options
+        )
+
+
+def _write_locked(
+    ctx: _Context,
+    name: str,
+    recipients: Recipients,
+    *,
+    rotate: bool,
+    what: str,
+    make: Callable[[bytes | None], bytes],
+    options: Mapping[str, Any] | None,
+) -> WriteResult:
     rules, secret, before = _entry(ctx, name, recipients, rotate=rotate, what=what)
     exists = secret.file.exists()
     if exists and not rotate:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from agepy._files import open_temp, replace, resolve_target
 from agepy.errors import EditError, NixError, RulesError
 from agepy.nix import edit
 from agepy.nix.parse import parse_source
@@ -134,11 +134,11 @@ def verify_changes(
 
 
 def write_temp(path: Path, data: bytes) -> Path:
-    """``data`` in a new temporary file beside ``path`` (same mode), fsynced.
+    """``data`` in a new temporary file beside ``path``'s target (same mode), fsynced.
 
     EditError when the folder cannot take it (read-only, full, …)."""
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".agepy.nix", dir=path.parent)
+        fd, temp = open_temp(resolve_target(path), 0o666)
     except OSError as exc:
         raise _cannot_write(path, exc) from None
     try:
@@ -146,15 +146,13 @@ def write_temp(path: Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        with contextlib.suppress(OSError):
-            Path(name).chmod(stat.S_IMODE(path.stat().st_mode))
     except OSError as exc:
-        Path(name).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise _cannot_write(path, exc) from None
     except BaseException:
-        Path(name).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
-    return Path(name)
+    return temp
 
 
 def _cannot_write(path: Path, exc: OSError) -> EditError:
@@ -165,19 +163,9 @@ def _cannot_write(path: Path, exc: OSError) -> EditError:
     )
 
 
-def _commit(temp: Path, path: Path) -> None:
-    temp.replace(path)
-    with contextlib.suppress(OSError):
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def write_changes(changes: dict[Path, bytes]) -> list[Path]:
-    """Write each file atomically (temp file in its folder, fsync, rename); the paths."""
-    changes = {path.resolve(): data for path, data in changes.items()}
+    """Write each file atomically (temp file beside its target, fsync, rename; a symlink
+    is written through); the paths."""
     temps: dict[Path, Path] = {}
     try:
         # Every temp file first (one failing leaves none behind), then the renames.
@@ -185,10 +173,10 @@ def write_changes(changes: dict[Path, bytes]) -> list[Path]:
             temps[path] = write_temp(path, data)
         for path, temp in temps.items():
             try:
-                _commit(temp, path)
+                replace(temp, resolve_target(path).path)
             except OSError as exc:
                 raise _cannot_write(path, exc) from None
     finally:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
-    return list(changes)
+    return [path.resolve() for path in changes]

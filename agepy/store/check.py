@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from agepy._text import printable
+
 if TYPE_CHECKING:
     from agepy.store.store import Store
 
@@ -26,7 +28,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.file}: {self.message}"
+        return f"{self.kind}: {printable(self.file)}: {printable(self.message)}"
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "file": self.file, "message": self.message}

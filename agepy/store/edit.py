@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -23,9 +24,33 @@ __all__ = ["edit_secret"]
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write the plaintext to {path.parent}: {exc.strerror or exc}",
+            hint="free some space there (it is in RAM), or set XDG_RUNTIME_DIR to another "
+            "private tmpfs folder",
+        ) from None
+
+
+def _read_private(path: Path) -> bytes | None:
+    """What the editor left (None: it removed the file)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(
+            f"cannot read the edited plaintext: {exc.strerror or exc}",
+            hint="the secret is unchanged; run the edit again",
+        ) from None
+
+
+def _warn(message: str) -> None:
+    print(f"agepy: warning: {message}", file=sys.stderr, flush=True)
 
 
 def _read_input(stdin: IO[bytes] | bytes) -> bytes:
@@ -64,13 +89,14 @@ def edit_secret(
     editor_command(editor)  # fail early, before decrypting, if there is no editor
     # Decrypt first: a wrong identity fails before any editor opens.
     old = store.decrypt_secret(secret) if existed else b""
-    with raise_on_signals(), private_dir(allow_disk=allow_disk) as folder:
+    with raise_on_signals(), private_dir(allow_disk=allow_disk, warn=_warn) as folder:
         plain = folder / Path(secret.name).name
         _write_private(plain, old)
         run_editor(plain, editor)
-        if not plain.exists():
+        edited = _read_private(plain)
+        if edited is None:
             return False  # the editor removed it: nothing to save, as agenix does
-        new = plain.read_bytes()
+        new = edited
     if existed and hmac.compare_digest(old, new):
         return False
     if not existed and not new:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from agepy.errors import StoreError
 
-__all__ = ["editor_command", "run_editor"]
+__all__ = ["editor_command", "private_editor_command", "run_editor"]
 
 _HINT_SET = (
     "set $EDITOR (e.g. export EDITOR=nano), or pipe the new content in: agepy edit NAME < FILE"
@@ -32,9 +32,71 @@ def editor_command(editor: str | None = None, env: Mapping[str, str] | None = No
     return argv
 
 
+# Vim and Neovim write the buffer to swap, undo and backup files (Neovim's swap folder is
+# under ~/.local/share) and remember text in viminfo/shada: all off, before and after the
+# user's vimrc (an init file may turn them back on; 'undofile' and 'swapfile' are local).
+_VIM_OFF = "silent! set noswapfile noundofile nobackup nowritebackup"
+_VIM_FLAGS = {
+    "vim": [
+        "-n",
+        "-i",
+        "NONE",
+        "--cmd",
+        f"{_VIM_OFF} viminfo=",
+        "-c",
+        "silent! setlocal noswapfile noundofile",
+    ],
+    "nvim": [
+        "-n",
+        "-i",
+        "NONE",
+        "--cmd",
+        f"{_VIM_OFF} shada=",
+        "-c",
+        "silent! setlocal noswapfile noundofile",
+    ],
+}
+# Emacs: no backup~ files, no #auto-save# files, no lock links.
+_EMACS_FLAGS = [
+    "--eval",
+    "(setq make-backup-files nil auto-save-default nil create-lockfiles nil"
+    " auto-save-list-file-prefix nil)",
+]
+
+
+def _editor_kind(program: str) -> str:
+    name = Path(program).name
+    if name in ("vi", "vim", "vim.basic", "vim.tiny", "vim.nox", "vim.gtk3", "gvim", "rvim"):
+        return "vim"
+    if name in ("nvim", "neovim"):
+        return "nvim"
+    if name in ("emacs", "emacs-nox", "emacs-gtk", "emacs-lucid") or name.startswith("emacs2"):
+        return "emacs"
+    if name in ("nano", "rnano"):
+        return "nano"
+    return ""
+
+
+def private_editor_command(argv: list[str], path: Path) -> list[str]:
+    """``argv`` with the flags that keep known editors from copying ``path``'s plaintext
+    to disk (swap, undo, backup, history), then ``path``."""
+    program, rest = argv[0], argv[1:]
+    kind = _editor_kind(program)
+    if kind in _VIM_FLAGS:
+        extra = _VIM_FLAGS[kind]
+    elif kind == "emacs":
+        extra = _EMACS_FLAGS
+    elif kind == "nano":
+        # nano backs up only if the user's nanorc asks; then into the private folder.
+        extra = [f"--backupdir={path.parent}"]
+    else:
+        extra = []
+    return [program, *extra, *rest, str(path)]
+
+
 def run_editor(path: Path, editor: str | None = None) -> None:
     """Open ``path`` in the editor and wait; a failing editor raises StoreError."""
-    argv = [*editor_command(editor), str(path)]
+    argv = private_editor_command(editor_command(editor), path)
     try:
         # No timeout: people take their time. An exception here (Ctrl-C, SIGTERM turned
         # into Terminated) makes subprocess.run kill the editor before re-raising.

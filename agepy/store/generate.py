@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from agepy._files import restore_on_failure
+from agepy._lock import store_lock
 from agepy.errors import StoreError, UsageError
 from agepy.generators import Generated, OptionValue, get_kind, resolve_options
 from agepy.generators.nixos import SecretSnippet, secret_snippet
@@ -88,6 +90,23 @@ def generate_secret(
     """Make the secret ``name`` of ``kind``, add its entry if missing (from ``recipients``
     and ``hosts``), encrypt it and record the generator. An existing file is replaced
     only with ``rotate``; the same generator on an existing file changes nothing."""
+    with store_lock(store.rules_path):
+        store.reload()  # what another writer changed before we got the lock
+        return _generate_locked(
+            store, name, kind, options, recipients=recipients, hosts=hosts, rotate=rotate
+        )
+
+
+def _generate_locked(
+    store: Store,
+    name: str | Path,
+    kind: str,
+    options: Mapping[str, Any] | None = None,
+    *,
+    recipients: Sequence[str] = (),
+    hosts: Sequence[str] = (),
+    rotate: bool = False,
+) -> GenerateResult:
     existing = store.rules.find(name)
     entry = existing.name if existing is not None else store.entry_name(name)
     resolved = resolve_options(kind, options or {}, secret_name=entry)
@@ -111,24 +130,20 @@ def generate_secret(
             f"{display_path(existing.file)} exists and {why}; not overwriting it",
             hint="rotate it to replace its value (agepy generate NAME --kind KIND --rotate)",
         )
-    rules_before: tuple[bytes, int] | None = None
-    if existing is None:
-        secret, rules_before = store.new_entry(name, recipients, hosts)
-    else:
-        secret = existing
-    created = not secret.file.exists()
-    generated = get_kind(kind).make(resolved)
-    try:
-        _write(store, secret, generated)
-        records[secret.name] = GeneratorRecord(kind, resolved, generated.public)
-        save_records(store.rules_path, records)
-    except BaseException:
-        if created:
-            with contextlib.suppress(OSError):
-                secret.file.unlink()
-        if rules_before is not None:
-            store.restore_rules(*rules_before)
-        raise
+    # A failure takes back what this run added (the entry, the file), nothing else.
+    with restore_on_failure([store.rules_path]):
+        secret = existing if existing is not None else store.add_entry(name, recipients, hosts)
+        created = not secret.file.exists()
+        generated = get_kind(kind).make(resolved)
+        try:
+            _write(store, secret, generated)
+            records[secret.name] = GeneratorRecord(kind, resolved, generated.public)
+            save_records(store.rules_path, records)
+        except BaseException:
+            if created:
+                with contextlib.suppress(OSError):
+                    secret.file.unlink()
+            raise
     return _result(
         store,
         secret,
@@ -137,7 +152,7 @@ def generate_secret(
         public=generated.public,
         public_before=record.public if record is not None else None,
         shown=generated.shown,
-        created_entry=rules_before is not None,
+        created_entry=existing is None,
     )
 
 
@@ -171,6 +186,13 @@ def _recorded(store: Store, names: Sequence[str] | None) -> list[tuple[Secret, G
 
 
 def _regenerate_all(
+    store: Store, pairs: list[tuple[Secret, GeneratorRecord]]
+) -> list[GenerateResult]:
+    with store_lock(store.rules_path):
+        return _regenerate_locked(store, pairs)
+
+
+def _regenerate_locked(
     store: Store, pairs: list[tuple[Secret, GeneratorRecord]]
 ) -> list[GenerateResult]:
     records = load_records(store.rules_path)

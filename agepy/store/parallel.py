@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agepy._files import Stamp, file_stamp
 from agepy.errors import AgepyError, StoreError
 
 if TYPE_CHECKING:
@@ -75,9 +76,21 @@ def rekey_files(
     from agepy.store.store import file_mode
     from agepy.store.writer import BatchWriter
 
+    names = list(names)
     outcomes: list[Outcome] = []
-    with BatchWriter(on_commit=None if done is None else lambda p: done(by_file.pop(p))) as w:
-        by_file: dict[Path, Outcome] = {}
+    by_file: dict[Path, Outcome] = {}
+
+    def changed(path: Path) -> None:
+        outcome = _changed_outcome(by_file.pop(path)[0])
+        outcomes[outcomes.index((outcome[0], None, None))] = outcome
+        if done is not None:
+            done(outcome)
+
+    with BatchWriter(
+        on_commit=None if done is None else lambda p: done(by_file.pop(p)),
+        stamps=_stamps(store, names),
+        on_changed=changed,
+    ) as w:
         for name in names:
             secret = store.rules.secrets[name]
             try:
@@ -93,6 +106,21 @@ def rekey_files(
             by_file[secret.file] = outcome
             w.write(secret.file, data, mode=file_mode(secret.file))
     return outcomes
+
+
+def _stamps(store: Store, names: Sequence[str]) -> dict[Path, Stamp | None]:
+    """Each file as it is before it is read: a file that changes before its new version
+    lands (someone wrote it meanwhile) is left as it is."""
+    files = [store.rules.secrets[name].file for name in names]
+    return {file: file_stamp(file) for file in files}
+
+
+def _changed_outcome(name: str) -> Outcome:
+    return (
+        name,
+        "it changed on disk while being rekeyed; left as it is",
+        "run agepy rekey again to rekey its new content",
+    )
 
 
 def _die_with_parent() -> None:
@@ -224,6 +252,7 @@ def rekey_parallel(
     from agepy.store.writer import BatchWriter
 
     _prepare(store, names)
+    stamps = _stamps(store, names)
     try:
         tickets = _Tickets(len(names))
     except OSError as exc:
@@ -243,7 +272,11 @@ def rekey_parallel(
             read_end, pid = _start(store, names, tickets, list(children))
             children[read_end] = pid
         pending: dict[Path, str] = {}  # file -> name, until it is in place
-        with BatchWriter(on_commit=lambda p: report((pending.pop(p), None, None))) as writer:
+        with BatchWriter(
+            on_commit=lambda p: report((pending.pop(p), None, None)),
+            stamps=stamps,
+            on_changed=lambda p: report(_changed_outcome(pending.pop(p))),
+        ) as writer:
             _collect(store, names, list(children), tickets, writer, pending, report)
     except BaseException:
         # Stop the workers: they take no more files.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from agepy.errors import AgepyError, StoreError
 from agepy.store.status import Status, display_path
-from agepy.store.writer import BatchWriter, remove_leftover_temps
+from agepy.store.writer import BatchWriter, file_stamp, remove_leftover_temps
 
 if TYPE_CHECKING:
     from agepy.rules import Secret
@@ -191,6 +191,7 @@ def _rekey_each(
 def _rekey_all_or_nothing(
     store: Store, todo: list[tuple[Secret, RekeyResult]], progress: ProgressFn | None
 ) -> None:
+    stamps = {secret.file: file_stamp(secret.file) for secret, _ in todo}
     plaintexts: list[bytes] = []
     failures: list[str] = []
     for secret, result in todo:
@@ -205,10 +206,18 @@ def _rekey_all_or_nothing(
             + "; ".join(failures),
             hint="decrypt with a key these files are encrypted to (-i PATH)",
         )
-    with BatchWriter() as writer:
+    changed: set[Path] = set()
+    with BatchWriter(stamps=stamps, on_changed=changed.add) as writer:
         for (secret, _), plaintext in zip(todo, plaintexts, strict=True):
             store.write_secret(secret, plaintext, writer)
     for secret, result in todo:
-        result.action = "rekeyed"
+        if secret.file in changed:
+            result.action, result.error, result.hint = (
+                "failed",
+                "it changed on disk while being rekeyed; left as it is",
+                "run agepy rekey again to rekey its new content",
+            )
+        else:
+            result.action = "rekeyed"
         if progress is not None:
             progress(secret.name)

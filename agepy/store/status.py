@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
+from agepy._files import not_regular
 from agepy.age import Header, read_header
 from agepy.errors import AgepyError
 from agepy.keys import Recipient
@@ -86,6 +87,9 @@ def file_status(
     """The status of one file, the reasons when not ok, and its header when readable."""
     if not path.exists():
         return "missing", ["the file does not exist"], None
+    kind = not_regular(path)
+    if kind is not None:
+        return "unreadable", [f"it is {kind}, not a regular file"], None
     try:
         header = read_header(path)
     except AgepyError as exc:

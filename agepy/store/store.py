@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
-import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from agepy._files import read_regular, restore_on_failure
+from agepy._lock import store_lock
 from agepy.errors import AgepyError, RulesError, StoreError
 from agepy.store.generate import GenerateResult, generate_missing, generate_secret, rotate_secrets
 from agepy.store.status import Status, display_path, file_status
@@ -73,6 +75,16 @@ def file_mode(path: Path) -> int:
         return 0o644
 
 
+def outside_folder(name: str) -> bool:
+    """True if the entry name ``name`` leads out of the rules folder (``..``, absolute)."""
+    path = Path(os.path.normpath(name))
+    return path.is_absolute() or path.parts[:1] == ("..",)
+
+
+class _NothingWrittenError(Exception):
+    """A new entry's edit wrote no file: its entry is taken back out."""
+
+
 class _TagNames(Mapping[str, str]):
     """``store.tag_names()``, worked out only when a message names a key."""
 
@@ -103,6 +115,7 @@ class Store:
         evaluator: str = "auto",
         identities: Sequence[Path] | None = None,
         prompt: PromptFn | None = None,
+        allow_outside: bool = False,
     ) -> None:
         from agepy.rules import locate_rules
 
@@ -111,6 +124,7 @@ class Store:
         self.evaluator = evaluator
         self.identity_paths = [Path(p) for p in identities] if identities else None
         self.prompt = prompt
+        self.allow_outside = allow_outside
         self._rules: Rules | None = None
         self._identities: list[Identity] | None = None
         self._tag_names: dict[str, str] | None = None
@@ -186,7 +200,7 @@ class Store:
         from agepy.age import decrypt_bytes
 
         try:
-            data = secret.file.read_bytes()
+            data = read_regular(secret.file)
         except FileNotFoundError:
             raise StoreError(
                 f"{display_path(secret.file)} does not exist",
@@ -218,10 +232,19 @@ class Store:
         return self.decrypt_secret(self.secret(name))
 
     def encrypt_secret(self, secret: Secret, plaintext: bytes) -> bytes:
-        """``plaintext`` encrypted to the entry's keys, armored if the entry says so."""
+        """``plaintext`` encrypted to the entry's keys, armored if the entry says so.
+
+        StoreError for an entry whose name leads out of the secrets folder (``../x.age``,
+        an absolute path) unless the store allows it: a secrets.nix from elsewhere must
+        not make agepy write (or rekey to its keys) another store's files."""
         from agepy.age import encrypt_bytes
 
         secret.ensure_encryptable()
+        if not self.allow_outside and outside_folder(secret.name):
+            raise StoreError(
+                f"{secret.name!r} is outside the folder of {self.rules_path.name}; not writing it",
+                hint="if that is really meant, allow names outside the secrets folder",
+            )
         return encrypt_bytes(plaintext, secret.recipients, armor=secret.armor)
 
     def write_secret(
@@ -237,8 +260,9 @@ class Store:
             writer.write(secret.file, data, mode=mode)
             return
         try:
-            secret.file.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(secret.file, data, mode=mode)
+            with store_lock(self.rules_path):
+                secret.file.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(secret.file, data, mode=mode)
         except OSError as exc:
             raise StoreError(
                 f"cannot write {display_path(secret.file)}: {exc.strerror or exc}",
@@ -266,31 +290,41 @@ class Store:
         """
         from agepy.store.edit import edit_secret
 
-        secret = self.rules.find(name)
-        rules_before: tuple[bytes, int] | None = None
-        if secret is None:
-            secret, rules_before = self.new_entry(name, recipients, hosts)
-        elif recipients or hosts:
-            raise StoreError(
-                f"{secret.name} already has an entry; --to/--host only create new ones",
-                hint=f"change its keys in {self.rules_path.name}, then: agepy rekey {secret.name}",
-            )
-        secret.ensure_encryptable()  # before any decrypting or editor
-        written = False
-        try:
-            written = edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
-        finally:
-            # A new entry without its file (editor failed, left it empty, Ctrl-C): take the
-            # entry back out, so that a failed edit changes nothing on disk.
-            if rules_before is not None and not written:
-                self.restore_rules(*rules_before)
-        return written
+        with store_lock(self.rules_path):
+            self.reload()  # what another writer changed before we got the lock
+            secret = self.rules.find(name)
+            if secret is not None and (recipients or hosts):
+                raise StoreError(
+                    f"{secret.name} already has an entry; --to/--host only create new ones",
+                    hint=f"change its keys in {self.rules_path.name}, then: "
+                    f"agepy rekey {secret.name}",
+                )
+            if secret is not None:
+                secret.ensure_encryptable()  # before any decrypting or editor
+                return edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
+            # A new entry without its file (editor failed, left it empty, Ctrl-C) is taken
+            # back out, so that a failed edit changes nothing on disk; only if secrets.nix
+            # is still as agepy wrote it (a change made by hand meanwhile stays).
+            try:
+                with restore_on_failure([self.rules_path]):
+                    secret = self.add_entry(name, recipients, hosts)
+                    secret.ensure_encryptable()
+                    if not edit_secret(
+                        self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin
+                    ):
+                        raise _NothingWrittenError
+            except _NothingWrittenError:
+                return False
+            finally:
+                self.reload()
+            return True
 
-    def new_entry(
-        self, name: str | Path, recipients: Sequence[str], hosts: Sequence[str]
-    ) -> tuple[Secret, tuple[bytes, int]]:
-        """Add the entry ``name`` for ``recipients`` (keys or names) and ``hosts``; also
-        return secrets.nix as it was (text, mode), for :meth:`restore_rules`."""
+    def add_entry(
+        self, name: str | Path, recipients: Sequence[str], hosts: Sequence[str] = ()
+    ) -> Secret:
+        """Add the entry ``name`` to secrets.nix for ``recipients`` (keys or their names)
+        and ``hosts`` (hosts of the inventory); the caller holds the lock and undoes it on
+        failure (:func:`agepy._files.restore_on_failure`)."""
         from agepy.rules import add_secret
 
         items, entry = [*recipients, *self._host_items(hosts)], self.entry_name(name)
@@ -301,17 +335,9 @@ class Store:
                 hint=f'add "{entry}".publicKeys = [ … ]; to {self.rules_path.name}, or give '
                 "its recipients: --to KEY_OR_NAME / --host NAME",
             )
-        before = (self.rules_path.read_bytes(), self.rules_path.stat().st_mode)
         add_secret(self.rules_path, entry, items, evaluator=self.evaluator)
         self.reload()
-        return self.rules.get(entry), before
-
-    def restore_rules(self, text: bytes, mode: int) -> None:
-        """Put secrets.nix back as it was (after a failed create)."""
-        from agepy.age import atomic_write
-
-        atomic_write(self.rules_path, text, mode=stat.S_IMODE(mode))
-        self.reload()
+        return self.rules.get(entry)
 
     def _host_items(self, hosts: Sequence[str]) -> list[str]:
         """Each host as its binding name in secrets.nix, else its key from agepy.toml."""
@@ -400,15 +426,18 @@ class Store:
         """Re-encrypt stale files (all with ``force``); see :func:`agepy.store.rekey.rekey`."""
         from agepy.store.rekey import rekey
 
-        return rekey(
-            self,
-            names,
-            force=force,
-            dry_run=dry_run,
-            progress=progress,
-            all_or_nothing=all_or_nothing,
-            jobs=jobs,
-        )
+        with contextlib.nullcontext() if dry_run else store_lock(self.rules_path):
+            if not dry_run:
+                self.reload()  # the entries as the last writer left them
+            return rekey(
+                self,
+                names,
+                force=force,
+                dry_run=dry_run,
+                progress=progress,
+                all_or_nothing=all_or_nothing,
+                jobs=jobs,
+            )
 
     def rekey_for_key(self, recipient_text: str, *, force: bool = False) -> RekeyReport:
         """Rekey the entries that list this key (stale ones, or all of them with force)."""

@@ -1,30 +1,41 @@
 """Atomic replacement of many files at once, with the file-system work overlapped.
 
-Each file is still written the safe way (a temp file in the same folder, fsync, rename),
+Each file is still written the safe way (agepy's one write path, :mod:`agepy._files`: a
+temp file beside the symlink's target, mode and owner kept, fsync, rename),
 but a rekey of hundreds of files would spend much of its time in those system calls:
 fsync waits for the disk, and on a journaling file system creating and renaming files
 waits for the journal commits that other fsyncs start. Here each file's whole write runs
 on a small thread pool (system calls release the GIL) while the next files are
 encrypted, and a file is renamed into place only once its own fsync is done. Killed at
-any moment, every file is either old or new; a leftover temp file (``.NAME.*.tmp``) is
-removed by the next rekey.
+any moment, every file is either old or new; a leftover temp file
+(``.NAME.agepy-PID-RANDOM.tmp``, of a process no longer running) is removed by the next
+rekey.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import tempfile
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
+from agepy._files import (
+    Stamp,
+    file_stamp,
+    fsync_dir,
+    open_temp,
+    remove_stale_temps,
+    replace,
+    resolve_target,
+)
 from agepy.errors import StoreError
 
-__all__ = ["BatchWriter", "remove_leftover_temps"]
+__all__ = ["BatchWriter", "FileChangedError", "file_stamp", "remove_leftover_temps"]
 
 _THREADS = 8
 # Data waiting to be written is held in memory: large secrets wait for fewer files.
@@ -32,44 +43,32 @@ _MAX_PENDING_BYTES = 64 << 20
 
 
 def remove_leftover_temps(files: list[Path]) -> int:
-    """Remove the temp files that killed atomic writes of ``files`` left; how many."""
-    by_folder: dict[Path, set[str]] = {}
-    for file in files:
-        by_folder.setdefault(file.parent, set()).add(file.name)
-    removed = 0
-    for folder, names in by_folder.items():
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
-                continue
-            stem = entry.name[1:].rsplit(".", 2)[0]  # ".NAME.random.tmp" -> NAME
-            if stem in names:
-                with contextlib.suppress(OSError):
-                    Path(entry.path).unlink()
-                    removed += 1
-    return removed
+    """Remove the temp files that killed agepy writes of ``files`` left; how many.
+
+    Only agepy's own temp names of dead processes: a user's ``.x.age.bak.tmp`` and a
+    concurrent run's temp files stay."""
+    return remove_stale_temps({f.parent for f in files}, {f.name for f in files})
 
 
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+class FileChangedError(OSError):
+    """The file changed on disk since it was read: left as it is."""
 
 
-def _replace_atomically(path: Path, data: bytes, mode: int, abort: threading.Event) -> bool:
-    """Write ``data`` to a temp file beside ``path``, fsync it, and rename it over
-    ``path`` unless ``abort`` was set meanwhile; True if it replaced ``path``."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temp = Path(name)
+def _replace_atomically(
+    path: Path, data: bytes, mode: int, abort: threading.Event, expect: Stamp | None = None
+) -> bool:
+    """Write ``data`` to a temp file beside ``path``'s target, fsync it, and rename it
+    over the target unless ``abort`` was set meanwhile; True if it replaced ``path``.
+
+    With ``expect``, a target whose stamp differs is left alone (FileChangedError)."""
+    target = resolve_target(path)
+    if target.special:
+        with open(target.path, "wb") as handle:
+            handle.write(data)
+        return True
+    fd, temp = open_temp(target, mode)
     try:
         try:
-            os.fchmod(fd, mode)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -79,7 +78,10 @@ def _replace_atomically(path: Path, data: bytes, mode: int, abort: threading.Eve
         if abort.is_set():
             temp.unlink()
             return False
-        temp.replace(path)
+        if expect is not None and file_stamp(target.path) != expect:
+            temp.unlink()
+            raise FileChangedError(errno.ESTALE, "it changed on disk meanwhile", str(path))
+        replace(temp, target.path)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
@@ -92,8 +94,11 @@ class BatchWriter:
 
     Use as a context manager: leaving it waits for every pending file and fsyncs the
     folders once; leaving it on an exception (or after a failed write) renames no more
-    files. Errors raise StoreError. ``on_commit`` hears of each replaced file, in the
-    order the files were given.
+    files. Errors raise StoreError, from a later ``write`` or from leaving the block (never
+    from the ``write`` that started the failing file, so a Ctrl-C raised right after it is
+    not replaced by a write error). ``on_commit`` hears of each replaced file, in the
+    order the files were given. ``stamps``: each file as it was when read; a file that
+    changed since is left as it is and ``on_changed`` hears of it.
     """
 
     def __init__(
@@ -102,6 +107,8 @@ class BatchWriter:
         on_commit: Callable[[Path], None] | None = None,
         *,
         max_pending_bytes: int = _MAX_PENDING_BYTES,
+        stamps: Mapping[Path, Stamp | None] | None = None,
+        on_changed: Callable[[Path], None] | None = None,
     ) -> None:
         self._pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="agepy-write")
         self._pending: deque[tuple[Future[bool], Path, int]] = deque()
@@ -110,7 +117,10 @@ class BatchWriter:
         self._folders: set[Path] = set()
         self._window = window
         self._on_commit = on_commit
+        self._stamps = stamps or {}
+        self._on_changed = on_changed
         self._abort = threading.Event()
+        self._error: StoreError | None = None
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -124,30 +134,38 @@ class BatchWriter:
         try:
             if exc_type is None:
                 self._drain(0)
+                self._raise_error()
             else:
                 # Leaving on an exception: wait for the writes in flight, rename no more,
                 # and let that exception through rather than a write error behind it.
                 self._abort.set()
-                with contextlib.suppress(StoreError):
-                    self._drain(0)
+                self._drain(0)
         finally:
             self._abort.set()
             self._pool.shutdown(wait=True)
             for folder in self._folders:  # the renames that happened, made durable
-                _fsync_dir(folder)
+                fsync_dir(folder)
 
-    def write(self, path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    def write(self, path: Path, data: bytes, *, mode: int = 0o666) -> None:
         """Start replacing ``path`` with ``data``; it lands once flushed to disk."""
-        future = self._pool.submit(_replace_atomically, path, data, mode, self._abort)
+        self._raise_error()
+        expect = self._stamps.get(path) if path in self._stamps else None
+        future = self._pool.submit(_replace_atomically, path, data, mode, self._abort, expect)
         self._pending.append((future, path, len(data)))
         self._pending_bytes += len(data)
-        self._folders.add(path.parent)
+        self._folders.add(Path(os.path.realpath(path)).parent)  # where the rename happens
         self._drain(self._window)
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._drain(0)
+            raise error
 
     def _drain(self, keep: int) -> None:
         """Finish pending files, oldest first, until at most ``keep`` remain and their
-        data fits the byte budget (and any that are already done)."""
-        error: StoreError | None = None
+        data fits the byte budget (and any that are already done); the first failure is
+        kept for :meth:`_raise_error` and stops further renames."""
         while self._pending and (
             len(self._pending) > keep
             or self._pending_bytes > self._max_pending_bytes
@@ -158,13 +176,13 @@ class BatchWriter:
             try:
                 if future.result() and self._on_commit is not None:
                     self._on_commit(path)
+            except FileChangedError:
+                if self._on_changed is not None:
+                    self._on_changed(path)
             except OSError as exc:
-                if error is None:
-                    error = _write_error(path, exc)
-                    self._abort.set()
-        if error is not None:
-            self._drain(0)
-            raise error
+                if self._error is None and not self._abort.is_set():
+                    self._error = _write_error(path, exc)
+                self._abort.set()
 
 
 def _write_error(path: Path, exc: OSError) -> StoreError:

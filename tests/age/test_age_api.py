@@ -192,8 +192,8 @@ def test_atomic_write(tmp_path: Path) -> None:
         raise RuntimeError("interrupted")
     assert target.read_bytes() == b"one"
     assert [p.name for p in tmp_path.iterdir()] == ["f"]
-    atomic_write(target, b"two")
-    assert target.read_bytes() == b"two" and stat.S_IMODE(target.stat().st_mode) == 0o644
+    atomic_write(target, b"two")  # a replaced file keeps its mode
+    assert target.read_bytes() == b"two" and stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
 class Trickle(io.RawIOBase):

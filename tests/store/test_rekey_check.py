@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -138,10 +139,27 @@ def test_rekey_for_key_and_missing_files(make_repo: MakeRepo, keys: dict[str, Ke
 
 def test_rekey_cleans_temp_files_left_by_a_kill(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
     repo = make_repo({"a.age": ["alice"]})
-    leftover = repo.dir / ".a.age.abc123.tmp"
+    dead = _dead_pid()
+    leftover = repo.dir / f".a.age.agepy-{dead}-00aa11bb22cc.tmp"
     leftover.write_bytes(b"half a file")
+    # Not agepy's to remove: a user's file, and a live run's temp file.
+    users = repo.dir / ".a.age.bak.tmp"
+    users.write_bytes(b"mine")
+    live = repo.dir / f".a.age.agepy-{os.getppid()}-00aa11bb22cc.tmp"
+    live.write_bytes(b"being written")
     Store(repo.rules, identities=[keys["alice"].private]).rekey(force=True)
     assert not leftover.exists()
+    assert users.read_bytes() == b"mine"
+    assert live.read_bytes() == b"being written"
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def test_passphrase_asked_once_for_a_parallel_rekey(

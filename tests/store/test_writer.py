@@ -26,10 +26,11 @@ def test_every_file_lands_with_its_mode_and_is_reported_in_order(tmp_path: Path)
     paths = [tmp_path / f"f{i:03}" for i in range(100)]
     for path in paths[::2]:
         path.write_bytes(b"old")
+        path.chmod(0o640)  # an existing file keeps its own mode; new ones get mode= (umask)
     committed: list[Path] = []
     with BatchWriter(window=8, on_commit=committed.append) as writer:
         for path in paths:
-            writer.write(path, path.name.encode(), mode=0o640)
+            writer.write(path, path.name.encode(), mode=0o640 if path in paths[1::2] else 0o600)
     assert committed == paths
     assert all(p.read_bytes() == p.name.encode() for p in paths)
     assert {p.stat().st_mode & 0o777 for p in paths} == {0o640}
