@@ -224,6 +224,38 @@ def _deferred(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None) -
 def _nested(
     compiler: Compiler, node: AttrNode, scope: Scope | None, *, defer: bool = False
 ) -> Maker:
+    shared = compiler.shared
+    if shared is not None:
+        shape = _shape(compiler, node)
+        if shape is not None:
+            key = ("nested", str(defer), shape, scope)
+            maker = shared.get(key)
+            if maker is None:
+                maker = shared[key] = _compile_nested(compiler, node, scope, defer)
+            return maker
+    return _compile_nested(compiler, node, scope, defer)
+
+
+def _shape(compiler: Compiler, node: AttrNode) -> tuple[Any, ...] | None:
+    """A key two sets with the same bindings share (None: too complex to tell)."""
+    if node.rec or node.dynamic or node.sources:
+        return None
+    parts: list[tuple[str, Any]] = []
+    for name, entry in node.static.items():
+        if isinstance(entry, AttrNode):
+            inner = _shape(compiler, entry)
+            if inner is None:
+                return None
+            parts.append((name, inner))
+        elif entry[0] == "expr":
+            value = entry[1]
+            parts.append((name, compiler.source[value.start_byte : value.end_byte]))
+        else:
+            return None
+    return tuple(parts)
+
+
+def _compile_nested(compiler: Compiler, node: AttrNode, scope: Scope | None, defer: bool) -> Maker:
     build = compile_node(compiler, node, scope)
     if defer or _has_dynamic(node):
         return lambda env: Thunk(lambda e: build(e)[1], env)

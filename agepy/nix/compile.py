@@ -53,10 +53,15 @@ Lazy = Callable[[Env], Any]
 class Compiler:
     """Compiles one file's syntax tree; ``loc`` and errors name that file."""
 
-    def __init__(self, path: Path, source: bytes) -> None:
+    def __init__(self, path: Path, source: bytes, *, share: bool = False) -> None:
         self.path = path
         self.source = source
         self.dir = path.parent
+        # Big generated files repeat the same value (`admins ++ servers`) thousands of
+        # times: with ``share``, equal text in the same scope compiles once. The shared
+        # code carries the first occurrence's location, so callers re-run without
+        # sharing to report an evaluation error at its true place.
+        self.shared: dict[tuple[str, str, object, Scope | None], Any] | None = {} if share else None
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -77,13 +82,34 @@ class Compiler:
     # --- dispatch --------------------------------------------------------------------
 
     def compile(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
-        method = _DISPATCH.get(node.type)
+        kind = node.type
+        shared = self.shared
+        if shared is not None:
+            key = ("code", kind, self.source[node.start_byte : node.end_byte], scope)
+            code = shared.get(key)
+            if code is None:
+                code = shared[key] = self._compile(kind, node, scope)
+            return code
+        return self._compile(kind, node, scope)
+
+    def _compile(self, kind: str, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        method = _DISPATCH.get(kind)
         if method is None:
-            self.unsupported(node, node.type.replace("_", " "))
+            self.unsupported(node, kind.replace("_", " "))
         return method(self, node, scope)
 
     def lazy(self, node: tree_sitter.Node, scope: Scope | None) -> Lazy:
         """A maker of a thunk for ``node`` (or its value, when that costs nothing)."""
+        shared = self.shared
+        if shared is not None:
+            key = ("lazy", node.type, self.source[node.start_byte : node.end_byte], scope)
+            maker = shared.get(key)
+            if maker is None:
+                maker = shared[key] = self._lazy(node, scope)
+            return maker
+        return self._lazy(node, scope)
+
+    def _lazy(self, node: tree_sitter.Node, scope: Scope | None) -> Lazy:
         kind = node.type
         if kind == "parenthesized_expression":
             return self.lazy(field(node, "expression"), scope)

@@ -61,6 +61,48 @@ def _first_error(node: tree_sitter.Node) -> tree_sitter.Node | None:
     return None
 
 
+def _without_trailing_formal_commas(source: bytes, root: tree_sitter.Node) -> bytes | None:
+    """``source`` with the trailing comma of each broken ``{ a, b, }:`` turned into a space.
+
+    Nix accepts a comma after the last formal argument; tree-sitter-nix does not.
+    """
+    commas: list[int] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not node.has_error:
+            continue
+        if node.type == "formals":
+            comma = _trailing_comma(source, node)
+            if comma is not None:
+                commas.append(comma)
+        stack.extend(node.children)
+    if not commas:
+        return None
+    patched = bytearray(source)
+    for offset in commas:
+        patched[offset] = ord(" ")
+    return bytes(patched)
+
+
+def _trailing_comma(source: bytes, formals: tree_sitter.Node) -> int | None:
+    # Walk back from the closing brace over blanks and comments to a comma, if any.
+    comments = [(c.start_byte, c.end_byte) for c in formals.children if c.type == "comment"]
+    offset = formals.end_byte - 1
+    if source[offset : offset + 1] != b"}":
+        return None
+    offset -= 1
+    while offset > formals.start_byte:
+        inside = next((start for start, end in comments if start <= offset < end), None)
+        if inside is not None:
+            offset = inside - 1
+        elif source[offset] in b" \t\r\n":
+            offset -= 1
+        else:
+            break
+    return offset if source[offset : offset + 1] == b"," else None
+
+
 def parse_source(source: bytes, path: Path | str = "<string>") -> ParsedFile:
     """Parse ``source``; raise NixSyntaxError naming file, line and column on any error."""
     path = Path(path)
@@ -74,6 +116,12 @@ def parse_source(source: bytes, path: Path | str = "<string>") -> ParsedFile:
         raise NixSyntaxError("NUL byte in file", file=path, hint="this is not a Nix file")
     tree = _parser().parse(source)
     bad = _first_error(tree.root_node)
+    if bad is not None:
+        repaired = _without_trailing_formal_commas(source, tree.root_node)
+        if repaired is not None:
+            # Same length (each comma became a space): every node keeps its position.
+            tree = _parser().parse(repaired)
+            bad = _first_error(tree.root_node)
     if bad is not None:
         row, col = bad.start_point
         if bad.is_missing:

@@ -29,6 +29,9 @@ def static_attr_name(compiler: Compiler, attr: tree_sitter.Node) -> str | None:
             return None
         attr = inner
     if attr.type == "string_expression":
+        raw = compiler.source[attr.start_byte + 1 : attr.end_byte - 1]
+        if not any(special in raw for special in (b"\\", b"$", b"\r", b'"')):
+            return raw.decode("utf-8", "surrogateescape")  # plain "name": nothing to unescape
         if any(child.type == "interpolation" for child in attr.children):
             return None
         value = getattr(compiler.compile(attr, None), "constant", None)
