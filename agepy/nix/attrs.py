@@ -24,11 +24,13 @@ Maker = Callable[[Env], Any]
 class AttrNode:
     """One attribute set being assembled from bindings, before compilation."""
 
+    __slots__ = ("dynamic", "dynamic_inside", "rec", "sources", "static", "where")
+
     def __init__(self, rec: bool) -> None:
         self.rec = rec
         # name -> ("expr", node) | ("inherit", node, name) | ("from", index, name, node) | AttrNode
         self.static: dict[str, Any] = {}
-        self.where: dict[str, Location] = {}
+        self.where: dict[str, tree_sitter.Node] = {}  # for "already defined at"
         self.dynamic: list[tuple[tree_sitter.Node, Any]] = []
         self.sources: list[tree_sitter.Node] = []
         self.dynamic_inside: bool | None = None  # memo of _has_dynamic
@@ -48,7 +50,14 @@ def collect(compiler: Compiler, node: tree_sitter.Node, rec: bool) -> AttrNode:
             if binding.type == "binding":
                 path = _components(binding.child_by_field_name("attrpath"))  # type: ignore[arg-type]
                 value = binding.child_by_field_name("expression")
-                _add_path(compiler, target, path, value, binding)  # type: ignore[arg-type]
+                if compiler.shared is None or not _add_pending(
+                    compiler,
+                    target,
+                    path,
+                    value,  # type: ignore[arg-type]
+                    binding,
+                ):
+                    _add_path(compiler, target, path, value, binding)  # type: ignore[arg-type]
             elif binding.type in ("inherit", "inherit_from"):
                 attrs = binding.child_by_field_name("attrs")
                 source = binding.child_by_field_name("expression")
@@ -66,11 +75,64 @@ def collect(compiler: Compiler, node: tree_sitter.Node, rec: bool) -> AttrNode:
     return target
 
 
+def _add_pending(
+    compiler: Compiler,
+    target: AttrNode,
+    path: list[tree_sitter.Node],
+    value: tree_sitter.Node,
+    binding: tree_sitter.Node,
+) -> bool:
+    """Record ``"name".rest = value;`` or ``"name" = { … };`` without looking inside.
+
+    Only in sharing mode: a big file's entries mostly repeat the same text after their
+    name, so the nested set is collected and compiled once per distinct text (see
+    compile_node). False when the binding needs the general path.
+    """
+    name = static_attr_name(compiler, path[0])
+    if name is None or name in target.static:
+        return False
+    rest = path[1:]
+    if rest:
+        if any(static_attr_name(compiler, part) is None for part in rest):
+            return False
+    elif unparen(value).type not in ("attrset_expression", "rec_attrset_expression"):
+        return False
+    start = rest[0].start_byte if rest else value.start_byte
+    # The prefix keeps `"a".x = …;` and `"a" = { … };` apart whatever their texts.
+    key = (b"." if rest else b"=") + compiler.source[start : binding.end_byte]
+    # Nodes are kept for the first binding of each text only (memory: one small tuple
+    # per entry). No `where` either: an error re-runs without sharing, and says where.
+    pending = compiler.pending
+    if key not in pending:
+        pending[key] = (rest, value, binding)
+    target.static[name] = ("pending", key)
+    return True
+
+
+def _materialise(compiler: Compiler, entry: tuple[Any, ...]) -> AttrNode:
+    """The AttrNode a ``pending`` entry stands for."""
+    rest, value, binding = compiler.pending[entry[1]]
+    if rest:
+        nested = AttrNode(False)
+        _add_path(compiler, nested, rest, value, binding)
+        return nested
+    inner = unparen(value)
+    return collect(compiler, inner, inner.type == "rec_attrset_expression")
+
+
+def _existing(compiler: Compiler, target: AttrNode, name: str) -> Any:
+    """The entry for ``name`` (pending ones made real, as a merge is coming)."""
+    existing = target.static.get(name)
+    if type(existing) is tuple and existing[0] == "pending":
+        existing = target.static[name] = _materialise(compiler, existing)
+    return existing
+
+
 def _define(
     compiler: Compiler, target: AttrNode, name: str, entry: Any, node: tree_sitter.Node
 ) -> None:
     if name in target.static:
-        existing = target.static[name]
+        existing = _existing(compiler, target, name)
         if isinstance(existing, AttrNode) and isinstance(entry, AttrNode):
             # `a = { … }; a.b = …;` merge, as Nix's parser does.
             offset = len(existing.sources)
@@ -83,11 +145,11 @@ def _define(
             return
         _duplicate(compiler, target, name, node)
     target.static[name] = entry
-    target.where[name] = compiler.loc(node)
+    target.where[name] = node
 
 
 def _duplicate(compiler: Compiler, target: AttrNode, name: str, node: tree_sitter.Node) -> None:
-    path, line, column = target.where.get(name, compiler.loc(node))
+    path, line, column = compiler.loc(target.where.get(name, node))
     compiler.error(node, f"attribute '{name}' already defined at {path}:{line}:{column}")
 
 
@@ -106,11 +168,11 @@ def _add_path(
             current.dynamic.append((component, nested))
             current = nested
             continue
-        existing = current.static.get(name)
+        existing = _existing(compiler, current, name)
         if existing is None:
             nested = AttrNode(False)
             current.static[name] = nested
-            current.where[name] = compiler.loc(component)
+            current.where[name] = component
             current = nested
         elif isinstance(existing, AttrNode):
             current = existing
@@ -154,6 +216,8 @@ def compile_node(compiler: Compiler, node: AttrNode, scope: Scope | None) -> Mak
             items.append((name, "make", _nested(compiler, entry, value_scope, defer=rec)))
         elif entry[0] == "expr":
             items.append((name, "make", lazy(compiler, entry[1], value_scope)))
+        elif entry[0] == "pending":
+            items.append((name, "make", _pending_maker(compiler, entry, value_scope, rec)))
         elif entry[0] == "inherit":
             variable = compiler.variable(entry[1], scope, lazy=True, name=name)
             items.append((name, "outer" if rec else "make", variable))
@@ -236,6 +300,18 @@ def _nested(
     return _compile_nested(compiler, node, scope, defer)
 
 
+def _pending_maker(
+    compiler: Compiler, entry: tuple[Any, ...], scope: Scope | None, defer: bool
+) -> Maker:
+    shared = compiler.shared
+    assert shared is not None  # pending entries exist only when sharing
+    key = ("pending", str(defer), entry[1], scope)
+    maker = shared.get(key)
+    if maker is None:
+        maker = shared[key] = _compile_nested(compiler, _materialise(compiler, entry), scope, defer)
+    return maker
+
+
 def _shape(compiler: Compiler, node: AttrNode) -> tuple[Any, ...] | None:
     """A key two sets with the same bindings share (None: too complex to tell)."""
     if node.rec or node.dynamic or node.sources:
@@ -250,6 +326,8 @@ def _shape(compiler: Compiler, node: AttrNode) -> tuple[Any, ...] | None:
         elif entry[0] == "expr":
             value = entry[1]
             parts.append((name, compiler.source[value.start_byte : value.end_byte]))
+        elif entry[0] == "pending":
+            parts.append((name, entry))
         else:
             return None
     return tuple(parts)

@@ -61,6 +61,8 @@ class Compiler:
         # times: with ``share``, equal text in the same scope compiles once. The shared
         # code carries the first occurrence's location, so callers re-run without
         # sharing to report an evaluation error at its true place.
+        # Sharing mode's "name".rest = value bindings: text after the name -> its nodes.
+        self.pending: dict[bytes, Any] = {}
         self.shared: dict[tuple[str, str, object, Scope | None], Any] | None = {} if share else None
 
     # --- helpers ---------------------------------------------------------------------
