@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["compile_attrset", "compile_let", "static_attr_name"]
 
 Maker = Callable[[Env], Any]
+# A binding's first attribute name, when plain: `name` or `"name"` (nothing to unescape).
+_SIMPLE_NAME = re.compile(rb'(?:"([^"\\$\r]*)"|([A-Za-z_][A-Za-z0-9_\'-]*))[ \t\n]*(?=[.=])')
 
 
 class AttrNode:
@@ -48,16 +51,11 @@ def collect(compiler: Compiler, node: tree_sitter.Node, rec: bool) -> AttrNode:
             continue
         for binding in _components(binding_set):
             if binding.type == "binding":
+                if compiler.shared is not None and _add_pending(compiler, target, binding):
+                    continue
                 path = _components(binding.child_by_field_name("attrpath"))  # type: ignore[arg-type]
                 value = binding.child_by_field_name("expression")
-                if compiler.shared is None or not _add_pending(
-                    compiler,
-                    target,
-                    path,
-                    value,  # type: ignore[arg-type]
-                    binding,
-                ):
-                    _add_path(compiler, target, path, value, binding)  # type: ignore[arg-type]
+                _add_path(compiler, target, path, value, binding)  # type: ignore[arg-type]
             elif binding.type in ("inherit", "inherit_from"):
                 attrs = binding.child_by_field_name("attrs")
                 source = binding.child_by_field_name("expression")
@@ -75,49 +73,44 @@ def collect(compiler: Compiler, node: tree_sitter.Node, rec: bool) -> AttrNode:
     return target
 
 
-def _add_pending(
-    compiler: Compiler,
-    target: AttrNode,
-    path: list[tree_sitter.Node],
-    value: tree_sitter.Node,
-    binding: tree_sitter.Node,
-) -> bool:
-    """Record ``"name".rest = value;`` or ``"name" = { … };`` without looking inside.
+def _add_pending(compiler: Compiler, target: AttrNode, binding: tree_sitter.Node) -> bool:
+    """Record ``name… = value;`` by its text, without looking inside (sharing mode only).
 
-    Only in sharing mode: a big file's entries mostly repeat the same text after their
-    name, so the nested set is collected and compiled once per distinct text (see
-    compile_node). False when the binding needs the general path.
+    A big file's entries mostly repeat the same text after their name: each distinct
+    text is collected and compiled once, on first use (see compile_node). Only the first
+    binding of each text keeps its node; there is no `where` either, as an error re-runs
+    without sharing and says where. False when the binding needs the general path.
     """
-    name = static_attr_name(compiler, path[0])
-    if name is None or name in target.static:
+    source = compiler.source
+    end = binding.end_byte
+    match = _SIMPLE_NAME.match(source, binding.start_byte, end)
+    if match is None:
         return False
-    rest = path[1:]
-    if rest:
-        if any(static_attr_name(compiler, part) is None for part in rest):
-            return False
-    elif unparen(value).type not in ("attrset_expression", "rec_attrset_expression"):
+    quoted, plain = match.groups()
+    name = (plain if quoted is None else quoted).decode("utf-8", "surrogateescape")
+    if name in target.static:
         return False
-    start = rest[0].start_byte if rest else value.start_byte
-    # The prefix keeps `"a".x = …;` and `"a" = { … };` apart whatever their texts.
-    key = (b"." if rest else b"=") + compiler.source[start : binding.end_byte]
-    # Nodes are kept for the first binding of each text only (memory: one small tuple
-    # per entry). No `where` either: an error re-runs without sharing, and says where.
+    key = source[match.end() : end]  # `.publicKeys = … ;` or `= { … };`
     pending = compiler.pending
     if key not in pending:
-        pending[key] = (rest, value, binding)
+        pending[key] = binding
     target.static[name] = ("pending", key)
     return True
 
 
-def _materialise(compiler: Compiler, entry: tuple[Any, ...]) -> AttrNode:
-    """The AttrNode a ``pending`` entry stands for."""
-    rest, value, binding = compiler.pending[entry[1]]
-    if rest:
+def _materialise(compiler: Compiler, entry: tuple[Any, ...]) -> Any:
+    """The AttrNode (or ``("expr", node)``) a ``pending`` entry stands for."""
+    binding = compiler.pending[entry[1]]
+    path = _components(binding.child_by_field_name("attrpath"))
+    value = binding.child_by_field_name("expression")
+    if len(path) > 1:
         nested = AttrNode(False)
-        _add_path(compiler, nested, rest, value, binding)
+        _add_path(compiler, nested, path[1:], value, binding)
         return nested
     inner = unparen(value)
-    return collect(compiler, inner, inner.type == "rec_attrset_expression")
+    if inner.type in ("attrset_expression", "rec_attrset_expression"):
+        return collect(compiler, inner, inner.type == "rec_attrset_expression")
+    return ("expr", value)
 
 
 def _existing(compiler: Compiler, target: AttrNode, name: str) -> Any:
@@ -308,7 +301,12 @@ def _pending_maker(
     key = ("pending", str(defer), entry[1], scope)
     maker = shared.get(key)
     if maker is None:
-        maker = shared[key] = _compile_nested(compiler, _materialise(compiler, entry), scope, defer)
+        real = _materialise(compiler, entry)
+        if isinstance(real, AttrNode):
+            maker = _compile_nested(compiler, real, scope, defer)
+        else:
+            maker = (_deferred if defer else _lazy)(compiler, real[1], scope)
+        shared[key] = maker
     return maker
 
 

@@ -127,6 +127,9 @@ def run_guarded(path: Path, work: Callable[[], Any]) -> Any:
         raise from_failure(exc, (path, 1, 1)) from None
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})  # JSON as they are (floats are rounded)
+
+
 class _NotJson(EvalFailure):
     """A value --json cannot print; ``parts`` collects where it sits, innermost first."""
 
@@ -157,6 +160,8 @@ def _to_python(value: Any) -> Any:
     if kind is float:
         return json_float(value)
     if kind is list:
+        if set(map(type, value)) <= _PLAIN:  # keys: a list of strings, checked in C
+            return value[:]
         try:
             return [_to_python(item) for item in value]
         except _NotJson as exc:
@@ -173,8 +178,18 @@ def _to_python(value: Any) -> Any:
                 raise
         result = {}
         for name in sorted(value):
+            item = value[name]
+            if isinstance(item, Thunk):
+                item = item.force()
+            kind = type(item)
+            if kind in _PLAIN:
+                result[name] = item
+                continue
+            if kind is list and set(map(type, item)) <= _PLAIN:
+                result[name] = item[:]  # publicKeys: no call per entry
+                continue
             try:
-                result[name] = _to_python(value[name])
+                result[name] = _to_python(item)
             except _NotJson as exc:
                 exc.parts.append(name)
                 raise
