@@ -61,12 +61,14 @@ def _first_error(node: tree_sitter.Node) -> tree_sitter.Node | None:
     return None
 
 
-def _without_trailing_formal_commas(source: bytes, root: tree_sitter.Node) -> bytes | None:
-    """``source`` with the trailing comma of each broken ``{ a, b, }:`` turned into a space.
+def _repaired(source: bytes, root: tree_sitter.Node) -> bytes | None:
+    """``source`` with what Nix accepts but tree-sitter-nix does not blanked out.
 
-    Nix accepts a comma after the last formal argument; tree-sitter-nix does not.
+    Two such spots: a comma after the last formal argument (``{ a, b, }:``) and an empty
+    ``inherit;`` or ``inherit (x);``. Blanking (spaces, newlines kept) keeps every byte
+    and line where it was, so locations and edits stay true to the original file.
     """
-    commas: list[int] = []
+    spans: list[tuple[int, int]] = []
     stack = [root]
     while stack:
         node = stack.pop()
@@ -75,18 +77,33 @@ def _without_trailing_formal_commas(source: bytes, root: tree_sitter.Node) -> by
         if node.type == "formals":
             comma = _trailing_comma(source, node)
             if comma is not None:
-                commas.append(comma)
+                spans.append((comma, comma + 1))
+        elif node.type in ("inherit", "inherit_from") and _inherits_nothing(node):
+            spans.append((node.start_byte, node.end_byte))
         stack.extend(node.children)
-    if not commas:
+    if not spans:
         return None
     patched = bytearray(source)
-    for offset in commas:
-        patched[offset] = ord(" ")
+    for start, end in spans:
+        for offset in range(start, end):
+            if patched[offset] != ord("\n"):
+                patched[offset] = ord(" ")
     return bytes(patched)
+
+
+def _inherits_nothing(node: tree_sitter.Node) -> bool:
+    attrs = node.child_by_field_name("attrs")
+    if attrs is None:
+        return False
+    names = [child for child in attrs.named_children if child.type != "comment"]
+    return bool(names) and all(child.is_missing for child in names)
 
 
 def _trailing_comma(source: bytes, formals: tree_sitter.Node) -> int | None:
     # Walk back from the closing brace over blanks and comments to a comma, if any.
+    # Not after `...`: Nix rejects `{ a, ..., }` too.
+    if any(child.type == "ellipses" for child in formals.children):
+        return None
     comments = [(c.start_byte, c.end_byte) for c in formals.children if c.type == "comment"]
     offset = formals.end_byte - 1
     if source[offset : offset + 1] != b"}":
@@ -117,9 +134,8 @@ def parse_source(source: bytes, path: Path | str = "<string>") -> ParsedFile:
     tree = _parser().parse(source)
     bad = _first_error(tree.root_node)
     if bad is not None:
-        repaired = _without_trailing_formal_commas(source, tree.root_node)
+        repaired = _repaired(source, tree.root_node)
         if repaired is not None:
-            # Same length (each comma became a space): every node keeps its position.
             tree = _parser().parse(repaired)
             bad = _first_error(tree.root_node)
     if bad is not None:
