@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import tree_sitter
 
 from agepy.errors import NixSyntaxError
-from agepy.nix.common import Scope, located
+from agepy.nix.common import Scope, located, same_env_same_value
 from agepy.nix.parse import unparen
 from agepy.nix.select import select_one, static_attr_name
 from agepy.nix.values import Env, Location, Thunk, describe
@@ -288,7 +288,9 @@ def _nested(
             key = ("nested", str(defer), shape, scope)
             maker = shared.get(key)
             if maker is None:
-                maker = shared[key] = _compile_nested(compiler, node, scope, defer)
+                maker = shared[key] = same_env_same_value(
+                    _compile_nested(compiler, node, scope, defer)
+                )
             return maker
     return _compile_nested(compiler, node, scope, defer)
 
@@ -303,7 +305,7 @@ def _pending_maker(
     if maker is None:
         real = _materialise(compiler, entry)
         if isinstance(real, AttrNode):
-            maker = _compile_nested(compiler, real, scope, defer)
+            maker = same_env_same_value(_compile_nested(compiler, real, scope, defer))
         else:
             maker = (_deferred if defer else _lazy)(compiler, real[1], scope)
         shared[key] = maker

@@ -20,6 +20,7 @@ __all__ = [
     "from_failure",
     "located",
     "lookup",
+    "same_env_same_value",
     "with_lookup",
 ]
 
@@ -148,3 +149,28 @@ def with_lookup(name: str, depths: list[int], loc: Location, lazy: bool) -> Code
 
         return with_lazy
     return lambda env: force(find(env))
+
+
+def same_env_same_value(maker: Code) -> Code:
+    """``maker``, answering a repeated call in the same Env with the same value (or thunk).
+
+    Shared code (see Compiler) meets the same Env once per entry of a big set, as every
+    `"x.age".publicKeys = admins ++ servers;` is made in the set's scope: one thunk for
+    all of them is the same Nix value (Nix values are immutable; nothing here mutates
+    one), forced once instead of once per entry. The memo lives in the Env, so it goes
+    when the Env goes and no evaluation sees another's values.
+    """
+    token = object()
+
+    def cached(env: Env) -> Any:
+        memo = env.memo
+        if memo is None:
+            memo = env.memo = {}
+        else:
+            value = memo.get(token, memo)
+            if value is not memo:
+                return value
+        value = memo[token] = maker(env)
+        return value
+
+    return cached

@@ -29,6 +29,7 @@ from agepy.nix.common import (
     from_failure,
     located,
     lookup,
+    same_env_same_value,
     with_lookup,
 )
 from agepy.nix.functions import compile_function
@@ -107,7 +108,10 @@ class Compiler:
             key = ("lazy", node.type, self.source[node.start_byte : node.end_byte], scope)
             maker = shared.get(key)
             if maker is None:
-                maker = shared[key] = self._lazy(node, scope)
+                maker = self._lazy(node, scope)
+                if node.type != "variable_expression":
+                    maker = same_env_same_value(maker)
+                shared[key] = maker
             return maker
         return self._lazy(node, scope)
 

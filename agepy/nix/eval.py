@@ -28,7 +28,6 @@ from agepy.nix.values import Env, EvalFailure, NixPath, Thunk, json_float
 __all__ = ["Evaluator", "Session", "evaluate_file", "evaluate_source"]
 
 Evaluator = Literal["auto", "builtin", "nix"]
-_ROOT = Env({}, None)
 _RECURSION_LIMIT = 8000
 _CACHE_SIZE = 64
 _compiled: OrderedDict[tuple[str, bytes, bool], Code] = OrderedDict()
@@ -65,7 +64,9 @@ class Session:
             data = read_nix_file(path) if source is None else source
             code = compile_source(data, path, share=self.share)
             self.files.append(path)
-            thunk = Thunk(code, _ROOT, (path, 1, 1))
+            # A root Env per file and session: Env memos (see same_env_same_value) must
+            # not outlive one evaluation, though the compiled code is cached.
+            thunk = Thunk(code, Env({}, None), (path, 1, 1))
             self.imports[key] = thunk
         return thunk.force()
 
