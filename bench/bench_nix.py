@@ -42,8 +42,9 @@ _BUILTIN = (
     "import json, sys, time\n"
     "from agepy.nix import evaluate_file\n"
     "wall, cpu = time.perf_counter(), time.process_time()\n"
-    "json.dump(evaluate_file(sys.argv[1], evaluator='builtin'), sys.stdout)\n"
+    "value = evaluate_file(sys.argv[1], evaluator='builtin')\n"
     "wall, cpu = time.perf_counter() - wall, time.process_time() - cpu\n"
+    "sys.stdout.write(json.dumps(value))\n"
     "with open(sys.argv[2], 'w') as out: out.write(f'{wall} {cpu}')\n"
 )
 

@@ -66,6 +66,12 @@ class Compiler:
         self.pending: dict[bytes, Any] = {}
         self.shared: dict[tuple[str, str, object, Scope | None], Any] | None = {} if share else None
 
+    def release(self) -> None:
+        """Drop what only compiling needs (its nodes keep the whole syntax tree alive)."""
+        self.pending.clear()
+        if self.shared is not None:
+            self.shared.clear()
+
     # --- helpers ---------------------------------------------------------------------
 
     def loc(self, node: tree_sitter.Node) -> Location:

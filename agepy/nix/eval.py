@@ -39,7 +39,9 @@ def compile_source(source: bytes, path: Path, *, share: bool = True) -> Code:
     code = _compiled.get(key)
     if code is None:
         parsed = parse_source(source, path)
-        code = Compiler(path, source, share=share).compile(parsed.root, None)
+        compiler = Compiler(path, source, share=share)
+        code = compiler.compile(parsed.root, None)
+        compiler.release()
         _compiled[key] = code
         if len(_compiled) > _CACHE_SIZE:
             _compiled.popitem(last=False)
