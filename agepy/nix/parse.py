@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -120,9 +121,25 @@ def _trailing_comma(source: bytes, formals: tree_sitter.Node) -> int | None:
     return offset if source[offset : offset + 1] == b"," else None
 
 
+# Files parsed and still held by someone: reading secrets.nix parses it for its layout
+# and again to evaluate it; for a big file the second tree would cost as much time and
+# memory as the first. Weak values: a tree goes as soon as nobody needs it.
+_LIVE: weakref.WeakValueDictionary[tuple[str, bytes], ParsedFile] = weakref.WeakValueDictionary()
+
+
 def parse_source(source: bytes, path: Path | str = "<string>") -> ParsedFile:
     """Parse ``source``; raise NixSyntaxError naming file, line and column on any error."""
     path = Path(path)
+    key = (str(path), source)
+    live = _LIVE.get(key)
+    if live is not None:
+        return live
+    parsed = _parse(source, path)
+    _LIVE[key] = parsed
+    return parsed
+
+
+def _parse(source: bytes, path: Path) -> ParsedFile:
     try:
         text = source.decode("utf-8")
     except UnicodeDecodeError as exc:
