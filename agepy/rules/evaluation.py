@@ -12,7 +12,7 @@ from typing import Any
 
 import tree_sitter
 
-from agepy.errors import AgepyError, NixEvalError, NixSyntaxError, RecipientError
+from agepy.errors import AgepyError, NixEvalError, RecipientError
 from agepy.keys import parse_recipient
 from agepy.nix.parse import ParsedFile, parse_file
 
@@ -88,12 +88,7 @@ def rules_key_names(path: Path) -> dict[str, str]:
 
     key_names: Callable[[Path], dict[str, str]] | None = getattr(agepy.nix, "key_names", None)
     # The plain top-let bindings always count; agepy.nix adds names it can resolve further.
-    try:
-        names = _top_let_key_names(parse_file(path))
-    except NixSyntaxError:
-        # Nix may still read a file tree-sitter-nix cannot (auto falls back to it):
-        # names only decorate messages, so none is better than failing here.
-        return {}
+    names = _top_let_key_names(parse_file(path))
     if key_names is not None:
         for key, name in key_names(path).items():
             names.setdefault(key, name)

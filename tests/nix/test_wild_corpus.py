@@ -45,7 +45,7 @@ def test_builtin_and_auto_match_nix(nix_instantiate: str, path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
-def test_key_names_never_fail(path: Path) -> None:
+def test_key_names_never_fail(path: Path) -> None:  # every file here parses
     names = rules_key_names(path)
     assert all(isinstance(name, str) for name in names.values())
 
