@@ -229,6 +229,10 @@ def builtin_evaluate(path: Path, source: bytes | None = None) -> Any:
     try:
         with session.active():
             return run_guarded(path, lambda: to_python(session.file_value(path, source)))
+    except NixUnsupportedError:
+        # The construct is named right even if at an equal twin's line; auto mode is
+        # about to ask Nix, so a second built-in run would only cost time.
+        raise
     except NixEvalError:
         pass
     # Shared code names the first of several equal expressions: evaluate again, each
