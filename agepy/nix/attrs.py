@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import tree_sitter
 
 from agepy.errors import NixSyntaxError
-from agepy.nix.common import Scope, located, same_env_same_value
+from agepy.nix.common import Scope, constant, located, same_env_same_value
 from agepy.nix.parse import unparen
 from agepy.nix.select import select_one, static_attr_name
 from agepy.nix.values import Env, Location, Thunk, describe
@@ -21,6 +21,8 @@ __all__ = ["compile_attrset", "compile_let", "static_attr_name"]
 
 Maker = Callable[[Env], Any]
 # A binding's first attribute name, when plain: `name` or `"name"` (nothing to unescape).
+# The rest of a binding that is just a plain string: `= "text";`.
+_PLAIN_STRING_VALUE = re.compile(rb'=[ \t\n]*"([^"\\$\r]*)"[ \t\n]*;')
 _SIMPLE_NAME = re.compile(rb'(?:"([^"\\$\r]*)"|([A-Za-z_][A-Za-z0-9_\'-]*))[ \t\n]*(?=[.=])')
 
 
@@ -91,6 +93,10 @@ def _add_pending(compiler: Compiler, target: AttrNode, binding: tree_sitter.Node
     if name in target.static:
         return False
     key = source[match.end() : end]  # `.publicKeys = … ;` or `= { … };`
+    plain = _PLAIN_STRING_VALUE.fullmatch(key)
+    if plain is not None:  # `alice = "ssh-ed25519 …";`, the commonest line of all
+        target.static[name] = ("const", plain[1].decode("utf-8", "surrogateescape"))
+        return True
     pending = compiler.pending
     if key not in pending:
         pending[key] = binding
@@ -211,6 +217,8 @@ def compile_node(compiler: Compiler, node: AttrNode, scope: Scope | None) -> Mak
             items.append((name, "make", lazy(compiler, entry[1], value_scope)))
         elif entry[0] == "pending":
             items.append((name, "make", _pending_maker(compiler, entry, value_scope, rec)))
+        elif entry[0] == "const":
+            items.append((name, "make", constant(entry[1])))
         elif entry[0] == "inherit":
             variable = compiler.variable(entry[1], scope, lazy=True, name=name)
             items.append((name, "outer" if rec else "make", variable))
@@ -326,7 +334,7 @@ def _shape(compiler: Compiler, node: AttrNode) -> tuple[Any, ...] | None:
         elif entry[0] == "expr":
             value = entry[1]
             parts.append((name, compiler.source[value.start_byte : value.end_byte]))
-        elif entry[0] == "pending":
+        elif entry[0] in ("pending", "const"):
             parts.append((name, entry))
         else:
             return None

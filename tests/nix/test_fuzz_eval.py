@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from agepy.errors import AgepyError, NixUnsupportedError
@@ -399,6 +399,15 @@ def test_shared_compilation_matches_unshared(
 def test_shared_sets_agree_with_nix(
     nix_instantiate: str, bindings: list[tuple[str, str, str]], rec: bool
 ) -> None:
+    # Nix 2.8 drops the dynamic attributes of `{ ${k} = …; }` merged into a set made by
+    # an earlier `"a".p = …;` (it keeps them in the other order): a Nix quirk, not
+    # something to copy, so such merges stay out of this comparison.
+    names = [name for name, _, _ in bindings]
+    assume(
+        not any(
+            names.count(name) > 1 and "${" in attrpath + value for name, attrpath, value in bindings
+        )
+    )
     body = "\n".join(f"  {name}{attrpath} = {value};" for name, attrpath, value in bindings)
     text = (
         'let k = "kk"; ks = [ "k1" "k2" ]; s = { x = 5; }; in\n'
