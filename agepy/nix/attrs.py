@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import tree_sitter
 
 from agepy.errors import NixSyntaxError
-from agepy.nix.common import Scope, constant, located, same_env_same_value
+from agepy.nix.common import Scope, constant, located, reused_env, same_env_same_value
 from agepy.nix.parse import unparen
 from agepy.nix.select import select_one, static_attr_name
 from agepy.nix.values import Env, Location, Thunk, describe
@@ -296,9 +296,10 @@ def _nested(
             key = ("nested", str(defer), shape, scope)
             maker = shared.get(key)
             if maker is None:
-                maker = shared[key] = same_env_same_value(
-                    _compile_nested(compiler, node, scope, defer)
-                )
+                maker = _compile_nested(compiler, node, scope, defer)
+                if reused_env(scope):
+                    maker = same_env_same_value(maker)
+                shared[key] = maker
             return maker
     return _compile_nested(compiler, node, scope, defer)
 
@@ -313,7 +314,9 @@ def _pending_maker(
     if maker is None:
         real = _materialise(compiler, entry)
         if isinstance(real, AttrNode):
-            maker = same_env_same_value(_compile_nested(compiler, real, scope, defer))
+            maker = _compile_nested(compiler, real, scope, defer)
+            if reused_env(scope):
+                maker = same_env_same_value(maker)
         else:
             maker = (_deferred if defer else _lazy)(compiler, real[1], scope)
         shared[key] = maker

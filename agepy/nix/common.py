@@ -20,6 +20,7 @@ __all__ = [
     "from_failure",
     "located",
     "lookup",
+    "reused_env",
     "same_env_same_value",
     "with_lookup",
 ]
@@ -30,14 +31,21 @@ Code = Callable[[Env], Any]
 class Scope:
     """A compile-time scope: the names one Env level binds, or a ``with``."""
 
-    __slots__ = ("is_with", "names", "parent")
+    __slots__ = ("in_function", "is_with", "names", "parent")
 
     def __init__(
-        self, names: frozenset[str] | set[str], parent: Scope | None, *, is_with: bool = False
+        self,
+        names: frozenset[str] | set[str],
+        parent: Scope | None,
+        *,
+        is_with: bool = False,
+        function: bool = False,
     ):
         self.names = names
         self.parent = parent
         self.is_with = is_with
+        # Inside a function body every call makes new Envs: no Env there is met twice.
+        self.in_function: bool = function or (parent is not None and parent.in_function)
 
 
 def children(node: tree_sitter.Node) -> list[tree_sitter.Node]:
@@ -149,6 +157,11 @@ def with_lookup(name: str, depths: list[int], loc: Location, lazy: bool) -> Code
 
         return with_lazy
     return lambda env: force(find(env))
+
+
+def reused_env(scope: Scope | None) -> bool:
+    """Whether code in ``scope`` may run again in the same Env (see same_env_same_value)."""
+    return scope is None or not scope.in_function
 
 
 def same_env_same_value(maker: Code) -> Code:

@@ -29,6 +29,7 @@ from agepy.nix.common import (
     from_failure,
     located,
     lookup,
+    reused_env,
     same_env_same_value,
     with_lookup,
 )
@@ -115,7 +116,7 @@ class Compiler:
             maker = shared.get(key)
             if maker is None:
                 maker = self._lazy(node, scope)
-                if node.type != "variable_expression":
+                if node.type != "variable_expression" and reused_env(scope):
                     maker = same_env_same_value(maker)
                 shared[key] = maker
             return maker
