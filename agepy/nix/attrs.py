@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import tree_sitter
 
 from agepy.errors import NixSyntaxError
-from agepy.nix.common import Scope, located
+from agepy.nix.common import Scope, constant, located, reused_env, same_env_same_value
 from agepy.nix.parse import unparen
 from agepy.nix.select import select_one, static_attr_name
 from agepy.nix.values import Env, Location, Thunk, describe
@@ -19,16 +20,22 @@ if TYPE_CHECKING:
 __all__ = ["compile_attrset", "compile_let", "static_attr_name"]
 
 Maker = Callable[[Env], Any]
+# A binding's first attribute name, when plain: `name` or `"name"` (nothing to unescape).
+# The rest of a binding that is just a plain string: `= "text";`.
+_PLAIN_STRING_VALUE = re.compile(rb'=[ \t\n]*"([^"\\$\r]*)"[ \t\n]*;')
+_SIMPLE_NAME = re.compile(rb'(?:"([^"\\$\r]*)"|([A-Za-z_][A-Za-z0-9_\'-]*))[ \t\n]*(?=[.=])')
 
 
 class AttrNode:
     """One attribute set being assembled from bindings, before compilation."""
 
+    __slots__ = ("dynamic", "dynamic_inside", "rec", "sources", "static", "where")
+
     def __init__(self, rec: bool) -> None:
         self.rec = rec
         # name -> ("expr", node) | ("inherit", node, name) | ("from", index, name, node) | AttrNode
         self.static: dict[str, Any] = {}
-        self.where: dict[str, Location] = {}
+        self.where: dict[str, tree_sitter.Node] = {}  # for "already defined at"
         self.dynamic: list[tuple[tree_sitter.Node, Any]] = []
         self.sources: list[tree_sitter.Node] = []
         self.dynamic_inside: bool | None = None  # memo of _has_dynamic
@@ -46,6 +53,8 @@ def collect(compiler: Compiler, node: tree_sitter.Node, rec: bool) -> AttrNode:
             continue
         for binding in _components(binding_set):
             if binding.type == "binding":
+                if compiler.shared is not None and _add_pending(compiler, target, binding):
+                    continue
                 path = _components(binding.child_by_field_name("attrpath"))  # type: ignore[arg-type]
                 value = binding.child_by_field_name("expression")
                 _add_path(compiler, target, path, value, binding)  # type: ignore[arg-type]
@@ -66,11 +75,63 @@ def collect(compiler: Compiler, node: tree_sitter.Node, rec: bool) -> AttrNode:
     return target
 
 
+def _add_pending(compiler: Compiler, target: AttrNode, binding: tree_sitter.Node) -> bool:
+    """Record ``name… = value;`` by its text, without looking inside (sharing mode only).
+
+    A big file's entries mostly repeat the same text after their name: each distinct
+    text is collected and compiled once, on first use (see compile_node). Only the first
+    binding of each text keeps its node; there is no `where` either, as an error re-runs
+    without sharing and says where. False when the binding needs the general path.
+    """
+    source = compiler.source
+    end = binding.end_byte
+    match = _SIMPLE_NAME.match(source, binding.start_byte, end)
+    if match is None:
+        return False
+    quoted, plain = match.groups()
+    name = (plain if quoted is None else quoted).decode("utf-8", "surrogateescape")
+    if name in target.static:
+        return False
+    key = source[match.end() : end]  # `.publicKeys = … ;` or `= { … };`
+    plain = _PLAIN_STRING_VALUE.fullmatch(key)
+    if plain is not None:  # `alice = "ssh-ed25519 …";`, the commonest line of all
+        target.static[name] = ("const", plain[1].decode("utf-8", "surrogateescape"))
+        return True
+    pending = compiler.pending
+    if key not in pending:
+        pending[key] = binding
+    target.static[name] = ("pending", key)
+    return True
+
+
+def _materialise(compiler: Compiler, entry: tuple[Any, ...]) -> Any:
+    """The AttrNode (or ``("expr", node)``) a ``pending`` entry stands for."""
+    binding = compiler.pending[entry[1]]
+    path = _components(binding.child_by_field_name("attrpath"))
+    value = binding.child_by_field_name("expression")
+    if len(path) > 1:
+        nested = AttrNode(False)
+        _add_path(compiler, nested, path[1:], value, binding)
+        return nested
+    inner = unparen(value)
+    if inner.type in ("attrset_expression", "rec_attrset_expression"):
+        return collect(compiler, inner, inner.type == "rec_attrset_expression")
+    return ("expr", value)
+
+
+def _existing(compiler: Compiler, target: AttrNode, name: str) -> Any:
+    """The entry for ``name`` (pending ones made real, as a merge is coming)."""
+    existing = target.static.get(name)
+    if type(existing) is tuple and existing[0] == "pending":
+        existing = target.static[name] = _materialise(compiler, existing)
+    return existing
+
+
 def _define(
     compiler: Compiler, target: AttrNode, name: str, entry: Any, node: tree_sitter.Node
 ) -> None:
     if name in target.static:
-        existing = target.static[name]
+        existing = _existing(compiler, target, name)
         if isinstance(existing, AttrNode) and isinstance(entry, AttrNode):
             # `a = { … }; a.b = …;` merge, as Nix's parser does.
             offset = len(existing.sources)
@@ -83,11 +144,11 @@ def _define(
             return
         _duplicate(compiler, target, name, node)
     target.static[name] = entry
-    target.where[name] = compiler.loc(node)
+    target.where[name] = node
 
 
 def _duplicate(compiler: Compiler, target: AttrNode, name: str, node: tree_sitter.Node) -> None:
-    path, line, column = target.where.get(name, compiler.loc(node))
+    path, line, column = compiler.loc(target.where.get(name, node))
     compiler.error(node, f"attribute '{name}' already defined at {path}:{line}:{column}")
 
 
@@ -106,11 +167,11 @@ def _add_path(
             current.dynamic.append((component, nested))
             current = nested
             continue
-        existing = current.static.get(name)
+        existing = _existing(compiler, current, name)
         if existing is None:
             nested = AttrNode(False)
             current.static[name] = nested
-            current.where[name] = compiler.loc(component)
+            current.where[name] = component
             current = nested
         elif isinstance(existing, AttrNode):
             current = existing
@@ -154,6 +215,10 @@ def compile_node(compiler: Compiler, node: AttrNode, scope: Scope | None) -> Mak
             items.append((name, "make", _nested(compiler, entry, value_scope, defer=rec)))
         elif entry[0] == "expr":
             items.append((name, "make", lazy(compiler, entry[1], value_scope)))
+        elif entry[0] == "pending":
+            items.append((name, "make", _pending_maker(compiler, entry, value_scope, rec)))
+        elif entry[0] == "const":
+            items.append((name, "make", constant(entry[1])))
         elif entry[0] == "inherit":
             variable = compiler.variable(entry[1], scope, lazy=True, name=name)
             items.append((name, "outer" if rec else "make", variable))
@@ -224,6 +289,62 @@ def _deferred(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None) -
 def _nested(
     compiler: Compiler, node: AttrNode, scope: Scope | None, *, defer: bool = False
 ) -> Maker:
+    shared = compiler.shared
+    if shared is not None:
+        shape = _shape(compiler, node)
+        if shape is not None:
+            key = ("nested", str(defer), shape, scope)
+            maker = shared.get(key)
+            if maker is None:
+                maker = _compile_nested(compiler, node, scope, defer)
+                if reused_env(scope):
+                    maker = same_env_same_value(maker)
+                shared[key] = maker
+            return maker
+    return _compile_nested(compiler, node, scope, defer)
+
+
+def _pending_maker(
+    compiler: Compiler, entry: tuple[Any, ...], scope: Scope | None, defer: bool
+) -> Maker:
+    shared = compiler.shared
+    assert shared is not None  # pending entries exist only when sharing
+    key = ("pending", str(defer), entry[1], scope)
+    maker = shared.get(key)
+    if maker is None:
+        real = _materialise(compiler, entry)
+        if isinstance(real, AttrNode):
+            maker = _compile_nested(compiler, real, scope, defer)
+            if reused_env(scope):
+                maker = same_env_same_value(maker)
+        else:
+            maker = (_deferred if defer else _lazy)(compiler, real[1], scope)
+        shared[key] = maker
+    return maker
+
+
+def _shape(compiler: Compiler, node: AttrNode) -> tuple[Any, ...] | None:
+    """A key two sets with the same bindings share (None: too complex to tell)."""
+    if node.rec or node.dynamic or node.sources:
+        return None
+    parts: list[tuple[str, Any]] = []
+    for name, entry in node.static.items():
+        if isinstance(entry, AttrNode):
+            inner = _shape(compiler, entry)
+            if inner is None:
+                return None
+            parts.append((name, inner))
+        elif entry[0] == "expr":
+            value = entry[1]
+            parts.append((name, compiler.source[value.start_byte : value.end_byte]))
+        elif entry[0] in ("pending", "const"):
+            parts.append((name, entry))
+        else:
+            return None
+    return tuple(parts)
+
+
+def _compile_nested(compiler: Compiler, node: AttrNode, scope: Scope | None, defer: bool) -> Maker:
     build = compile_node(compiler, node, scope)
     if defer or _has_dynamic(node):
         return lambda env: Thunk(lambda e: build(e)[1], env)

@@ -233,7 +233,6 @@ _UNSUPPORTED = [
     "parseDrvName",
     "path",
     "placeholder",
-    "readDir",
     "scopedImport",
     "splitVersion",
     "storePath",

@@ -68,6 +68,31 @@ def read_file(target: Any) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+def read_dir(target: Any) -> dict[str, str]:
+    """``builtins.readDir``: each entry's type, symlinks not followed (as Nix does)."""
+    path = _fs_path(target, "readDir")
+    try:
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        raise EvalFailure(f"opening directory '{path}': No such file or directory") from None
+    except NotADirectoryError:
+        raise EvalFailure(f"opening directory '{path}': Not a directory") from None
+    except OSError as exc:
+        raise EvalFailure(f"opening directory '{path}': {exc.strerror}") from None
+    types: dict[str, str] = {}
+    for entry in entries:
+        if entry.is_symlink():
+            kind = "symlink"
+        elif entry.is_dir(follow_symlinks=False):
+            kind = "directory"
+        elif entry.is_file(follow_symlinks=False):
+            kind = "regular"
+        else:
+            kind = "unknown"
+        types[os.fsdecode(entry.name)] = kind
+    return types
+
+
 def path_exists(target: Any) -> bool:
     return os.path.exists(_fs_path(target, "pathExists"))  # noqa: PTH110
 
@@ -269,6 +294,7 @@ DATA_BUILTINS: dict[str, tuple[int, Callable[..., Any]]] = {
     "hashString": (2, hash_string),
     "match": (2, match),
     "pathExists": (1, path_exists),
+    "readDir": (1, read_dir),
     "readFile": (1, read_file),
     "replaceStrings": (3, replace_strings),
     "split": (2, split),

@@ -20,6 +20,8 @@ __all__ = [
     "from_failure",
     "located",
     "lookup",
+    "reused_env",
+    "same_env_same_value",
     "with_lookup",
 ]
 
@@ -29,14 +31,21 @@ Code = Callable[[Env], Any]
 class Scope:
     """A compile-time scope: the names one Env level binds, or a ``with``."""
 
-    __slots__ = ("is_with", "names", "parent")
+    __slots__ = ("in_function", "is_with", "names", "parent")
 
     def __init__(
-        self, names: frozenset[str] | set[str], parent: Scope | None, *, is_with: bool = False
+        self,
+        names: frozenset[str] | set[str],
+        parent: Scope | None,
+        *,
+        is_with: bool = False,
+        function: bool = False,
     ):
         self.names = names
         self.parent = parent
         self.is_with = is_with
+        # Inside a function body every call makes new Envs: no Env there is met twice.
+        self.in_function: bool = function or (parent is not None and parent.in_function)
 
 
 def children(node: tree_sitter.Node) -> list[tree_sitter.Node]:
@@ -148,3 +157,33 @@ def with_lookup(name: str, depths: list[int], loc: Location, lazy: bool) -> Code
 
         return with_lazy
     return lambda env: force(find(env))
+
+
+def reused_env(scope: Scope | None) -> bool:
+    """Whether code in ``scope`` may run again in the same Env (see same_env_same_value)."""
+    return scope is None or not scope.in_function
+
+
+def same_env_same_value(maker: Code) -> Code:
+    """``maker``, answering a repeated call in the same Env with the same value (or thunk).
+
+    Shared code (see Compiler) meets the same Env once per entry of a big set, as every
+    `"x.age".publicKeys = admins ++ servers;` is made in the set's scope: one thunk for
+    all of them is the same Nix value (Nix values are immutable; nothing here mutates
+    one), forced once instead of once per entry. The memo lives in the Env, so it goes
+    when the Env goes and no evaluation sees another's values.
+    """
+    token = object()
+
+    def cached(env: Env) -> Any:
+        memo = env.memo
+        if memo is None:
+            memo = env.memo = {}
+        else:
+            value = memo.get(token, memo)
+            if value is not memo:
+                return value
+        value = memo[token] = maker(env)
+        return value
+
+    return cached

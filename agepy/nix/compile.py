@@ -29,6 +29,8 @@ from agepy.nix.common import (
     from_failure,
     located,
     lookup,
+    reused_env,
+    same_env_same_value,
     with_lookup,
 )
 from agepy.nix.functions import compile_function
@@ -53,10 +55,23 @@ Lazy = Callable[[Env], Any]
 class Compiler:
     """Compiles one file's syntax tree; ``loc`` and errors name that file."""
 
-    def __init__(self, path: Path, source: bytes) -> None:
+    def __init__(self, path: Path, source: bytes, *, share: bool = False) -> None:
         self.path = path
         self.source = source
         self.dir = path.parent
+        # Big generated files repeat the same value (`admins ++ servers`) thousands of
+        # times: with ``share``, equal text in the same scope compiles once. The shared
+        # code carries the first occurrence's location, so callers re-run without
+        # sharing to report an evaluation error at its true place.
+        # Sharing mode's "name".rest = value bindings: text after the name -> its nodes.
+        self.pending: dict[bytes, Any] = {}
+        self.shared: dict[tuple[str, str, object, Scope | None], Any] | None = {} if share else None
+
+    def release(self) -> None:
+        """Drop what only compiling needs (its nodes keep the whole syntax tree alive)."""
+        self.pending.clear()
+        if self.shared is not None:
+            self.shared.clear()
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -77,13 +92,37 @@ class Compiler:
     # --- dispatch --------------------------------------------------------------------
 
     def compile(self, node: tree_sitter.Node, scope: Scope | None) -> Code:
-        method = _DISPATCH.get(node.type)
+        kind = node.type
+        shared = self.shared
+        if shared is not None:
+            key = ("code", kind, self.source[node.start_byte : node.end_byte], scope)
+            code = shared.get(key)
+            if code is None:
+                code = shared[key] = self._compile(kind, node, scope)
+            return code
+        return self._compile(kind, node, scope)
+
+    def _compile(self, kind: str, node: tree_sitter.Node, scope: Scope | None) -> Code:
+        method = _DISPATCH.get(kind)
         if method is None:
-            self.unsupported(node, node.type.replace("_", " "))
+            self.unsupported(node, kind.replace("_", " "))
         return method(self, node, scope)
 
     def lazy(self, node: tree_sitter.Node, scope: Scope | None) -> Lazy:
         """A maker of a thunk for ``node`` (or its value, when that costs nothing)."""
+        shared = self.shared
+        if shared is not None:
+            key = ("lazy", node.type, self.source[node.start_byte : node.end_byte], scope)
+            maker = shared.get(key)
+            if maker is None:
+                maker = self._lazy(node, scope)
+                if node.type != "variable_expression" and reused_env(scope):
+                    maker = same_env_same_value(maker)
+                shared[key] = maker
+            return maker
+        return self._lazy(node, scope)
+
+    def _lazy(self, node: tree_sitter.Node, scope: Scope | None) -> Lazy:
         kind = node.type
         if kind == "parenthesized_expression":
             return self.lazy(field(node, "expression"), scope)

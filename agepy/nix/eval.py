@@ -16,30 +16,33 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from agepy.errors import NixUnsupportedError, UsageError
+from agepy.errors import NixEvalError, NixSyntaxError, NixUnsupportedError, UsageError
 from agepy.nix import nixcmd
 from agepy.nix.builtins import IMPORT_HOOK
 from agepy.nix.compile import Code, Compiler, from_failure
+from agepy.nix.ops import coerce_to_string
 from agepy.nix.parse import parse_source, read_nix_file
 from agepy.nix.storepath import store_path
-from agepy.nix.values import Env, EvalFailure, NixPath, Thunk, force, json_float
+from agepy.nix.values import Env, EvalFailure, NixPath, Thunk, json_float
 
 __all__ = ["Evaluator", "Session", "evaluate_file", "evaluate_source"]
 
 Evaluator = Literal["auto", "builtin", "nix"]
-_ROOT = Env({}, None)
 _RECURSION_LIMIT = 8000
+_MANY_OBJECTS = 200_000
 _CACHE_SIZE = 64
-_compiled: OrderedDict[tuple[str, bytes], Code] = OrderedDict()
+_compiled: OrderedDict[tuple[str, bytes, bool], Code] = OrderedDict()
 
 
-def compile_source(source: bytes, path: Path) -> Code:
+def compile_source(source: bytes, path: Path, *, share: bool = True) -> Code:
     """Parse and compile once per (path, contents); later calls reuse the closures."""
-    key = (str(path), source)
+    key = (str(path), source, share)
     code = _compiled.get(key)
     if code is None:
         parsed = parse_source(source, path)
-        code = Compiler(path, source).compile(parsed.root, None)
+        compiler = Compiler(path, source, share=share)
+        code = compiler.compile(parsed.root, None)
+        compiler.release()
         _compiled[key] = code
         if len(_compiled) > _CACHE_SIZE:
             _compiled.popitem(last=False)
@@ -51,9 +54,10 @@ def compile_source(source: bytes, path: Path) -> Code:
 class Session:
     """One evaluation: the files it imported (each evaluated once, as Nix caches them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, share: bool = True) -> None:
         self.imports: dict[str, Thunk] = {}
         self.files: list[Path] = []
+        self.share = share  # see Compiler: faster, but errors may name the wrong spot
 
     def file_value(self, path: Path, source: bytes | None = None) -> Any:
         """The (forced) value of a file; its nested values stay lazy."""
@@ -61,9 +65,11 @@ class Session:
         thunk = self.imports.get(key)
         if thunk is None:
             data = read_nix_file(path) if source is None else source
-            code = compile_source(data, path)
+            code = compile_source(data, path, share=self.share)
             self.files.append(path)
-            thunk = Thunk(code, _ROOT, (path, 1, 1))
+            # A root Env per file and session: Env memos (see same_env_same_value) must
+            # not outlive one evaluation, though the compiled code is cached.
+            thunk = Thunk(code, Env({}, None), (path, 1, 1))
             self.imports[key] = thunk
         return thunk.force()
 
@@ -104,6 +110,11 @@ class Session:
             yield
         finally:
             if collecting:
+                # After a big evaluation, one full pass now over what it left: else the
+                # first allocations after it trigger young, middle and full passes in
+                # turn, each over every object made here (1.5 s after 100k entries).
+                if gc.get_count()[0] > _MANY_OBJECTS:
+                    gc.collect()
                 gc.enable()
             sys.setrecursionlimit(old_limit)
             IMPORT_HOOK.pop()
@@ -125,27 +136,86 @@ def run_guarded(path: Path, work: Callable[[], Any]) -> Any:
         raise from_failure(exc, (path, 1, 1)) from None
 
 
-def to_python(value: Any, where: str = "") -> Any:
+_PLAIN = frozenset({str, int, bool, type(None)})  # JSON as they are (floats are rounded)
+
+
+class _NotJson(EvalFailure):
+    """A value --json cannot print; ``parts`` collects where it sits, innermost first."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.parts: list[str] = []
+
+
+def to_python(value: Any) -> Any:
     """Deeply force a value into JSON-like Python values, as --strict --json does."""
-    value = force(value)
+    try:
+        return _to_python(value)
+    except _NotJson as exc:
+        where = ""
+        for part in reversed(exc.parts):
+            where = where + part if part.startswith("[") else _attr_path(where, part)
+        raise EvalFailure(f"{exc.message}{_at(where)}") from None
+
+
+def _to_python(value: Any) -> Any:
+    # The path of each value is only worked out on failure: building it for every
+    # attribute costs more than the conversion itself.
+    if isinstance(value, Thunk):
+        value = value.force()
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return value
     if kind is float:
         return json_float(value)
     if kind is list:
-        return [to_python(item, f"{where}[{index}]") for index, item in enumerate(value)]
+        if set(map(type, value)) <= _PLAIN:  # keys: a list of strings, checked in C
+            return value[:]
+        try:
+            return [_to_python(item) for item in value]
+        except _NotJson as exc:
+            exc.parts.append(f"[{_failed_index(value)}]")
+            raise
     if kind is dict:
         if "__toString" in value or "outPath" in value:
-            from agepy.nix.ops import coerce_to_string
-
             if "__toString" in value:
                 return coerce_to_string(value)
-            return to_python(value["outPath"], where + ".outPath")
-        return {name: to_python(value[name], _attr_path(where, name)) for name in sorted(value)}
+            try:
+                return _to_python(value["outPath"])
+            except _NotJson as exc:
+                exc.parts.append("outPath")
+                raise
+        result = {}
+        for name in sorted(value):
+            item = value[name]
+            if isinstance(item, Thunk):
+                item = item.force()
+            kind = type(item)
+            if kind in _PLAIN:
+                result[name] = item
+                continue
+            if kind is list and set(map(type, item)) <= _PLAIN:
+                result[name] = item[:]  # publicKeys: no call per entry
+                continue
+            try:
+                result[name] = _to_python(item)
+            except _NotJson as exc:
+                exc.parts.append(name)
+                raise
+        return result
     if kind is NixPath:
         return store_path(value.path)
-    raise EvalFailure(f"cannot convert a function to JSON{_at(where)}")
+    raise _NotJson("cannot convert a function to JSON")
+
+
+def _failed_index(items: list[Any]) -> int:
+    # The first item that does not convert (forcing again is free: thunks keep values).
+    for index, item in enumerate(items):
+        try:
+            _to_python(item)
+        except _NotJson:
+            return index
+    return 0
 
 
 def _attr_path(where: str, name: str) -> str:
@@ -162,6 +232,18 @@ def builtin_evaluate(path: Path, source: bytes | None = None) -> Any:
     """The built-in evaluator: the file's value, deeply forced, as JSON-like values."""
     path = Path(os.path.abspath(path))  # noqa: PTH100
     session = Session()
+    try:
+        with session.active():
+            return run_guarded(path, lambda: to_python(session.file_value(path, source)))
+    except NixUnsupportedError:
+        # The construct is named right even if at an equal twin's line; auto mode is
+        # about to ask Nix, so a second built-in run would only cost time.
+        raise
+    except NixEvalError:
+        pass
+    # Shared code names the first of several equal expressions: evaluate again, each
+    # expression compiled on its own, so the error points at the one that failed.
+    session = Session(share=False)
     with session.active():
         return run_guarded(path, lambda: to_python(session.file_value(path, source)))
 
@@ -177,6 +259,10 @@ def evaluate_file(path: Path | str, *, evaluator: Evaluator | str = "auto") -> A
         raise UsageError(f"unknown evaluator {evaluator!r}", hint="use one of: auto, builtin, nix")
     try:
         return builtin_evaluate(path)
+    except NixSyntaxError as exc:
+        if nixcmd.nix_instantiate() is None:
+            raise
+        return _nix_unless_syntax_error(lambda: nixcmd.evaluate_with_nix(path), exc)
     except NixUnsupportedError as exc:
         if nixcmd.nix_instantiate() is not None:
             return nixcmd.evaluate_with_nix(path)
@@ -202,7 +288,25 @@ def evaluate_source(
         raise UsageError(f"unknown evaluator {evaluator!r}", hint="use one of: auto, builtin, nix")
     try:
         return builtin_evaluate(path, source)
+    except NixSyntaxError as exc:
+        if nixcmd.nix_instantiate() is None:
+            raise
+        return _nix_unless_syntax_error(lambda: nixcmd.evaluate_source_with_nix(source, path), exc)
     except NixUnsupportedError:
         if nixcmd.nix_instantiate() is None:
             raise
         return nixcmd.evaluate_source_with_nix(source, path)
+
+
+def _nix_unless_syntax_error(run_nix: Callable[[], Any], builtin_error: NixSyntaxError) -> Any:
+    """Real Nix's value for a file tree-sitter-nix could not parse.
+
+    tree-sitter-nix lags behind Nix's grammar in places, so its syntax error is not final;
+    when Nix rejects the file too, the built-in error (with its hint) is the one shown.
+    """
+    if builtin_error.line is None:
+        raise builtin_error  # unreadable, not UTF-8, NUL bytes: Nix cannot do better
+    try:
+        return run_nix()
+    except NixSyntaxError:
+        raise builtin_error from None

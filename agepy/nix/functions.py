@@ -26,7 +26,9 @@ def compile_function(compiler: Compiler, node: tree_sitter.Node, scope: Scope | 
     formals_node = node.child_by_field_name("formals")
     if formals_node is None:
         name = at_name or "_"
-        body = compiler.compile(field(node, "body"), Scope(frozenset((name,)), scope))
+        body = compiler.compile(
+            field(node, "body"), Scope(frozenset((name,)), scope, function=True)
+        )
 
         def make_plain(env: Env) -> Any:
             def apply(arg: Any) -> Any:
@@ -51,7 +53,7 @@ def compile_function(compiler: Compiler, node: tree_sitter.Node, scope: Scope | 
         if at_name in names:
             compiler.error(node, f"duplicate formal function argument '{at_name}'")
         names.add(at_name)
-    inner = Scope(names, scope)
+    inner = Scope(names, scope, function=True)
     defaults = [
         (name, compiler.deferred(default, inner) if default is not None else None)
         for name, default in formals

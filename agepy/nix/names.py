@@ -26,7 +26,6 @@ __all__ = ["key_names", "recipient_text"]
 _MAX_DEPTH = 4
 # `web1 = { key = "ssh-…"; roles = …; }`: the key is web1's, not "key"'s.
 _GENERIC = {"key", "publickey", "pubkey", "pub", "hostkey", "sshkey", "ssh", "age", "recipient"}
-_ROOT = Env({}, None)
 
 
 def recipient_text(value: str) -> str | None:
@@ -105,7 +104,7 @@ def _top_level_bindings(path: Path, source: bytes) -> list[tuple[str, Any]]:
         return []
     node = roots[0]
     scope: Scope | None = None
-    env: Env = _ROOT
+    env: Env = Env({}, None)  # fresh: Env memos must not outlive one evaluation
     found: list[tuple[str, Any]] = []
     while True:
         node = unparen(node)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ __all__ = ["compile_has_attr", "compile_select", "select_one", "static_attr_name
 
 Code = Callable[[Env], Any]
 _MISSING = object()
+_PLAIN_NAME = re.compile(rb'[^\\$\r"]*')
 
 
 def static_attr_name(compiler: Compiler, attr: tree_sitter.Node) -> str | None:
@@ -29,6 +31,9 @@ def static_attr_name(compiler: Compiler, attr: tree_sitter.Node) -> str | None:
             return None
         attr = inner
     if attr.type == "string_expression":
+        raw = compiler.source[attr.start_byte + 1 : attr.end_byte - 1]
+        if _PLAIN_NAME.fullmatch(raw):
+            return raw.decode("utf-8", "surrogateescape")  # plain "name": nothing to unescape
         if any(child.type == "interpolation" for child in attr.children):
             return None
         value = getattr(compiler.compile(attr, None), "constant", None)

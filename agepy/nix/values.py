@@ -110,11 +110,12 @@ def force(value: Any) -> Any:
 class Env:
     """One lexical scope: ``vals`` maps names to thunks or values."""
 
-    __slots__ = ("up", "vals")
+    __slots__ = ("memo", "up", "vals")
 
     def __init__(self, vals: dict[str, Any], up: Env | None) -> None:
         self.vals = vals
         self.up = up
+        self.memo: dict[object, Any] | None = None  # see common.same_env_same_value
 
 
 class WithEnv(Env):

@@ -111,9 +111,24 @@ def key_lines(old_key: str, new_key: str) -> Callable[[str, str], None]:
         for before, after in zip(old_lines, new_lines, strict=True):
             if before != after:
                 assert old_blob in before and new_blob in after, (before, after)
-                assert before.replace(old_blob, "") != after.replace(new_blob, "") or True
+                # Only the key text changes (its comment may go or come with it).
+                assert without_key(before, old_blob) == without_key(after, new_blob), (
+                    before,
+                    after,
+                )
 
     return check
+
+
+def without_key(line: str, blob: str) -> str:
+    """``line`` without the whole key text around ``blob`` (type, blob, comment)."""
+    start = line.index(blob)
+    end = start + len(blob)
+    while start > 0 and line[start - 1] not in "\"'\n=[":
+        start -= 1
+    while end < len(line) and line[end] not in "\"'\n;]":
+        end += 1
+    return line[:start] + "<key>" + line[end:]
 
 
 def make_variants(rules: Rules, result: CaseResult) -> None:
@@ -426,3 +441,17 @@ def test_pinned_refusals_name_real_samples() -> None:
     names = {f"{c.parent.name}/{c.name}" for c in CASES}
     assert set(REFUSALS) <= names
     assert all(set(ops) <= set(OPS) for ops in REFUSALS.values())
+
+
+def test_key_lines_check_fails_when_more_than_the_key_changes() -> None:
+    old_key, new_key = KEYS["ed3"], KEYS["ed4"]
+    check = key_lines(old_key, new_key)
+    old_blob, new_blob = old_key.split()[1], new_key.split()[1]
+    before = f'  alice = "{old_key} alice@laptop";\n'
+    check(before, f'  alice = "{new_key}";\n')  # the key and its comment: fine
+    with pytest.raises(AssertionError):
+        check(before, f'  bob = "{new_key}";\n')
+    with pytest.raises(AssertionError):
+        check(before, f'  alice = "{new_key}"\n')
+    assert without_key(before, old_blob) == '  alice = "<key>";\n'
+    assert new_blob not in without_key(f"[ {new_key} ]", new_blob)

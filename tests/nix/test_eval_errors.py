@@ -137,7 +137,7 @@ in {{ "a.age".publicKeys = [ key ]; }}
 UNSUPPORTED = [
     ("let pkgs = import <nixpkgs> { }; in pkgs.lib.attrValues { }", "search path <nixpkgs>"),
     ('(builtins.getFlake "github:x/y").keys', "builtins.getFlake"),
-    ("builtins.attrNames (builtins.readDir ./.)", "builtins.readDir"),
+    ('builtins.hashFile "sha256" ./keys.txt', "builtins.hashFile"),
     ('builtins.fetchurl "https://example.org/keys"', "builtins.fetchurl"),
     ("builtins.currentSystem", "builtins.currentSystem"),
     ("let { body = 1; }", "let { … }"),
@@ -158,7 +158,7 @@ def test_unsupported_constructs_in_builtin_mode(tmp_path: Path, text: str, const
 
 @pytest.mark.parametrize(
     "text",
-    ["builtins.attrNames (builtins.readDir ./.)", "builtins.currentSystem"],
+    ['builtins.hashFile "sha256" ./keys.txt', "builtins.currentSystem"],
 )
 def test_auto_falls_back_to_nix(nix_instantiate: str, tmp_path: Path, text: str) -> None:
     (tmp_path / "keys.txt").write_text("x\n")
@@ -169,7 +169,7 @@ def test_auto_falls_back_to_nix(nix_instantiate: str, tmp_path: Path, text: str)
 def test_auto_without_nix_raises_unsupported_with_hint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = write(tmp_path, "builtins.attrNames (builtins.readDir ./.)\n")
+    path = write(tmp_path, "builtins.currentSystem\n")
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
@@ -227,3 +227,20 @@ def test_paths_become_store_paths_as_in_nix(nix_instantiate: str, tmp_path: Path
     assert evaluate_file(path, evaluator="builtin") == evaluate_file(path, evaluator="nix")
     with pytest.raises(NixEvalError, match="No such file"):
         evaluate_file(write(tmp_path, "{ a = ./missing; }", "m.nix"), evaluator="builtin")
+
+
+def test_read_dir_matches_nix(nix_instantiate: str, tmp_path: Path) -> None:
+    # `builtins.readDir ./.` picks the .age files of a folder in some public secrets.nix.
+    (tmp_path / "a.age").write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link").symlink_to("a.age")
+    (tmp_path / "dangling").symlink_to("nowhere")
+    text = (
+        "let entries = builtins.readDir ./.; in { inherit entries; ages = builtins.filter "
+        '(name: builtins.match ".*[.]age" name != null) (builtins.attrNames entries); }'
+    )
+    path = write(tmp_path, text)
+    assert evaluate_file(path, evaluator="builtin") == evaluate_file(path, evaluator="nix")
+    missing = write(tmp_path, "builtins.readDir ./missing", "m.nix")
+    with pytest.raises(NixEvalError, match="No such file"):
+        evaluate_file(missing, evaluator="builtin")

@@ -1,0 +1,8 @@
+{
+  users = {
+    alice = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ8yB47LA7q+zumEKOubKEk+uXxIVQcivz4eQaUexM+S";
+    bob = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBGGNRwMPCXlkmSFH8QY+K1G2psl1qKW51gqp3CI0+AO";
+    carol = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ+JD75q4zpxLwNh7TIjqU15WfUGlmFddjlaLOD37b8w";
+  };
+  hosts.web1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILnwluhOda28uzIRArFM3vfhAUf9y/M4/7E6f7QB6pf0";
+}

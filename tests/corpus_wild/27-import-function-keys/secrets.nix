@@ -1,0 +1,6 @@
+let
+  keys = import ./keys.nix { extra = [ ]; };
+in
+{
+  "fn.age".publicKeys = keys.all;
+}
