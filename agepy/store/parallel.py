@@ -116,7 +116,7 @@ def _prepare(store: Store, names: Sequence[str]) -> None:
             tags.update(read_header(rules.secrets[name].file).ssh_tags())
     for identity in locked:
         if identity.tag is None or identity.tag in tags:
-            identity.to_pyrage()
+            identity.unwrapper()
 
 
 def _worker(store: Store, names: Sequence[str], tickets: _Tickets, out: int) -> None:

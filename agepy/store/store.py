@@ -14,7 +14,7 @@ from agepy.errors import AgepyError, RulesError, StoreError
 from agepy.store.status import Status, display_path, file_status
 
 if TYPE_CHECKING:
-    from agepy.identities import Identity
+    from agepy.age.identities import Identity
     from agepy.rules import Rules, Secret
     from agepy.store.check import Finding
     from agepy.store.rekey import ProgressFn, RekeyReport
@@ -134,7 +134,7 @@ class Store:
     @property
     def identities(self) -> list[Identity]:
         if self._identities is None:
-            from agepy.identities import load_identities
+            from agepy.age.identities import load_identities
 
             self._identities = load_identities(self.identity_paths, prompt=self.prompt)
         return self._identities

@@ -167,7 +167,7 @@ def remove_home(env: Env) -> None:
 def encrypt_to_alice(rel: str, plaintext: bytes) -> Damage:
     def damage(env: Env) -> None:
         from agepy.age import encrypt_bytes
-        from agepy.keys import parse_recipient
+        from agepy.age.recipients import parse_recipient
 
         alice = parse_recipient((EXAMPLE / "keys" / "alice.pub").read_text().strip())
         (env.repo / rel).write_bytes(encrypt_bytes(plaintext, [alice]))

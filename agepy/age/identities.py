@@ -1,8 +1,9 @@
 """Private keys (identities) that decrypt age files: SSH keys and age identity files.
 
 Supported: OpenSSH private keys (ssh-ed25519, ssh-rsa), PEM/PKCS#8 RSA or Ed25519 keys,
-passphrase-protected or not, and age identity files (``AGE-SECRET-KEY-1…`` lines,
-``#`` comments), also passphrase-encrypted ones (``age -p``).
+passphrase-protected or not, and age identity files (``AGE-SECRET-KEY-1…``,
+``AGE-SECRET-KEY-PQ-1…`` and ``AGE-PLUGIN-…`` lines, ``#`` comments), also
+passphrase-encrypted ones (``age -p``).
 
 A passphrase-protected OpenSSH key shows its public key without the passphrase, so, as
 ``age`` does, agepy asks for the passphrase only when a file has a stanza for that key,
@@ -18,10 +19,21 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from agepy.errors import IdentityError, RecipientError
-from agepy.keys import Recipient, parse_recipient
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from agepy.age import _bech32
+from agepy.age._stream import NONCE_SIZE, decrypt_payload, payload_key
+from agepy.age.armor import dearmor, looks_armored
+from agepy.age.header import Stanza, parse_header, split_header, verify_mac
+from agepy.age.pq import HybridIdentity
+from agepy.age.recipients import Recipient, parse_recipient, plugin_name_ok
+from agepy.age.scrypt import ScryptIdentity
+from agepy.age.ssh import Ed25519Identity, RSAIdentity
+from agepy.age.x25519 import X25519Identity
+from agepy.errors import AgepyError, IdentityError, RecipientError
 
 __all__ = [
     "Identity",
@@ -32,8 +44,15 @@ __all__ = [
     "load_identity_file",
 ]
 
-IdentityKind = Literal["ssh-ed25519", "ssh-rsa", "x25519"]
+IdentityKind = Literal["ssh-ed25519", "ssh-rsa", "x25519", "pq", "plugin"]
 PromptFn = Callable[[Path], str]
+
+
+class Unwrapper(Protocol):
+    """A native identity type's search of a header's stanzas for its file key."""
+
+    def unwrap(self, stanzas: Sequence[Stanza], /) -> bytes | None: ...
+
 
 _OPENSSH_BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----"
 _OPENSSH_END = "-----END OPENSSH PRIVATE KEY-----"
@@ -63,9 +82,10 @@ class Identity:
     kind: IdentityKind
     recipient: Recipient | None
     encrypted: bool = False
-    secret: bytes = field(default=b"", repr=False)  # key file bytes or AGE-SECRET-KEY text
+    secret: bytes = field(default=b"", repr=False)  # key file bytes or the identity line
     prompt: PromptFn | None = field(default=None, repr=False)
-    _pyrage: Any = field(default=None, repr=False)
+    plugin_name: str = ""  # for AGE-PLUGIN-… identities
+    _unwrapper: Unwrapper | None = field(default=None, repr=False)
 
     @property
     def tag(self) -> str | None:
@@ -76,16 +96,28 @@ class Identity:
     def unlocked(self) -> bool:
         return not self.encrypted or self._cache_key() in _UNLOCKED
 
+    @property
+    def is_ssh(self) -> bool:
+        return self.kind in ("ssh-ed25519", "ssh-rsa")
+
     def describe(self) -> str:
         """A short name for messages: path and key."""
+        if self.kind == "plugin":
+            return f"{self.path} (age-plugin-{self.plugin_name})"
         key = self.recipient.short() if self.recipient is not None else self.kind
         return f"{self.path} ({key})"
 
-    def to_pyrage(self) -> Any:
-        """The pyrage identity; asks the passphrase (once a process) if the key is locked."""
-        if self._pyrage is None:
-            self._pyrage = _to_pyrage(self.kind, self._plain_secret(), self.path)
-        return self._pyrage
+    def unwrapper(self) -> Unwrapper:
+        """What unwraps this identity's stanzas; asks the passphrase (once a process) if
+        the key is locked. Plugin identities have none (the plugin client unwraps)."""
+        if self._unwrapper is None:
+            if self.kind == "plugin":
+                raise IdentityError(
+                    f"{self.path}: a plugin identity unwraps through its plugin",
+                    hint="this is a bug in agepy",
+                )
+            self._unwrapper = _native(self.kind, self._plain_secret(), self.path)
+        return self._unwrapper
 
     def _cache_key(self) -> tuple[str, str]:
         return (str(self.path.resolve()), hashlib.sha256(self.secret).hexdigest())
@@ -145,13 +177,8 @@ def load_identity_file(path: Path, *, prompt: PromptFn | None = None) -> list[Id
     if stripped.startswith(_PEM_MARKERS):
         return [_load_pem(path, data, prompt)]
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    if lines and all(ln.upper().startswith("AGE-SECRET-KEY-1") for ln in lines):
-        return [_x25519_identity(path, ln, line_number) for line_number, ln in enumerate(lines)]
-    if lines and lines[0].startswith("AGE-PLUGIN-"):
-        raise IdentityError(
-            f"{path} holds a plugin identity (AGE-PLUGIN-…), which agepy does not support",
-            hint="decrypt with `age -d -i` and the age-plugin-* binary",
-        )
+    if lines and all(ln.upper().startswith(_AGE_IDENTITY_PREFIXES) for ln in lines):
+        return [_age_identity(path, ln, number) for number, ln in enumerate(lines)]
     if lines and _is_public_key(lines[0]):
         raise IdentityError(
             f"{path} is a public key, not a private key (identity)",
@@ -229,14 +256,14 @@ def _load_openssh(path: Path, armored: str, data: bytes, prompt: PromptFn | None
     recipient = _recipient_of_blob(path, blob)
     identity = Identity(
         path=path,
-        kind=recipient.kind,  # type: ignore[arg-type]
+        kind=recipient.kind,
         recipient=recipient,
         encrypted=encrypted,
         secret=data,
         prompt=prompt,
     )
     if not encrypted:
-        identity.to_pyrage()  # fail now, not in the middle of a decryption
+        identity.unwrapper()  # fail now, not in the middle of a decryption
     return identity
 
 
@@ -246,7 +273,7 @@ def _load_pem(path: Path, data: bytes, prompt: PromptFn | None) -> Identity:
     if not encrypted:
         openssh = _decrypt_ssh_key(data, None, path)
         recipient = _public_of_openssh(path, openssh)
-        return Identity(path, recipient.kind, recipient, secret=openssh)  # type: ignore[arg-type]
+        return Identity(path, recipient.kind, recipient, secret=openssh)
     pub = path.with_name(path.name + ".pub")
     if pub.is_file():
         try:
@@ -254,7 +281,7 @@ def _load_pem(path: Path, data: bytes, prompt: PromptFn | None) -> Identity:
         except (OSError, RecipientError):
             recipient = None
     kind = recipient.kind if recipient is not None and recipient.is_ssh else "ssh-rsa"
-    return Identity(path, kind, recipient, encrypted=True, secret=data, prompt=prompt)  # type: ignore[arg-type]
+    return Identity(path, kind, recipient, encrypted=True, secret=data, prompt=prompt)
 
 
 def _public_of_openssh(path: Path, openssh: bytes) -> Recipient:
@@ -263,10 +290,7 @@ def _public_of_openssh(path: Path, openssh: bytes) -> Recipient:
 
 
 def _decrypt_ssh_key(data: bytes, passphrase: str | None, path: Path) -> bytes:
-    """Unencrypted OpenSSH private key bytes (pyrage takes no encrypted keys)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-
+    """Unencrypted OpenSSH private key bytes (unlocked once, kept for the process)."""
     password = passphrase.encode() if passphrase is not None else None
     try:
         if data.lstrip().startswith(_OPENSSH_BEGIN.encode()):
@@ -298,39 +322,100 @@ def _decrypt_ssh_key(data: bytes, passphrase: str | None, path: Path) -> bytes:
     )
 
 
-def _to_pyrage(kind: str, secret: bytes, path: Path) -> Any:
-    import pyrage
-
+def _native(kind: str, secret: bytes, path: Path) -> Unwrapper:
     try:
         if kind == "x25519":
-            return pyrage.x25519.Identity.from_str(secret.decode("ascii"))
-        return pyrage.ssh.Identity.from_buffer(secret)
-    except Exception as exc:  # pyrage's IdentityError
-        raise IdentityError(
-            f"age cannot use identity {path}: {exc}", hint="check the key"
-        ) from None
+            return X25519Identity(_age_secret(secret, "age-secret-key-"))
+        if kind == "pq":
+            return HybridIdentity(_age_secret(secret, "age-secret-key-pq-"))
+        key = serialization.load_ssh_private_key(secret, password=None)
+    except (ValueError, TypeError) as exc:
+        raise IdentityError(f"cannot use identity {path}: {exc}", hint="check the key") from None
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        point = key.public_key().public_bytes_raw()
+        return Ed25519Identity(key.private_bytes_raw(), point)
+    if isinstance(key, rsa.RSAPrivateKey):
+        blob = key.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        return RSAIdentity(key, base64.b64decode(blob.split()[1]))
+    raise IdentityError(f"{path} is not an ssh-ed25519 or ssh-rsa key", hint="check -i")
+
+
+def _age_secret(line: bytes, hrp: str) -> bytes:
+    got, data = _bech32.decode(line.decode("ascii"))
+    if got != hrp or len(data) != 32:
+        raise ValueError(f"not a {hrp.upper()}1… identity")
+    return data
 
 
 # --- age identity files ------------------------------------------------------------------
 
+_AGE_IDENTITY_PREFIXES = ("AGE-SECRET-KEY-1", "AGE-SECRET-KEY-PQ-1", "AGE-PLUGIN-")
 
-def _x25519_identity(path: Path, line: str, index: int) -> Identity:
+
+def _age_identity(path: Path, line: str, index: int) -> Identity:
+    bad = IdentityError(
+        f"{path}: identity #{index + 1} is not a valid AGE-SECRET-KEY-… or AGE-PLUGIN-… line",
+        hint="copy the identity file again (age-keygen writes one)",
+    )
+    upper = line.upper()
+    if upper.startswith("AGE-PLUGIN-"):
+        bad = IdentityError(
+            f"{path}: identity #{index + 1} is not a valid plugin identity (AGE-PLUGIN-…)",
+            hint="copy the identity again (the plugin, e.g. age-plugin-yubikey, prints it)",
+        )
+        try:
+            hrp, _ = _bech32.decode(line)
+        except ValueError:
+            raise bad from None
+        name = hrp[len("age-plugin-") : -1]
+        if not hrp.endswith("-") or not plugin_name_ok(name):
+            raise bad
+        return Identity(path, "plugin", None, secret=line.encode(), plugin_name=name)
+    kind: IdentityKind = "pq" if upper.startswith("AGE-SECRET-KEY-PQ-1") else "x25519"
     try:
-        native = _to_pyrage("x25519", line.encode("ascii"), path)
-        recipient = parse_recipient(str(native.to_public()))
-    except (IdentityError, RecipientError):
-        raise IdentityError(
-            f"{path}: identity #{index + 1} is not a valid AGE-SECRET-KEY-1…",
-            hint="copy the identity file again (age-keygen writes one)",
-        ) from None
-    return Identity(path, "x25519", recipient, secret=line.encode("ascii"), _pyrage=native)
+        native = _native(kind, line.encode("ascii"), path)
+    except IdentityError:
+        raise bad from None
+    assert isinstance(native, X25519Identity | HybridIdentity)
+    recipient = parse_recipient(str(native.recipient()))
+    return Identity(path, kind, recipient, secret=line.encode("ascii"), _unwrapper=native)
+
+
+def _open_passphrase_file(data: bytes, passphrase: str) -> bytes | None:
+    """The plaintext of a passphrase-encrypted (``age -p``) file; None: wrong passphrase."""
+    if looks_armored(data[:1058]):
+        data = dearmor(data)
+    length, _ = split_header(data)
+    if length is None:
+        raise IdentityError("the encrypted identity file is truncated", hint="restore it")
+    header = parse_header(data[:length])
+    file_key = ScryptIdentity(passphrase).unwrap(header.stanzas)
+    if file_key is None:
+        return None
+    verify_mac(header, file_key)
+    nonce = data[length : length + NONCE_SIZE]
+    out: list[bytes] = []
+    reader = _Bytes(data[length + NONCE_SIZE :])
+    decrypt_payload(payload_key(file_key, nonce), reader, out.append)
+    return b"".join(out)
+
+
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+
+    def readinto(self, buffer: bytearray | memoryview, /) -> int:
+        n = min(len(buffer), len(self._view))
+        buffer[:n] = self._view[:n]
+        self._view = self._view[n:]
+        return n
 
 
 def _load_encrypted_age_identities(
     path: Path, data: bytes, prompt: PromptFn | None
 ) -> list[Identity]:
-    import pyrage
-
     key = (str(path.resolve()), hashlib.sha256(data).hexdigest())
     if key not in _UNLOCKED:
         if prompt is None:
@@ -339,17 +424,20 @@ def _load_encrypted_age_identities(
                 hint="run agepy in a terminal",
             )
         try:
-            _UNLOCKED[key] = pyrage.passphrase.decrypt(data, prompt(path))
-        except Exception:
+            plain = _open_passphrase_file(data, prompt(path))
+        except AgepyError:
+            plain = None
+        if plain is None:
             raise IdentityError(
                 f"cannot decrypt identity file {path}: wrong passphrase or not a passphrase file",
                 hint="try again",
-            ) from None
+            )
+        _UNLOCKED[key] = plain
     text = _UNLOCKED[key].decode("ascii", "replace")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    if not lines or not all(ln.upper().startswith("AGE-SECRET-KEY-1") for ln in lines):
+    if not lines or not all(ln.upper().startswith(_AGE_IDENTITY_PREFIXES) for ln in lines):
         raise IdentityError(
             f"{path} decrypts to something other than age identities",
             hint="an encrypted identity file holds AGE-SECRET-KEY-1… lines",
         )
-    return [_x25519_identity(path, ln, i) for i, ln in enumerate(lines)]
+    return [_age_identity(path, ln, i) for i, ln in enumerate(lines)]
