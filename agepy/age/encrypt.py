@@ -18,7 +18,7 @@ from agepy.age.atomic import atomic_output
 from agepy.age.header import Stanza, encode_header
 from agepy.age.identities import Identity
 from agepy.age.recipients import Recipient, parse_recipient
-from agepy.age.scrypt import ScryptRecipient
+from agepy.age.scrypt import DEFAULT_WORK_FACTOR, ScryptRecipient
 from agepy.errors import RecipientError, StoreError
 
 __all__ = ["encrypt_bytes", "encrypt_file", "wrap_file_key"]
@@ -58,6 +58,7 @@ def wrap_file_key(
     *,
     identities: Sequence[Identity] = (),
     passphrase: str | None = None,
+    work_factor: int = DEFAULT_WORK_FACTOR,
     ui: plugin.PluginUI | None = None,
 ) -> list[Stanza]:
     """The header stanzas that give ``file_key`` to every recipient (and to the public
@@ -65,7 +66,7 @@ def wrap_file_key(
     parsed = _parse(recipients)
     _check(parsed, identities, passphrase is not None)
     if passphrase is not None:
-        return [ScryptRecipient(passphrase).wrap(file_key)]
+        return [ScryptRecipient(passphrase, work_factor).wrap(file_key)]
     stanzas: list[Stanza] = []
     plugins: dict[str, tuple[list[str], list[str]]] = {}
     for recipient in parsed:
@@ -108,6 +109,7 @@ class _Stanzas:
         identities: Sequence[Identity],
         passphrase: str | None,
         ui: plugin.PluginUI | None,
+        work_factor: int = DEFAULT_WORK_FACTOR,
     ) -> None:
         # Parsed and checked now, before any file is opened or written.
         self._recipients = _parse(recipients)
@@ -115,6 +117,7 @@ class _Stanzas:
         self._identities = identities
         self._passphrase = passphrase
         self._ui = ui
+        self._work_factor = work_factor
 
     def __call__(self, file_key: bytes) -> list[Stanza]:
         return wrap_file_key(
@@ -122,6 +125,7 @@ class _Stanzas:
             self._recipients,
             identities=self._identities,
             passphrase=self._passphrase,
+            work_factor=self._work_factor,
             ui=self._ui,
         )
 
@@ -133,10 +137,12 @@ def encrypt_bytes(
     armor: bool = False,
     identities: Sequence[Identity] = (),
     passphrase: str | None = None,
+    work_factor: int = DEFAULT_WORK_FACTOR,
     ui: plugin.PluginUI | None = None,
 ) -> bytes:
-    """``data`` encrypted to ``recipients`` (binary, or armored text if ``armor``)."""
-    stanzas = _Stanzas(recipients, identities, passphrase, ui)
+    """``data`` encrypted to ``recipients`` (binary, or armored text if ``armor``), or
+    with a ``passphrase`` (scrypt of 2**``work_factor``)."""
+    stanzas = _Stanzas(recipients, identities, passphrase, ui, work_factor)
     out = io.BytesIO()
     _encrypt_stream(io.BytesIO(data), out, stanzas, armor)
     return out.getvalue()
@@ -151,11 +157,12 @@ def encrypt_file(
     mode: int = 0o644,
     identities: Sequence[Identity] = (),
     passphrase: str | None = None,
+    work_factor: int = DEFAULT_WORK_FACTOR,
     ui: plugin.PluginUI | None = None,
 ) -> None:
     """Encrypt ``src`` (a path or binary reader) into ``dst`` (atomically when a path):
     nothing is written to a ``dst`` path unless everything succeeds."""
-    stanzas = _Stanzas(recipients, identities, passphrase, ui)
+    stanzas = _Stanzas(recipients, identities, passphrase, ui, work_factor)
     with contextlib.ExitStack() as stack:
         if isinstance(src, Path):
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import io
 import os
 import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -175,10 +176,11 @@ class Store:
         return self.status_of(self.secret(name))[0]
 
     def decrypt_secret(self, secret: Secret) -> bytes:
-        from agepy.age import decrypt_bytes
+        from agepy.age import decrypt_to
 
         try:
-            data = secret.file.read_bytes()
+            # Streamed: the header is checked before the rest of the file is read.
+            handle = secret.file.open("rb", buffering=0)
         except FileNotFoundError:
             raise StoreError(
                 f"{display_path(secret.file)} does not exist",
@@ -189,9 +191,16 @@ class Store:
                 f"cannot read {display_path(secret.file)}: {exc.strerror or exc}",
                 hint="check the file's permissions",
             ) from None
-        return decrypt_bytes(
-            data, self.identities, key_names=_TagNames(self), source=display_path(secret.file)
-        )
+        out = io.BytesIO()
+        with handle:
+            decrypt_to(
+                handle,
+                self.identities,
+                out,
+                key_names=_TagNames(self),
+                source=display_path(secret.file),
+            )
+        return out.getvalue()
 
     def decrypt(self, name: str | Path) -> bytes:
         """The plaintext of the secret ``name``."""
