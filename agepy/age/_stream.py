@@ -22,10 +22,12 @@ from agepy.errors import PayloadError
 __all__ = [
     "CHUNK",
     "NONCE_SIZE",
+    "Write",
     "as_readinto",
     "decrypt_payload",
     "encrypt_payload",
     "payload_key",
+    "write_all",
 ]
 
 CHUNK = 64 * 1024
@@ -38,7 +40,7 @@ class ReadInto(Protocol):
     def readinto(self, buffer: bytearray | memoryview, /) -> int | None: ...
 
 
-Write = Callable[[bytes], object]
+Write = Callable[[bytes | bytearray | memoryview], object]
 
 
 class _ViaRead:
@@ -84,15 +86,24 @@ def _nonce(counter: int, final: bool) -> bytes:
 
 
 def encrypt_payload(aead: ChaCha20Poly1305, src: ReadInto, write: Write) -> None:
-    """Encrypt all of ``src`` into ``write``; reads one chunk ahead to find the last."""
+    """Encrypt all of ``src`` into ``write``; reads one chunk ahead to find the last.
+
+    ``write`` gets a view of a buffer reused for the next chunk: it must consume it.
+    """
     current, ahead = bytearray(CHUNK), bytearray(CHUNK)
+    sealed = bytearray(CHUNK + TAG)
     size = _fill(src, current)
     counter = 0
     while True:
         ahead_size = _fill(src, ahead) if size == CHUNK else 0
         final = ahead_size == 0
-        data = current if size == CHUNK else memoryview(current)[:size]
-        write(aead.encrypt(_nonce(counter, final), data, None))
+        if size == CHUNK:
+            aead.encrypt_into(_nonce(counter, final), current, None, sealed)
+            write(sealed)
+        else:
+            out = memoryview(sealed)[: size + TAG]
+            aead.encrypt_into(_nonce(counter, final), memoryview(current)[:size], None, out)
+            write(out)
         if final:
             return
         counter += 1
@@ -104,9 +115,13 @@ def _payload_error(what: str) -> PayloadError:
 
 
 def decrypt_payload(aead: ChaCha20Poly1305, src: ReadInto, write: Write) -> None:
-    """Decrypt the chunks of ``src`` (after the nonce) into ``write``, chunk by chunk."""
+    """Decrypt the chunks of ``src`` (after the nonce) into ``write``, chunk by chunk.
+
+    ``write`` gets a view of a buffer reused for the next chunk: it must consume it.
+    """
     full = CHUNK + TAG
     buffer = bytearray(full)
+    plain = bytearray(CHUNK)
     counter = 0
     while True:
         size = _fill(src, buffer)
@@ -117,16 +132,18 @@ def decrypt_payload(aead: ChaCha20Poly1305, src: ReadInto, write: Write) -> None
                 )
             if size == TAG and counter > 0:
                 raise _payload_error("an empty chunk after a full one")
+            out = memoryview(plain)[: size - TAG]
             try:
-                plain = aead.decrypt(_nonce(counter, True), memoryview(buffer)[:size], None)
+                aead.decrypt_into(_nonce(counter, True), memoryview(buffer)[:size], None, out)
             except InvalidTag:
                 raise _payload_error(f"chunk {counter} fails authentication") from None
-            write(plain)
+            write(out)
             return
         try:
-            plain = aead.decrypt(_nonce(counter, False), buffer, None)
+            aead.decrypt_into(_nonce(counter, False), buffer, None, plain)
         except InvalidTag:
-            _final_full_chunk(aead, src, buffer, counter, write)
+            _final_full_chunk(aead, src, buffer, plain, counter)
+            write(plain)
             return
         write(plain)
         if counter >= (1 << 88) - 2:
@@ -135,13 +152,24 @@ def decrypt_payload(aead: ChaCha20Poly1305, src: ReadInto, write: Write) -> None
 
 
 def _final_full_chunk(
-    aead: ChaCha20Poly1305, src: ReadInto, buffer: bytearray, counter: int, write: Write
+    aead: ChaCha20Poly1305, src: ReadInto, buffer: bytearray, plain: bytearray, counter: int
 ) -> None:
     """A full chunk that is not a middle one must be the last, and the end of the data."""
     try:
-        plain = aead.decrypt(_nonce(counter, True), buffer, None)
+        aead.decrypt_into(_nonce(counter, True), buffer, None, plain)
     except InvalidTag:
         raise _payload_error(f"chunk {counter} fails authentication") from None
     if _fill(src, bytearray(1)):
         raise _payload_error("data after the final chunk")
-    write(plain)
+
+
+def write_all(raw: Any) -> Write:
+    """A write function over a raw (unbuffered) file that never writes short."""
+
+    def write(data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            written = raw.write(view)
+            view = view[written:]
+
+    return write

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from agepy.age import plugin
-from agepy.age._stream import NONCE_SIZE, as_readinto, decrypt_payload, payload_key
+from agepy.age._stream import (
+    NONCE_SIZE,
+    Write,
+    as_readinto,
+    decrypt_payload,
+    payload_key,
+    write_all,
+)
 from agepy.age.armor import ArmorReader, Reader, looks_armored
 from agepy.age.atomic import atomic_output
 from agepy.age.header import Header, parse_header, split_header, verify_mac
@@ -36,7 +43,6 @@ MAX_HEADER_SIZE = 4 << 20
 # The CLI's armor detection window, as age's: whitespace + the BEGIN line.
 _ARMOR_PREFIX = 1058
 _READ_SIZE = 64 * 1024
-_WRITE_BUFFER = 1 << 20
 _HINT_DAMAGED = "the file is damaged; restore it from version control or re-encrypt it"
 
 PassphraseFn = Callable[[], str]
@@ -239,7 +245,7 @@ def _no_match(
 # --- decryption --------------------------------------------------------------------------
 
 
-def _decrypt_stream(stream: AgeStream, file_key: bytes, write: Callable[[bytes], object]) -> None:
+def _decrypt_stream(stream: AgeStream, file_key: bytes, write: Write) -> None:
     nonce = stream.body.read_exactly(NONCE_SIZE)
     if len(nonce) != NONCE_SIZE:
         raise HeaderError("the payload nonce is missing or short", hint=_HINT_DAMAGED)
@@ -295,14 +301,14 @@ def decrypt_to(
             raise DecryptError(f"cannot read {source}: {exc.strerror or exc}") from None
         if isinstance(dst, Path):
             try:
-                with atomic_output(dst, mode=0o600, buffering=_WRITE_BUFFER) as out:
-                    _decrypt_stream(stream, file_key, out.write)
+                with atomic_output(dst, mode=0o600, buffering=0) as out:
+                    _decrypt_stream(stream, file_key, write_all(out))
             except OSError as exc:
                 raise StoreError(
                     f"cannot write {dst}: {exc.strerror or exc}", hint="check the path"
                 ) from None
         else:
-            _decrypt_stream(stream, file_key, dst.write)
+            _decrypt_stream(stream, file_key, write_all(dst))
         return stream.header
 
 

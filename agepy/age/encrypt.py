@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from agepy.age import plugin
-from agepy.age._stream import NONCE_SIZE, as_readinto, encrypt_payload, payload_key
+from agepy.age._stream import (
+    NONCE_SIZE,
+    as_readinto,
+    encrypt_payload,
+    payload_key,
+    write_all,
+)
 from agepy.age.armor import ArmorWriter
 from agepy.age.atomic import atomic_output
 from agepy.age.header import Stanza, encode_header
@@ -23,7 +29,6 @@ from agepy.errors import RecipientError, StoreError
 
 __all__ = ["encrypt_bytes", "encrypt_file", "wrap_file_key"]
 
-_IO_BUFFER = 1 << 20
 FILE_KEY_SIZE = 16
 
 
@@ -95,7 +100,7 @@ def _encrypt_stream(src: BinaryIO, out: BinaryIO, stanzas_of: _Stanzas, armor: b
     stanzas = stanzas_of(file_key)
     nonce = secrets.token_bytes(NONCE_SIZE)
     writer = ArmorWriter(out) if armor else None
-    write = writer.write if writer is not None else out.write
+    write = writer.write if writer is not None else write_all(out)
     write(encode_header(stanzas, file_key) + nonce)
     encrypt_payload(payload_key(file_key, nonce), as_readinto(src), write)
     if writer is not None:
@@ -173,7 +178,7 @@ def encrypt_file(
                 ) from None
         try:
             if isinstance(dst, Path):
-                out = stack.enter_context(atomic_output(dst, mode=mode, buffering=_IO_BUFFER))
+                out = stack.enter_context(atomic_output(dst, mode=mode, buffering=0))
                 _encrypt_stream(src, out, stanzas, armor)
             else:
                 _encrypt_stream(src, dst, stanzas, armor)

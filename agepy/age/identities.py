@@ -13,24 +13,27 @@ and only once per process.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
-import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from agepy.age import _bech32
-from agepy.age._stream import NONCE_SIZE, decrypt_payload, payload_key
-from agepy.age.armor import dearmor, looks_armored
-from agepy.age.header import Stanza, parse_header, split_header, verify_mac
+from agepy.age._key_files import (
+    OPENSSH_BEGIN,
+    PEM_MARKERS,
+    decrypt_ssh_key,
+    open_passphrase_file,
+    openssh_public,
+    read_string,
+)
+from agepy.age.header import Stanza
 from agepy.age.pq import HybridIdentity
 from agepy.age.recipients import Recipient, parse_recipient, plugin_name_ok
-from agepy.age.scrypt import ScryptIdentity
 from agepy.age.ssh import Ed25519Identity, RSAIdentity
 from agepy.age.x25519 import X25519Identity
 from agepy.errors import AgepyError, IdentityError, RecipientError
@@ -53,15 +56,6 @@ class Unwrapper(Protocol):
 
     def unwrap(self, stanzas: Sequence[Stanza], /) -> bytes | None: ...
 
-
-_OPENSSH_BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----"
-_OPENSSH_END = "-----END OPENSSH PRIVATE KEY-----"
-_PEM_MARKERS = (
-    "-----BEGIN RSA PRIVATE KEY-----",
-    "-----BEGIN PRIVATE KEY-----",
-    "-----BEGIN ENCRYPTED PRIVATE KEY-----",
-)
-_MAGIC = b"openssh-key-v1\x00"
 
 # Unlocked key material by (file, content digest): the passphrase is asked once a process.
 _UNLOCKED: dict[tuple[str, str], bytes] = {}
@@ -133,7 +127,7 @@ class Identity:
                     hint="run agepy in a terminal, or use a key without a passphrase",
                 )
             passphrase = self.prompt(self.path)
-            _UNLOCKED[key] = _decrypt_ssh_key(self.secret, passphrase, self.path)
+            _UNLOCKED[key] = decrypt_ssh_key(self.secret, passphrase, self.path)
         return _UNLOCKED[key]
 
 
@@ -172,9 +166,9 @@ def load_identity_file(path: Path, *, prompt: PromptFn | None = None) -> list[Id
         "-----BEGIN AGE ENCRYPTED FILE-----"
     ):
         return _load_encrypted_age_identities(path, data, prompt)
-    if stripped.startswith(_OPENSSH_BEGIN):
+    if stripped.startswith(OPENSSH_BEGIN):
         return [_load_openssh(path, stripped, data, prompt)]
-    if stripped.startswith(_PEM_MARKERS):
+    if stripped.startswith(PEM_MARKERS):
         return [_load_pem(path, data, prompt)]
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     if lines and all(ln.upper().startswith(_AGE_IDENTITY_PREFIXES) for ln in lines):
@@ -201,43 +195,9 @@ def _is_public_key(line: str) -> bool:
 # --- OpenSSH -----------------------------------------------------------------------------
 
 
-def _read_string(blob: bytes, offset: int) -> tuple[bytes, int]:
-    if offset + 4 > len(blob):
-        raise ValueError("truncated")
-    (length,) = struct.unpack(">I", blob[offset : offset + 4])
-    end = offset + 4 + length
-    if end > len(blob):
-        raise ValueError("truncated")
-    return blob[offset + 4 : end], end
-
-
-def _openssh_public(path: Path, armored: str) -> tuple[bytes, bool]:
-    """The public key blob of an openssh-key-v1 file and whether it is encrypted."""
-    body = armored[len(_OPENSSH_BEGIN) :]
-    end = body.find(_OPENSSH_END)
-    try:
-        if end < 0:
-            raise ValueError("no end line")
-        blob = base64.b64decode("".join(body[:end].split()), validate=True)
-        if not blob.startswith(_MAGIC):
-            raise ValueError("bad magic")
-        cipher, pos = _read_string(blob, len(_MAGIC))
-        _kdf, pos = _read_string(blob, pos)
-        _kdf_options, pos = _read_string(blob, pos)
-        if pos + 4 > len(blob) or struct.unpack(">I", blob[pos : pos + 4])[0] != 1:
-            raise ValueError("not exactly one key")
-        public, pos = _read_string(blob, pos + 4)
-    except (ValueError, binascii.Error):
-        raise IdentityError(
-            f"{path} is a damaged OpenSSH private key",
-            hint="copy the key file again, unchanged",
-        ) from None
-    return public, cipher != b"none"
-
-
 def _recipient_of_blob(path: Path, blob: bytes) -> Recipient:
     try:
-        keytype = _read_string(blob, 0)[0].decode("ascii", "replace")
+        keytype = read_string(blob, 0)[0].decode("ascii", "replace")
     except ValueError:
         keytype = "?"
     if keytype.startswith("sk-"):
@@ -252,7 +212,7 @@ def _recipient_of_blob(path: Path, blob: bytes) -> Recipient:
 
 
 def _load_openssh(path: Path, armored: str, data: bytes, prompt: PromptFn | None) -> Identity:
-    blob, encrypted = _openssh_public(path, armored)
+    blob, encrypted = openssh_public(path, armored)
     recipient = _recipient_of_blob(path, blob)
     identity = Identity(
         path=path,
@@ -271,7 +231,7 @@ def _load_pem(path: Path, data: bytes, prompt: PromptFn | None) -> Identity:
     encrypted = b"ENCRYPTED" in data.split(b"\n\n", 1)[0] or b"BEGIN ENCRYPTED" in data
     recipient: Recipient | None = None
     if not encrypted:
-        openssh = _decrypt_ssh_key(data, None, path)
+        openssh = decrypt_ssh_key(data, None, path)
         recipient = _public_of_openssh(path, openssh)
         return Identity(path, recipient.kind, recipient, secret=openssh)
     pub = path.with_name(path.name + ".pub")
@@ -285,41 +245,8 @@ def _load_pem(path: Path, data: bytes, prompt: PromptFn | None) -> Identity:
 
 
 def _public_of_openssh(path: Path, openssh: bytes) -> Recipient:
-    blob, _ = _openssh_public(path, openssh.decode("ascii").strip())
+    blob, _ = openssh_public(path, openssh.decode("ascii").strip())
     return _recipient_of_blob(path, blob)
-
-
-def _decrypt_ssh_key(data: bytes, passphrase: str | None, path: Path) -> bytes:
-    """Unencrypted OpenSSH private key bytes (unlocked once, kept for the process)."""
-    password = passphrase.encode() if passphrase is not None else None
-    try:
-        if data.lstrip().startswith(_OPENSSH_BEGIN.encode()):
-            key: Any = serialization.load_ssh_private_key(data, password=password)
-        else:
-            key = serialization.load_pem_private_key(data, password=password)
-    except (ValueError, TypeError) as exc:
-        if passphrase is not None:
-            raise IdentityError(
-                f"wrong passphrase for {path}", hint="try again, or check -i"
-            ) from None
-        raise IdentityError(
-            f"cannot read private key {path}: {exc}", hint="check the key file"
-        ) from None
-    except Exception as exc:  # cryptography raises UnsupportedAlgorithm and the like
-        raise IdentityError(
-            f"cannot use private key {path}: {exc}", hint="use an ssh-ed25519 or ssh-rsa key"
-        ) from None
-    if not isinstance(key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
-        raise IdentityError(
-            f"{path} is a {type(key).__name__.replace('PrivateKey', '')} key; age uses "
-            "only ssh-ed25519 and ssh-rsa",
-            hint="use an ssh-ed25519 or ssh-rsa key",
-        )
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.OpenSSH,
-        serialization.NoEncryption(),
-    )
 
 
 def _native(kind: str, secret: bytes, path: Path) -> Unwrapper:
@@ -383,36 +310,6 @@ def _age_identity(path: Path, line: str, index: int) -> Identity:
     return Identity(path, kind, recipient, secret=line.encode("ascii"), _unwrapper=native)
 
 
-def _open_passphrase_file(data: bytes, passphrase: str) -> bytes | None:
-    """The plaintext of a passphrase-encrypted (``age -p``) file; None: wrong passphrase."""
-    if looks_armored(data[:1058]):
-        data = dearmor(data)
-    length, _ = split_header(data)
-    if length is None:
-        raise IdentityError("the encrypted identity file is truncated", hint="restore it")
-    header = parse_header(data[:length])
-    file_key = ScryptIdentity(passphrase).unwrap(header.stanzas)
-    if file_key is None:
-        return None
-    verify_mac(header, file_key)
-    nonce = data[length : length + NONCE_SIZE]
-    out: list[bytes] = []
-    reader = _Bytes(data[length + NONCE_SIZE :])
-    decrypt_payload(payload_key(file_key, nonce), reader, out.append)
-    return b"".join(out)
-
-
-class _Bytes:
-    def __init__(self, data: bytes) -> None:
-        self._view = memoryview(data)
-
-    def readinto(self, buffer: bytearray | memoryview, /) -> int:
-        n = min(len(buffer), len(self._view))
-        buffer[:n] = self._view[:n]
-        self._view = self._view[n:]
-        return n
-
-
 def _load_encrypted_age_identities(
     path: Path, data: bytes, prompt: PromptFn | None
 ) -> list[Identity]:
@@ -424,7 +321,7 @@ def _load_encrypted_age_identities(
                 hint="run agepy in a terminal",
             )
         try:
-            plain = _open_passphrase_file(data, prompt(path))
+            plain = open_passphrase_file(data, prompt(path))
         except AgepyError:
             plain = None
         if plain is None:

@@ -107,7 +107,10 @@ class Typage:
 def typage() -> Typage:
     node = require_tool("node")
     if not (TYPAGE_MODULES / "age-encryption" / "package.json").is_file():
-        message = f"typage is not installed in {TYPAGE_MODULES} (npm install --prefix .cache/typage age-encryption@0.3.1)"
+        message = (
+            f"typage is not installed in {TYPAGE_MODULES} "
+            "(npm install --prefix .cache/typage age-encryption@0.3.1)"
+        )
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
