@@ -178,8 +178,9 @@ def encrypt_file(
                 ) from None
         try:
             if isinstance(dst, Path):
-                out = stack.enter_context(atomic_output(dst, mode=mode, buffering=0))
-                _encrypt_stream(src, out, stanzas, armor)
+                # The rename happens when this block ends: inside the try.
+                with atomic_output(dst, mode=mode, buffering=0) as out:
+                    _encrypt_stream(src, out, stanzas, armor)
             else:
                 _encrypt_stream(src, dst, stanzas, armor)
         except OSError as exc:
