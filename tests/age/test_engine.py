@@ -16,14 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agepy.age import _bech32, decrypt_bytes, encrypt_bytes, open_age, wrap_file_key
+from agepy.age import _bech32, decrypt_bytes, encrypt_bytes, encrypt_file, open_age, wrap_file_key
 from agepy.age._stream import NONCE_SIZE, encrypt_payload, payload_key
 from agepy.age.header import Stanza, encode_header
 from agepy.age.identities import load_identities
 from agepy.age.pq import HybridIdentity
 from agepy.age.recipients import parse_recipient
 from agepy.age.x25519 import X25519Identity
-from agepy.errors import HeaderError, RecipientError
+from agepy.errors import HeaderError, IdentityError, RecipientError
 from tests.age.conftest import KeyPair
 from tests.age.test_cli import assert_one_error, run
 from tests.age.test_interop_sizes import run_with_tty
@@ -260,3 +260,27 @@ def test_inspect_reads_stdin_and_names_post_quantum(agepy_cmd: list[str]) -> Non
     (info,) = json.loads(result.stdout)["files"]
     assert [s["kind"] for s in info["stanzas"]] == ["mlkem768x25519"]
     assert parse_recipient(pq).kind == "pq"
+
+
+def test_plugin_recipients_and_identities_parse(tmp_path: Path) -> None:
+    recipient = parse_recipient(_bech32.encode("age1yubikey", bytes(33)))
+    assert (recipient.kind, recipient.plugin_name, recipient.wrapper) == ("plugin", "yubikey", None)
+    identity_line = _bech32.encode("age-plugin-yubikey-", bytes(20), upper=True)
+    keyfile = tmp_path / "plugin.key"
+    keyfile.write_text(f"# a YubiKey\n{identity_line}\n")
+    (identity,) = load_identities([keyfile])
+    assert (identity.kind, identity.plugin_name) == ("plugin", "yubikey")
+    assert "age-plugin-yubikey" in identity.describe()
+    bad = tmp_path / "bad.key"
+    bad.write_text(identity_line[:-1] + ("Q" if identity_line[-1] != "Q" else "P") + "\n")
+    with pytest.raises(IdentityError, match="plugin identity"):
+        load_identities([bad])
+    with pytest.raises(RecipientError):
+        parse_recipient("age1/bin/sh1qqqqqqq")
+
+
+def test_a_plugin_recipient_fails_cleanly_without_writing(tmp_path: Path) -> None:
+    out = tmp_path / "s.age"
+    with pytest.raises(RecipientError):
+        encrypt_file(io.BytesIO(b"x"), out, [_bech32.encode("age1yubikey", bytes(33))])
+    assert list(tmp_path.iterdir()) == []
