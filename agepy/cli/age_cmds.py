@@ -361,6 +361,10 @@ def inspect(
     names = tag_names(
         default_key_files(), named=_rules_names(rules, evaluator), required=recipient_files
     )
+    if not files and sys.stdin.isatty():
+        raise UsageError(
+            "no age file given", hint="give one or more .age files, or pipe one into stdin"
+        )
     files = files or (Path("-"),)
     results: list[dict[str, Any]] = []
     failed = False
