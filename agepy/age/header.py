@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from agepy.errors import HeaderError, HmacError
@@ -146,7 +146,9 @@ def _mac_key(file_key: bytes) -> bytes:
 
 
 def _mac(file_key: bytes, covered: bytes) -> bytes:
-    return hmac.digest(_mac_key(file_key), covered, "sha256")
+    mac = hmac.HMAC(_mac_key(file_key), hashes.SHA256())
+    mac.update(covered)
+    return mac.finalize()
 
 
 def encode_header(stanzas: Sequence[Stanza], file_key: bytes) -> bytes:
@@ -159,11 +161,15 @@ def verify_mac(header: Header, file_key: bytes) -> None:
     """HmacError unless the header's MAC is right for this file key."""
     # The MAC covers the header through "---", not the space and MAC after it.
     covered = header.raw[: len(header.raw) - 45]
-    if not hmac.compare_digest(_mac(file_key, covered), header.mac):
+    mac = hmac.HMAC(_mac_key(file_key), hashes.SHA256())
+    mac.update(covered)
+    try:
+        mac.verify(header.mac)  # constant time
+    except InvalidSignature:
         raise HmacError(
             "the header MAC is wrong: the header was changed or damaged",
             hint="restore the file from version control or re-encrypt it",
-        )
+        ) from None
 
 
 def split_header(data: bytes | bytearray, start: int = 0) -> tuple[int | None, int]:

@@ -5,13 +5,11 @@ ChaCha20-Poly1305). ``age1pq1…`` recipients, ``AGE-SECRET-KEY-PQ-1…`` identi
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey, MLKEM768PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -43,7 +41,9 @@ _INFO = b"age-encryption.org/mlkem768x25519"
 
 
 def _extract(salt: bytes, label: bytes, ikm: bytes) -> bytes:
-    return hmac.digest(salt, b"HPKE-v1" + _SUITE + label + ikm, "sha256")
+    mac = hmac.HMAC(salt, hashes.SHA256())
+    mac.update(b"HPKE-v1" + _SUITE + label + ikm)
+    return mac.finalize()
 
 
 def _expand(prk: bytes, label: bytes, info: bytes, length: int) -> bytes:
@@ -58,7 +58,9 @@ def _key_and_nonce(shared: bytes) -> tuple[bytes, bytes]:
 
 
 def _combine(ss_pq: bytes, ss_x: bytes, ct_x: bytes, ek_x: bytes) -> bytes:
-    return hashlib.sha3_256(ss_pq + ss_x + ct_x + ek_x + _XWING_LABEL).digest()
+    digest = hashes.Hash(hashes.SHA3_256())
+    digest.update(ss_pq + ss_x + ct_x + ek_x + _XWING_LABEL)
+    return digest.finalize()
 
 
 def _seal(shared: bytes, file_key: bytes) -> bytes:
@@ -93,7 +95,9 @@ class HybridIdentity:
 
     def __init__(self, seed: bytes) -> None:
         self.seed = seed
-        expanded = hashlib.shake_256(seed).digest(96)
+        shake = hashes.Hash(hashes.SHAKE256(96))
+        shake.update(seed)
+        expanded = shake.finalize()
         self._pq = MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
         self._x = X25519PrivateKey.from_private_bytes(expanded[64:])
         self._x_public = self._x.public_key().public_bytes_raw()

@@ -109,7 +109,9 @@ class Ed25519Identity:
         blob = ed25519_blob(point)
         self.tag = ssh_tag(blob)
         self._tweak = X25519PrivateKey.from_private_bytes(_tweak(blob))
-        scalar = hashlib.sha512(seed).digest()[:32]  # X25519 clamps it as Ed25519 does
+        digest = hashes.Hash(hashes.SHA512())
+        digest.update(seed)
+        scalar = digest.finalize()[:32]  # X25519 clamps it as Ed25519 does
         self._private = X25519PrivateKey.from_private_bytes(scalar)
         self._montgomery = ed25519_to_montgomery(point)
 
