@@ -36,13 +36,13 @@ __version__ = "0.1.0"
 # public name -> module it lives in
 _LAZY: dict[str, str] = {
     # keys
-    "Recipient": "agepy.keys",
-    "parse_recipient": "agepy.keys",
-    "ssh_fingerprint": "agepy.keys",
-    "ssh_tag": "agepy.keys",
+    "Recipient": "agepy.age.recipients",
+    "parse_recipient": "agepy.age.recipients",
+    "ssh_fingerprint": "agepy.age.recipients",
+    "ssh_tag": "agepy.age.recipients",
     # identities
-    "Identity": "agepy.identities",
-    "load_identities": "agepy.identities",
+    "Identity": "agepy.age.identities",
+    "load_identities": "agepy.age.identities",
     # age format
     "Header": "agepy.age",
     "Stanza": "agepy.age",
@@ -122,9 +122,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
         parse_header,
         read_header,
     )
+    from agepy.age.identities import Identity, load_identities
+    from agepy.age.recipients import Recipient, parse_recipient, ssh_fingerprint, ssh_tag
     from agepy.hosts import Inventory, keyscan
-    from agepy.identities import Identity, load_identities
-    from agepy.keys import Recipient, parse_recipient, ssh_fingerprint, ssh_tag
     from agepy.nix import evaluate_file
     from agepy.rules import Rules, Secret, load_rules, locate_rules
     from agepy.store import Store

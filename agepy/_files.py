@@ -75,15 +75,25 @@ def _kind(mode: int) -> str | None:
     return "a special file"
 
 
-def read_regular(path: Path) -> bytes:
-    """The bytes of the regular file ``path``; OSError for anything else, without ever
-    blocking on a FIFO (it is opened non-blocking and checked before reading)."""
+def open_regular(path: Path) -> BinaryIO:
+    """The regular file ``path`` opened for reading (unbuffered); OSError for anything
+    else, without ever blocking on a FIFO (opened non-blocking, checked, then blocking)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as handle:
+    handle = os.fdopen(fd, "rb", buffering=0)
+    try:
         kind = _kind(os.fstat(fd).st_mode)
         if kind is not None:
             raise OSError(errno.EINVAL, f"it is {kind}, not a regular file", str(path))
         os.set_blocking(fd, True)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of the regular file ``path`` (see :func:`open_regular`)."""
+    with open_regular(path) as handle:
         return handle.read()
 
 

@@ -32,8 +32,8 @@ PER_SSHD = 16  # sshd's MAX_LISTEN_SOCKS
 
 def _whole(line: str) -> bool:
     """A complete ``host type base64`` line (the key decodes and is a valid key)."""
+    from agepy.age.recipients import parse_recipient
     from agepy.errors import RecipientError
-    from agepy.keys import parse_recipient
 
     try:
         parse_recipient(line.split(" ", 1)[1])

@@ -1,22 +1,32 @@
-"""The age layer: a strict header and armor parser, and encryption over pyrage.
+"""The age layer: agepy's own implementation of the age v1 format on ``cryptography``.
 
-Every decryption runs agepy's own format checks first (so malformed files fail with
-HeaderError, ArmorError, …), then streams through pyrage; writes are atomic.
+Header and MAC, payload STREAM, armor (streamed both ways), and one module per
+recipient type (x25519, ssh, scrypt, pq, plugin); recipients and identities parse the
+keys people have. Writes are atomic.
 """
 
 from __future__ import annotations
 
-from agepy.age.armor import ArmorReader, dearmor, looks_armored
+from agepy.age.armor import ArmorReader, ArmorWriter, armor, dearmor, looks_armored
 from agepy.age.atomic import atomic_output, atomic_path, atomic_write
-from agepy.age.crypt import AgeStream, decrypt_bytes, decrypt_to, open_age, read_header
-from agepy.age.encrypt import encrypt_bytes, encrypt_file
-from agepy.age.header import Header, Stanza, parse_header
+from agepy.age.crypt import (
+    AgeStream,
+    decrypt_bytes,
+    decrypt_to,
+    open_age,
+    read_header,
+    unwrap_file_key,
+)
+from agepy.age.encrypt import encrypt_bytes, encrypt_file, wrap_file_key
+from agepy.age.header import Header, Stanza, parse_header, stanza_kind
 
 __all__ = [
     "AgeStream",
     "ArmorReader",
+    "ArmorWriter",
     "Header",
     "Stanza",
+    "armor",
     "atomic_output",
     "atomic_path",
     "atomic_write",
@@ -29,4 +39,7 @@ __all__ = [
     "open_age",
     "parse_header",
     "read_header",
+    "stanza_kind",
+    "unwrap_file_key",
+    "wrap_file_key",
 ]

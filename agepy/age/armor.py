@@ -9,12 +9,13 @@ the same throughout; at most 1 KiB of whitespace before and after; nothing else.
 from __future__ import annotations
 
 import binascii
+import io
 from typing import Protocol
 
 from agepy.age.header import b64decode_canonical
 from agepy.errors import ArmorError
 
-__all__ = ["BEGIN", "END", "ArmorReader", "dearmor", "looks_armored"]
+__all__ = ["BEGIN", "END", "ArmorReader", "ArmorWriter", "armor", "dearmor", "looks_armored"]
 
 BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
 END = b"-----END AGE ENCRYPTED FILE-----"
@@ -27,6 +28,10 @@ _HINT = "the armored file is damaged; restore it from version control or re-encr
 
 class Reader(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Writer(Protocol):
+    def write(self, data: bytes, /) -> object: ...
 
 
 def looks_armored(prefix: bytes) -> bool:
@@ -181,9 +186,54 @@ class ArmorReader:
         self._out_pos += len(chunk)
         return chunk
 
+    def readinto(self, buffer: bytearray | memoryview, /) -> int:
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+# Bytes encoded per batch: a multiple of 48 (one 64-column line), about 48 KiB.
+_WRITE_BATCH = 48 * 1024
+
+
+class ArmorWriter:
+    """Writes armored text of the bytes written to it into ``out``; call close() at the
+    end (it writes the last line and the footer, and does not close ``out``)."""
+
+    def __init__(self, out: Writer) -> None:
+        self._out = out
+        self._pending = bytearray()
+        out.write(BEGIN + b"\n")
+
+    def _emit(self, data: bytes | bytearray | memoryview) -> None:
+        encoded = binascii.b2a_base64(data, newline=False)
+        lines = [encoded[i : i + COLUMNS] for i in range(0, len(encoded), COLUMNS)]
+        self._out.write(b"\n".join(lines) + b"\n")
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> int:
+        self._pending += data
+        if len(self._pending) >= _WRITE_BATCH:
+            whole = len(self._pending) - len(self._pending) % 48
+            self._emit(self._pending[:whole])
+            del self._pending[:whole]
+        return len(data)
+
+    def close(self) -> None:
+        if self._pending:
+            self._emit(self._pending)
+            self._pending = bytearray()
+        self._out.write(END + b"\n")
+
+
+def armor(data: bytes) -> bytes:
+    """``data`` as armored text."""
+    out = io.BytesIO()
+    writer = ArmorWriter(out)
+    writer.write(data)
+    writer.close()
+    return out.getvalue()
+
 
 def dearmor(data: bytes) -> bytes:
     """The binary age file inside armored ``data``; ArmorError if it breaks a rule."""
-    import io
-
     return ArmorReader(io.BytesIO(data)).read()

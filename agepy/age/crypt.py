@@ -1,9 +1,6 @@
-"""Decrypt age files with pyrage, after agepy's own strict format checks.
-
-Every decryption first reads the header with agepy's parser (and the armor with agepy's
-decoder), so malformed files fail with HeaderError / ArmorError, and only then streams
-through pyrage (memory stays flat for any size). pyrage's errors are mapped onto agepy's.
-"""
+"""Decrypt age files: read the header (bounded, linear time), unwrap the file key with
+the identities, check the MAC, then stream the payload chunk by chunk (memory stays
+flat for any size, armored or not)."""
 
 from __future__ import annotations
 
@@ -11,108 +8,141 @@ import contextlib
 import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO, Protocol
 
-from agepy.age.armor import ArmorReader, Reader, looks_armored
-from agepy.age.atomic import atomic_path
-from agepy.age.header import MAX_HEADER_SIZE, Header, parse_header, split_header
-from agepy.errors import (
-    AgeFormatError,
-    AgepyError,
-    DecryptError,
-    HeaderError,
-    HmacError,
-    NoIdentityMatchError,
-    PayloadError,
-    StoreError,
+from agepy.age import plugin
+from agepy.age._stream import (
+    NONCE_SIZE,
+    Write,
+    as_readinto,
+    decrypt_payload,
+    payload_key,
+    write_all,
 )
-from agepy.identities import Identity
+from agepy.age.armor import ArmorReader, Reader, looks_armored
+from agepy.age.atomic import atomic_output
+from agepy.age.header import Header, parse_header, split_header, verify_mac
+from agepy.age.identities import Identity
+from agepy.age.scrypt import ScryptIdentity
+from agepy.errors import DecryptError, HeaderError, NoIdentityMatchError, StoreError
 
 __all__ = [
-    "MAX_SCRYPT_WORK_FACTOR",
+    "MAX_HEADER_SIZE",
     "AgeStream",
+    "PassphraseFn",
     "decrypt_bytes",
     "decrypt_to",
     "open_age",
     "read_header",
+    "unwrap_file_key",
 ]
 
-# As age: higher work factors would take minutes and are refused.
-MAX_SCRYPT_WORK_FACTOR = 22
-_PREFIX_SIZE = 4096
-_IO_BUFFER = 1 << 20
+# Far above any real header (a post-quantum stanza is ~1.6 KB, 10,000 X25519 stanzas
+# ~1 MB), small enough to bound memory and time on untrusted input.
+MAX_HEADER_SIZE = 4 << 20
+# The CLI's armor detection window, as age's: whitespace + the BEGIN line.
+_ARMOR_PREFIX = 1058
+_READ_SIZE = 64 * 1024
 _HINT_DAMAGED = "the file is damaged; restore it from version control or re-encrypt it"
 
 PassphraseFn = Callable[[], str]
 
 
-class _Chain:
-    """A reader that yields ``head`` and then the rest of ``tail``; remembers errors
-    raised inside it (pyrage would otherwise flatten them into its own)."""
+class _ReadInto(Protocol):
+    def readinto(self, buffer: bytearray | memoryview, /) -> int | None: ...
 
-    def __init__(self, head: bytes, tail: Reader | None) -> None:
-        self._head = head
-        self._pos = 0
-        self._tail = tail
-        self.error: BaseException | None = None
 
-    def read(self, size: int = -1, /) -> bytes:
-        if self._pos < len(self._head):
-            end = len(self._head) if size < 0 else self._pos + size
-            chunk = self._head[self._pos : end]
-            self._pos += len(chunk)
-            return chunk
-        if self._tail is None:
-            return b""
-        try:
-            return self._tail.read(size)
-        except BaseException as exc:
-            self.error = exc
-            raise
+class _Body:
+    """The rest of an age file after its header: bytes already read, then the source."""
+
+    def __init__(self, head: bytes, source: Reader) -> None:
+        self._head = memoryview(head)
+        self._source = as_readinto(source)
+
+    def readinto(self, buffer: bytearray | memoryview, /) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._source.readinto(buffer) or 0
+
+    def read_exactly(self, size: int) -> bytes:
+        buffer = bytearray(size)
+        got = 0
+        while got < size:
+            n = self.readinto(memoryview(buffer)[got:])
+            if not n:
+                break
+            got += n
+        return bytes(buffer[:got])
 
 
 class AgeStream:
-    """An opened age file: its parsed header and a binary reader of the whole file."""
+    """An opened age file: its parsed header, and its body (nonce and payload) to read."""
 
-    def __init__(self, header: Header, reader: _Chain) -> None:
+    def __init__(self, header: Header, body: _Body) -> None:
         self.header = header
-        self.reader = reader
+        self.body = body
 
 
-def _read_all(reader: Reader, prefix: bytes) -> tuple[Header, bytes]:
-    """Read up to the end of the header; return it and the bytes read after it."""
-    data = prefix
+def _read_header(source: Reader, data: bytes) -> tuple[Header, bytes]:
+    """Read through the MAC line; the header and the bytes read after it."""
+    buffer = bytearray(data)
+    start = 0
     while True:
-        length = split_header(data)
+        length, start = split_header(buffer, start)
         if length is not None:
-            return parse_header(data[:length]), data[length:]
-        if len(data) > MAX_HEADER_SIZE:
-            raise HeaderError("the header is too long (over 1 MiB)", hint=_HINT_DAMAGED)
-        chunk = reader.read(64 * 1024)
+            return parse_header(bytes(buffer[:length])), bytes(buffer[length:])
+        if len(buffer) > MAX_HEADER_SIZE:
+            raise HeaderError(
+                f"the header is too long (over {MAX_HEADER_SIZE >> 20} MiB)", hint=_HINT_DAMAGED
+            )
+        chunk = source.read(_READ_SIZE)
         if not chunk:
-            parse_header(data)  # raises the precise error (truncated, bad line, …)
+            parse_header(bytes(buffer))  # raises the precise error (truncated, bad line, …)
             raise HeaderError("the header is truncated", hint=_HINT_DAMAGED)
-        data += chunk
+        buffer += chunk
 
 
-def open_age(src: BinaryIO) -> AgeStream:
-    """Check armor and header of an age stream; the returned reader starts at byte 0."""
-    prefix = src.read(_PREFIX_SIZE)
+def open_age(src: BinaryIO | Reader) -> AgeStream:
+    """Check armor and header of an age stream; the body is positioned after the header."""
+    prefix = src.read(_ARMOR_PREFIX)
+    while 0 < len(prefix) < _ARMOR_PREFIX:  # a pipe or raw stream may return less
+        more = src.read(_ARMOR_PREFIX - len(prefix))
+        if not more:
+            break
+        prefix += more
     if not prefix:
         raise HeaderError("the file is empty, not an age file", hint=_HINT_DAMAGED)
     armored = looks_armored(prefix)
+    source: Reader
     if armored:
-        body: Reader = ArmorReader(_Chain(prefix, src))
-        header, rest = _read_all(body, body.read(_PREFIX_SIZE))
+        source = ArmorReader(_Prefixed(prefix, src))
+        header, rest = _read_header(source, source.read(_READ_SIZE))
     else:
-        body = src
-        header, rest = _read_all(src, prefix)
+        source = src
+        header, rest = _read_header(src, prefix)
     header = Header(header.stanzas, header.mac, header.raw, armored=armored)
-    return AgeStream(header, _Chain(header.raw + rest, body))
+    return AgeStream(header, _Body(rest, source))
+
+
+class _Prefixed:
+    """``head`` and then the rest of ``tail``, as one reader."""
+
+    def __init__(self, head: bytes, tail: Reader) -> None:
+        self._head = head
+        self._tail = tail
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._head:
+            chunk, self._head = self._head, b""
+            return chunk
+        return self._tail.read(size)
 
 
 def read_header(path: Path) -> Header:
-    """The parsed header of an age file on disk (binary or armored)."""
+    """The parsed header of an age file on disk (binary or armored); reads only that."""
     try:
         with Path(path).open("rb") as handle:
             return open_age(handle).header
@@ -122,22 +152,68 @@ def read_header(path: Path) -> Header:
         ) from None
 
 
-# --- decryption --------------------------------------------------------------------------
+# --- unwrapping the file key -------------------------------------------------------------
 
 
-def _select(identities: Sequence[Identity], header: Header) -> list[Any]:
-    """pyrage identities worth trying; locked keys are unlocked only if the file is for
-    them (their tag is in the header, or their tag is unknown and a stanza of their type)."""
-    tags = set(header.ssh_tags())
-    types = set(header.types)
-    selected = []
-    for identity in identities:
-        if identity.encrypted and not identity.unlocked:
-            wanted = (identity.tag in tags) if identity.tag else identity.kind in types
-            if not wanted:
-                continue
-        selected.append(identity.to_pyrage())
-    return selected
+def _wanted(identity: Identity, header: Header) -> bool:
+    """Worth trying: locked keys are unlocked only if the file is for them (their tag is
+    in the header, or their tag is unknown and a stanza of their type is)."""
+    if not identity.encrypted or identity.unlocked:
+        return True
+    if identity.tag:
+        return identity.tag in header.ssh_tags()
+    return identity.kind in header.types
+
+
+def unwrap_file_key(
+    header: Header,
+    identities: Sequence[Identity],
+    *,
+    passphrase: PassphraseFn | None = None,
+    key_names: Mapping[str, str] | None = None,
+    source: str = "the file",
+    ui: plugin.PluginUI | None = None,
+) -> bytes:
+    """The file key of ``header``; its MAC is checked. Raises NoIdentityMatchError,
+    HeaderError, HmacError, DecryptError."""
+    stanzas = header.stanzas
+    scrypt = header.count("scrypt") > 0
+    if scrypt and len(stanzas) != 1:
+        raise HeaderError(
+            "a passphrase (scrypt) stanza must be the only one in a header", hint=_HINT_DAMAGED
+        )
+    file_key: bytes | None = None
+    # As age: X25519, hybrid and passphrase before SSH keys, plugins last.
+    ordered = sorted(
+        (i for i in identities if i.kind != "plugin"), key=lambda i: 1 if i.is_ssh else 0
+    )
+    for identity in ordered:
+        if _wanted(identity, header):
+            file_key = identity.unwrapper().unwrap(stanzas)
+            if file_key is not None:
+                break
+    if file_key is None and scrypt:
+        if passphrase is None:
+            raise NoIdentityMatchError(
+                f"{source} is encrypted with a passphrase, not to a key",
+                hint="decrypt it in a terminal, where agepy can ask for the passphrase",
+            )
+        file_key = ScryptIdentity(passphrase()).unwrap(stanzas)
+        if file_key is None:
+            raise NoIdentityMatchError(f"wrong passphrase for {source}", hint="try again")
+    if file_key is None and any(s.kind in ("plugin/other", "grease") for s in stanzas):
+        by_plugin: dict[str, list[str]] = {}
+        for identity in identities:
+            if identity.kind == "plugin":
+                by_plugin.setdefault(identity.plugin_name, []).append(identity.secret.decode())
+        for name, texts in by_plugin.items():
+            file_key = plugin.unwrap_file_key(name, texts, stanzas, ui=ui)
+            if file_key is not None:
+                break
+    if file_key is None:
+        raise _no_match(header, identities, key_names, source)
+    verify_mac(header, file_key)
+    return file_key
 
 
 def _no_match(
@@ -151,15 +227,10 @@ def _no_match(
         if stanza.tag is not None:
             name = (key_names or {}).get(stanza.tag)
             parts.append(f"{stanza.type} {name}" if name else f"{stanza.type} tag {stanza.tag}")
-    known = ("X25519", "scrypt", "ssh-ed25519", "ssh-rsa")
-    counts = {
-        "X25519": header.count("X25519"),
-        "passphrase": header.count("scrypt"),
-        # Grease stanzas (random types ending in -grease) stand for no recipient.
-        "plugin/other": sum(
-            1 for t in header.types if t not in known and not t.endswith("-grease")
-        ),
-    }
+    kinds = header.kinds()
+    labels = {"X25519": "X25519", "mlkem768x25519": "post-quantum", "scrypt": "passphrase"}
+    counts = {label: kinds.count(kind) for kind, label in labels.items()}
+    counts["plugin/other"] = kinds.count("plugin/other")
     for label, count in counts.items():
         if count:
             parts.append(f"{count} {label} recipient{'s' if count > 1 else ''}")
@@ -171,113 +242,22 @@ def _no_match(
     )
 
 
-def _map_error(message: str) -> type[AgeFormatError] | None:
-    lowered = message.lower()
-    if "mac is invalid" in lowered:
-        return HmacError
-    if "header is invalid" in lowered or "unknown age format" in lowered:
-        return HeaderError
-    if "failed to fill whole buffer" in lowered:  # the payload nonce is missing or short
-        return HeaderError
-    if "armor" in lowered or "decodeerror" in lowered:
-        from agepy.errors import ArmorError
-
-        return ArmorError
-    if any(
-        s in lowered
-        for s in ("decryption error", "truncated", "last chunk", "stream chunk", "payload")
-    ):
-        return PayloadError
-    return None
+# --- decryption --------------------------------------------------------------------------
 
 
-def _check_scrypt(header: Header) -> None:
-    for stanza in header.stanzas:
-        if stanza.type == "scrypt" and len(stanza.args) == 2 and stanza.args[1].isdigit():
-            work = int(stanza.args[1])
-            if work > MAX_SCRYPT_WORK_FACTOR:
-                raise HeaderError(
-                    f"scrypt work factor {work} is too high (at most {MAX_SCRYPT_WORK_FACTOR})",
-                    hint="the file would take very long to decrypt; re-encrypt it",
-                )
-
-
-def _decrypt_stream(
-    stream: AgeStream,
-    identities: Sequence[Identity],
-    writer: BinaryIO | Path,
-    *,
-    passphrase: PassphraseFn | None,
-    key_names: Mapping[str, str] | None,
-    source: str,
-    file: Path | None = None,
-) -> None:
-    """Decrypt into ``writer``: a binary writer, or a fresh (temp) file path.
-
-    ``file``: the source is this binary file on disk, which pyrage may read itself.
-    """
-    import pyrage
-
-    header = stream.header
-    scrypt = header.count("scrypt") > 0
-    try:
-        if scrypt:
-            _check_scrypt(header)
-            if passphrase is None:
-                raise NoIdentityMatchError(
-                    f"{source} is encrypted with a passphrase, not to a key",
-                    hint="decrypt it with `agepy decrypt` in a terminal, or `age -d`",
-                )
-            # pyrage decrypts passphrase files only in memory; such files are small.
-            data = _read_everything(stream.reader)
-            plaintext = pyrage.passphrase.decrypt(data, passphrase())
-            if isinstance(writer, Path):
-                writer.write_bytes(plaintext)
-            else:
-                writer.write(plaintext)
-            return
-        native = _select(identities, header)
-        if not native:
-            raise _no_match(header, identities, key_names, source)
-        if isinstance(writer, Path) and file is not None and not header.armored:
-            # File to file, rage does the I/O: ~1.3x faster than through Python readers.
-            pyrage.decrypt_file(str(file), str(writer), native)
-        elif isinstance(writer, Path):
-            with writer.open("wb", buffering=_IO_BUFFER) as out:
-                pyrage.decrypt_io(stream.reader, out, native)
-        else:
-            pyrage.decrypt_io(stream.reader, writer, native)
-    except (pyrage.DecryptError, OSError) as exc:
-        # pyrage reports payload faults found while streaming as OSError.
-        if stream.reader.error is not None:
-            if isinstance(stream.reader.error, AgepyError):
-                raise stream.reader.error from None
-            raise DecryptError(f"cannot read {source}: {stream.reader.error}") from None
-        if isinstance(exc, OSError) and exc.errno is not None:
-            raise StoreError(f"cannot decrypt {source}: {exc}", hint="check disk space") from None
-        message = str(exc).split("\n")[0]
-        if scrypt and "decryption failed" in message.lower():
-            raise NoIdentityMatchError(f"wrong passphrase for {source}", hint="try again") from None
-        if "no matching keys" in message.lower():
-            raise _no_match(header, identities, key_names, source) from None
-        kind = _map_error(message)
-        if kind is None:
-            raise DecryptError(f"cannot decrypt {source}: {message}", hint=_HINT_DAMAGED) from None
-        raise kind(f"cannot decrypt {source}: {message}", hint=_HINT_DAMAGED) from None
-
-
-def _read_everything(reader: _Chain) -> bytes:
-    parts = []
-    while chunk := reader.read(1 << 20):
-        parts.append(chunk)
-    return b"".join(parts)
+def _decrypt_stream(stream: AgeStream, file_key: bytes, write: Write) -> None:
+    nonce = stream.body.read_exactly(NONCE_SIZE)
+    if len(nonce) != NONCE_SIZE:
+        raise HeaderError("the payload nonce is missing or short", hint=_HINT_DAMAGED)
+    decrypt_payload(payload_key(file_key, nonce), stream.body, write)
 
 
 @contextlib.contextmanager
 def _open_source(src: Path | BinaryIO) -> Iterator[tuple[BinaryIO, str]]:
     if isinstance(src, Path):
         try:
-            handle = src.open("rb", buffering=_IO_BUFFER)
+            # Unbuffered: the payload is read in whole 64 KiB chunks with readinto.
+            handle = src.open("rb", buffering=0)
         except OSError as exc:
             raise StoreError(
                 f"cannot read {src}: {exc.strerror or exc}", hint="check the path"
@@ -297,35 +277,38 @@ def decrypt_to(
     passphrase: PassphraseFn | None = None,
     key_names: Mapping[str, str] | None = None,
     source: str | None = None,
+    ui: plugin.PluginUI | None = None,
 ) -> Header:
     """Decrypt ``src`` into ``dst``: a path (written atomically, mode 0600) or a writer.
 
     ``key_names`` maps SSH stanza tags to names, for the no-match message. Returns the
     file's header. Raises AgeFormatError subclasses, NoIdentityMatchError, DecryptError.
+    Nothing is written to a ``dst`` path unless the whole file decrypts.
     """
     with _open_source(src) as (handle, default_source):
         source = source or default_source
-        stream = open_age(handle)
+        try:
+            stream = open_age(handle)
+            file_key = unwrap_file_key(
+                stream.header,
+                identities,
+                passphrase=passphrase,
+                key_names=key_names,
+                source=source,
+                ui=ui,
+            )
+        except OSError as exc:
+            raise DecryptError(f"cannot read {source}: {exc.strerror or exc}") from None
         if isinstance(dst, Path):
             try:
-                with atomic_path(dst, mode=0o600) as temp:
-                    _decrypt_stream(
-                        stream,
-                        identities,
-                        temp,
-                        passphrase=passphrase,
-                        key_names=key_names,
-                        source=source,
-                        file=src if isinstance(src, Path) else None,
-                    )
+                with atomic_output(dst, mode=0o600, buffering=0) as out:
+                    _decrypt_stream(stream, file_key, write_all(out))
             except OSError as exc:
                 raise StoreError(
                     f"cannot write {dst}: {exc.strerror or exc}", hint="check the path"
                 ) from None
         else:
-            _decrypt_stream(
-                stream, identities, dst, passphrase=passphrase, key_names=key_names, source=source
-            )
+            _decrypt_stream(stream, file_key, write_all(dst))
         return stream.header
 
 
@@ -336,6 +319,7 @@ def decrypt_bytes(
     passphrase: PassphraseFn | None = None,
     key_names: Mapping[str, str] | None = None,
     source: str = "the age data",
+    ui: plugin.PluginUI | None = None,
 ) -> bytes:
     """The plaintext of the age file ``data`` (binary or armored)."""
     out = io.BytesIO()
@@ -346,5 +330,6 @@ def decrypt_bytes(
         passphrase=passphrase,
         key_names=key_names,
         source=source,
+        ui=ui,
     )
     return out.getvalue()

@@ -1,9 +1,9 @@
-"""A strict parser of the age v1 header (C2SP age spec), in pure Python.
+"""The age v1 header (C2SP age spec): strict parser, writer, MAC, and stanza names.
 
-It checks the syntax only: version line, stanzas (arguments of visible ASCII, body in
-canonical unpadded base64 wrapped at 64 columns and ending with a short line) and the
-MAC line. What a stanza means (X25519 share length, scrypt salt, …) is left to the
-decryptor; the MAC needs the file key, so it is checked when decrypting.
+The parser checks the syntax only: version line, stanzas (arguments of visible ASCII,
+body in canonical unpadded base64 wrapped at 64 columns and ending with a short line)
+and the MAC line. What a stanza means (X25519 share length, scrypt salt, …) is left to
+the recipient modules; the MAC needs the file key, so it is checked when decrypting.
 """
 
 from __future__ import annotations
@@ -11,9 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agepy.errors import HeaderError
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from agepy.errors import HeaderError, HmacError
 
 __all__ = [
     "INTRO",
@@ -22,8 +27,12 @@ __all__ = [
     "Header",
     "Stanza",
     "b64decode_canonical",
+    "b64encode_raw",
+    "encode_header",
     "parse_header",
     "split_header",
+    "stanza_kind",
+    "verify_mac",
 ]
 
 INTRO = b"age-encryption.org/v1\n"
@@ -34,6 +43,8 @@ COLUMNS = 64
 # Far above any real header (a post-quantum stanza is ~1.6 KB), small enough to bound memory.
 MAX_HEADER_SIZE = 1 << 20
 SSH_STANZA_TYPES = ("ssh-ed25519", "ssh-rsa")
+# The stanza types agepy writes and reads itself; anything else is a plugin's or grease.
+NATIVE_STANZA_TYPES = ("X25519", "mlkem768x25519", "scrypt", *SSH_STANZA_TYPES)
 
 _ARG = re.compile(rb"[\x21-\x7e]+\Z")
 _B64_LINE = re.compile(rb"[A-Za-z0-9+/]*\Z")
@@ -59,6 +70,21 @@ def b64decode_canonical(text: bytes, *, padded: bool) -> bytes:
     return decoded
 
 
+def b64encode_raw(data: bytes) -> str:
+    """Standard base64 without padding, as age writes arguments and MACs."""
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def stanza_kind(stanza_type: str) -> str:
+    """What a stanza type stands for: a native type's own name, "grease" (random types
+    rage adds, standing for no recipient), or "plugin/other"."""
+    if stanza_type in NATIVE_STANZA_TYPES:
+        return stanza_type
+    if stanza_type.endswith("-grease"):
+        return "grease"
+    return "plugin/other"
+
+
 @dataclass(frozen=True)
 class Stanza:
     """One recipient stanza: its type, its other arguments and its decoded body."""
@@ -73,6 +99,20 @@ class Stanza:
         if self.type in SSH_STANZA_TYPES and self.args:
             return self.args[0]
         return None
+
+    @property
+    def kind(self) -> str:
+        """See :func:`stanza_kind`."""
+        return stanza_kind(self.type)
+
+    def encode(self) -> bytes:
+        """The stanza as it appears in a header: argument line, then the wrapped body."""
+        line = " ".join((self.type, *self.args))
+        body = base64.b64encode(self.body).rstrip(b"=")
+        lines = [body[i : i + COLUMNS] for i in range(0, len(body), COLUMNS)]
+        if not lines or len(lines[-1]) == COLUMNS:
+            lines.append(b"")  # the body always ends with a short line
+        return b"-> " + line.encode("ascii") + b"\n" + b"\n".join(lines) + b"\n"
 
 
 @dataclass(frozen=True)
@@ -96,23 +136,60 @@ class Header:
     def types(self) -> list[str]:
         return [s.type for s in self.stanzas]
 
+    def kinds(self) -> list[str]:
+        """:func:`stanza_kind` of each stanza, in header order."""
+        return [s.kind for s in self.stanzas]
 
-def split_header(data: bytes) -> int | None:
+
+def _mac_key(file_key: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"header").derive(file_key)
+
+
+def _mac(file_key: bytes, covered: bytes) -> bytes:
+    mac = hmac.HMAC(_mac_key(file_key), hashes.SHA256())
+    mac.update(covered)
+    return mac.finalize()
+
+
+def encode_header(stanzas: Sequence[Stanza], file_key: bytes) -> bytes:
+    """A complete header for these stanzas, MAC line included."""
+    covered = INTRO + b"".join(s.encode() for s in stanzas) + b"---"
+    return covered + b" " + b64encode_raw(_mac(file_key, covered)).encode("ascii") + b"\n"
+
+
+def verify_mac(header: Header, file_key: bytes) -> None:
+    """HmacError unless the header's MAC is right for this file key."""
+    # The MAC covers the header through "---", not the space and MAC after it.
+    covered = header.raw[: len(header.raw) - 45]
+    mac = hmac.HMAC(_mac_key(file_key), hashes.SHA256())
+    mac.update(covered)
+    try:
+        mac.verify(header.mac)  # constant time
+    except InvalidSignature:
+        raise HmacError(
+            "the header MAC is wrong: the header was changed or damaged",
+            hint="restore the file from version control or re-encrypt it",
+        ) from None
+
+
+def split_header(data: bytes | bytearray, start: int = 0) -> tuple[int | None, int]:
     """The length of the header at the start of ``data`` (through the MAC line's LF).
 
-    None when no MAC line ends within ``data`` yet (the caller reads more). Raises
-    HeaderError when ``data`` cannot be the start of an age file.
+    Returns (length, _) or, when no MAC line ends within ``data`` yet, (None, offset to
+    pass as ``start`` once more data is appended): each byte is scanned about once, so
+    reading a long header costs linear time. Raises HeaderError when ``data`` cannot be
+    the start of an age file.
     """
     if not data.startswith(VERSION_PREFIX[: len(data)]):
         raise HeaderError("not an age file (no age-encryption.org header)", hint=_HINT)
-    pos = 0
-    while True:
-        end = data.find(b"\n", pos)
-        if end < 0:
-            return None
-        if data.startswith(b"---", pos):
-            return end + 1
-        pos = end + 1
+    # The first line starting with "---" ends the header (the version line cannot).
+    pos = data.find(b"\n---", start)
+    if pos < 0:
+        return None, max(start, len(data) - 3)
+    end = data.find(b"\n", pos + 1)
+    if end < 0:
+        return None, pos
+    return end + 1, pos
 
 
 # Well-formed stanzas and MAC line, matched whole: the common case, parsed without

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from agepy.age.recipients import Recipient, parse_recipient
 from agepy.errors import RecipientError
-from agepy.keys import Recipient, parse_recipient
 
 __all__ = ["default_key_files", "recipients_in_file", "tag_names"]
 

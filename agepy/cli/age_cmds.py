@@ -32,6 +32,19 @@ def _prompt_file_passphrase() -> str:
     return str(click.prompt("Enter passphrase", hide_input=True, err=True))
 
 
+def _prompt_new_passphrase() -> str:
+    """A passphrase for `encrypt -p`, asked twice on the terminal (stdin may be the
+    plaintext)."""
+    import getpass
+
+    first = getpass.getpass("Enter passphrase: ")
+    if not first:
+        raise UsageError("empty passphrase", hint="type a passphrase, or encrypt to keys")
+    if getpass.getpass("Confirm passphrase: ") != first:
+        raise UsageError("the passphrases do not match", hint="try again")
+    return first
+
+
 def _binary_stdin() -> BinaryIO:
     return sys.stdin.buffer
 
@@ -73,8 +86,10 @@ def _have_rules(rules: Path | None) -> bool:
     return rules_in_reach(rules)
 
 
-def _read_recipients(keys: tuple[str, ...], files: tuple[Path, ...]) -> list[Any]:
-    from agepy.keys import parse_recipient, parse_recipients_file
+def _read_recipients(
+    keys: tuple[str, ...], files: tuple[Path, ...], *, required: bool = True
+) -> list[Any]:
+    from agepy.age.recipients import parse_recipient, parse_recipients_file
 
     recipients: list[Any] = [parse_recipient(k) for k in keys]
     for path in files:
@@ -96,7 +111,7 @@ def _read_recipients(keys: tuple[str, ...], files: tuple[Path, ...]) -> list[Any
                 hint="-R takes a file of public keys, one per line",
             )
         recipients.extend(found)
-    if not recipients:
+    if not recipients and required:
         raise UsageError(
             "no recipients given", hint="give -r KEY or -R FILE (e.g. -R ~/.ssh/id_ed25519.pub)"
         )
@@ -116,6 +131,9 @@ _recipients_file_option = click.option(
 
 @click.command("encrypt")
 @click.option(
+    "-e", "--encrypt", "encrypt_flag", is_flag=True, help="Encrypt (the default; as age)."
+)
+@click.option(
     "-r",
     "--recipient",
     "recipients",
@@ -124,6 +142,18 @@ _recipients_file_option = click.option(
     help="Public key to encrypt to: ssh-ed25519, ssh-rsa or age1…; repeatable.",
 )
 @_recipients_file_option
+@click.option(
+    "-i",
+    "--identity",
+    "identities",
+    multiple=True,
+    type=FILE_PATH,
+    metavar="PATH",
+    help="Encrypt to the public key of this identity file (as age -e -i); repeatable.",
+)
+@click.option(
+    "-p", "--passphrase", is_flag=True, help="Encrypt with a passphrase (asked on the terminal)."
+)
 @click.option("-a", "--armor", is_flag=True, help="Write ASCII-armored (PEM) output.")
 @click.option(
     "-o",
@@ -134,29 +164,45 @@ _recipients_file_option = click.option(
 )
 @click.argument("input_", metavar="[IN|-]", required=False, default="-")
 def encrypt(
+    encrypt_flag: bool,
     recipients: tuple[str, ...],
     recipient_files: tuple[Path, ...],
+    identities: tuple[Path, ...],
+    passphrase: bool,
     armor: bool,
     output: Path | None,
     input_: str,
 ) -> None:
-    """Encrypt a file (or stdin) to public keys, like `age -e`.
+    """Encrypt a file (or stdin) to public keys, identities or a passphrase, like `age -e`.
+
+    Keys: ssh-ed25519, ssh-rsa, age1… (X25519), age1pq1… (post-quantum; not mixed with
+    others) and age1NAME1… (the age-plugin-NAME plugin).
 
     \b
     Example:
       agepy encrypt -R ~/.ssh/id_ed25519.pub -o secret.age secret.txt
       echo hunter2 | agepy encrypt -a -r "ssh-ed25519 AAAA…" > secret.age
+      agepy encrypt -p -o secret.age secret.txt
     """
     from agepy.age import encrypt_file
+    from agepy.age.identities import load_identities
 
-    keys = _read_recipients(recipients, recipient_files)
+    if passphrase and (recipients or recipient_files or identities):
+        raise UsageError(
+            "-p/--passphrase cannot be combined with -r, -R or -i",
+            hint="encrypt either with a passphrase or to keys",
+        )
+    keys = _read_recipients(recipients, recipient_files, required=not (identities or passphrase))
+    own = load_identities(list(identities), prompt=prompt_passphrase) if identities else []
     if output is None and not armor and sys.stdout.isatty():
         raise UsageError(
             "refusing to write binary age data to the terminal",
             hint="use -a/--armor, -o FILE, or redirect stdout",
         )
+    secret = _prompt_new_passphrase() if passphrase else None
     src: Path | BinaryIO = _binary_stdin() if input_ == "-" else Path(input_)
-    encrypt_file(src, output if output is not None else _binary_stdout(), keys, armor=armor)
+    dst = output if output is not None else _binary_stdout()
+    encrypt_file(src, dst, keys, armor=armor, identities=own, passphrase=secret)
 
 
 @click.command("decrypt")
@@ -190,8 +236,8 @@ def decrypt(
       agepy decrypt -o secret.txt secret.age
     """
     from agepy.age import decrypt_to, read_header
+    from agepy.age.identities import load_identities
     from agepy.age.names import default_key_files, tag_names
-    from agepy.identities import load_identities
 
     src, loaded = _resolve_input(input_, rules, evaluator)
     if isinstance(src, Path):
@@ -236,12 +282,13 @@ def _rules_names(
 
 
 def _describe(path: Path, names: dict[str, str]) -> dict[str, Any]:
-    from agepy.age import read_header
+    from agepy.age import open_age, read_header
 
-    header = read_header(path)
+    header = open_age(_binary_stdin()).header if str(path) == "-" else read_header(path)
     stanzas = [
         {
             "type": s.type,
+            "kind": s.kind,
             "tag": s.tag,
             "key": names.get(s.tag) if s.tag else None,
         }
@@ -267,14 +314,20 @@ def _print_description(info: dict[str, Any]) -> None:
         if stanza["tag"] is not None:
             who = stanza["key"] or "unknown key"
             data(f"  {stanza['type']:<12} {stanza['tag']}  {who}")
-        elif stanza["type"] == "X25519":
-            data(f"  {'X25519':<12} (age recipients are not named in the file)")
-        elif stanza["type"] == "scrypt":
-            data(f"  {'scrypt':<12} (passphrase)")
-        elif stanza["type"].endswith("-grease"):
-            data(f"  {stanza['type']:<12} (grease: random filler, no recipient)")
         else:
-            data(f"  {stanza['type']:<12} (plugin or other recipient)")
+            data(f"  {stanza['type']:<12} ({_KIND_NOTES[stanza['kind']]})")
+
+
+# What inspect says of each kind of stanza (agepy.age.header.stanza_kind).
+_KIND_NOTES = {
+    "X25519": "age recipients are not named in the file",
+    "mlkem768x25519": "post-quantum age1pq1… recipient; not named in the file",
+    "scrypt": "passphrase",
+    "ssh-ed25519": "SSH key",
+    "ssh-rsa": "SSH key",
+    "grease": "grease: random filler, no recipient",
+    "plugin/other": "plugin or other recipient",
+}
 
 
 def _about(path: Path, message: str) -> str:
@@ -282,7 +335,7 @@ def _about(path: Path, message: str) -> str:
 
 
 @click.command("inspect")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @_recipients_file_option
 @rules_option
 @evaluator_option
@@ -294,7 +347,7 @@ def inspect(
     evaluator: str,
     as_json: bool,
 ) -> None:
-    """Show who an age file is for, without decrypting it.
+    """Show who an age file is for, without decrypting it (no FILE or -: stdin).
 
     Names SSH recipients from -R files, ~/.ssh/authorized_keys, ~/.ssh/*.pub and the
     rules (--rules, $RULES, ./secrets.nix or one found above). X25519 recipients leave no
@@ -310,6 +363,11 @@ def inspect(
     names = tag_names(
         default_key_files(), named=_rules_names(rules, evaluator), required=recipient_files
     )
+    if not files and sys.stdin.isatty():
+        raise UsageError(
+            "no age file given", hint="give one or more .age files, or pipe one into stdin"
+        )
+    files = files or (Path("-"),)
     results: list[dict[str, Any]] = []
     failed = False
     for path in files:

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from agepy.age.recipients import parse_recipient
 from agepy.errors import HostError, RecipientError
-from agepy.keys import parse_recipient
 
 __all__ = [
     "INVENTORY_NAME",

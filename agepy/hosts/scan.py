@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from agepy.age.recipients import parse_recipient, ssh_fingerprint
 from agepy.errors import HostError, KeyscanError, RecipientError
 from agepy.hosts._probe import KEY_TYPES, Connector, classify, display_name, listen
-from agepy.keys import parse_recipient, ssh_fingerprint
 
 __all__ = [
     "KEY_TYPES",

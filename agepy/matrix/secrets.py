@@ -111,7 +111,7 @@ class _Context:
 
 def _own_keys(identities: Sequence[Path] | None, prompt: PromptFn | None) -> list[str]:
     """Public keys of the identities in use (default: ~/.ssh/id_ed25519, id_rsa)."""
-    from agepy.identities import load_identities
+    from agepy.age.identities import load_identities
 
     try:
         loaded = load_identities(list(identities) if identities else None, prompt=prompt)
@@ -159,7 +159,7 @@ def _entry(
 
 def _dedupe(rules: Rules, items: list[str]) -> list[str]:
     """``items`` without repeats; a key counts as its binding name (``matrix`` = its key)."""
-    from agepy.keys import parse_recipient
+    from agepy.age.recipients import parse_recipient
 
     seen: set[str] = set()
     unique: list[str] = []

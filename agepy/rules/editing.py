@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from agepy.age.recipients import parse_recipient
 from agepy.errors import EditError, NixError
-from agepy.keys import parse_recipient
 from agepy.nix import edit
 from agepy.nix.parse import parse_source
 from agepy.rules.model import Rules, Secret, evaluate_rules_file, load_rules

@@ -12,8 +12,8 @@ from typing import Any
 
 import tree_sitter
 
+from agepy.age.recipients import parse_recipient
 from agepy.errors import AgepyError, NixEvalError, RecipientError
-from agepy.keys import parse_recipient
 from agepy.nix.parse import ParsedFile, parse_file
 
 __all__ = ["evaluate_rules_file", "rules_key_names"]

@@ -18,8 +18,8 @@ from typing import Any
 
 import tree_sitter
 
+from agepy.age.recipients import parse_recipient
 from agepy.errors import NixError, RecipientError, RulesError
-from agepy.keys import parse_recipient
 from agepy.nix.edit import top_attrset
 from agepy.nix.parse import ParsedFile, parse_file
 from agepy.rules.evaluation import bindings_of, evaluate_rules_file, rules_key_names

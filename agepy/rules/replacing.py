@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from agepy.age.recipients import parse_recipient
 from agepy.errors import EditError, RecipientError
-from agepy.keys import parse_recipient
 from agepy.nix import edit
 from agepy.rules.model import Rules, Secret, load_rules
 from agepy.rules.verify import Check, unchanged_except, verify_changes, write_changes

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from agepy.age.recipients import Recipient, parse_recipient
 from agepy.errors import RecipientError, RulesError
-from agepy.keys import Recipient, parse_recipient
 
 __all__ = ["KNOWN_ATTRIBUTES", "RuleWarning", "Secret", "WarningKind", "validate_entries"]
 

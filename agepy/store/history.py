@@ -28,7 +28,7 @@ from agepy.store.history_cache import CACHE_VERSION, HistoryCache, valid_summary
 from agepy.store.past_rules import PastRules, RulesState, parse_key
 
 if TYPE_CHECKING:
-    from agepy.keys import Recipient
+    from agepy.age.recipients import Recipient
     from agepy.store.store import Store
 
 __all__ = ["HistoryScan", "reader_of", "scan_history"]

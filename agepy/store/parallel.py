@@ -1,7 +1,7 @@
 """Rekey on several cores: forked workers encrypt, this process writes.
 
-pyrage holds the GIL, so threads do not help the crypto; forked workers inherit the
-loaded rules and the unlocked identities (no second passphrase prompt, no second
+Python code holds the GIL between the crypto calls, so threads do not help; forked
+workers inherit the loaded rules and the unlocked identities (no second passphrase prompt, no second
 evaluation of secrets.nix). Workers take a few files at a time from a pipe of tickets,
 decrypt and re-encrypt each in memory, and send the new ciphertext (never plaintext)
 back on a pipe. This process writes each file atomically (the same BatchWriter as the
@@ -144,7 +144,7 @@ def _prepare(store: Store, names: Sequence[str]) -> None:
             tags.update(read_header(rules.secrets[name].file).ssh_tags())
     for identity in locked:
         if identity.tag is None or identity.tag in tags:
-            identity.to_pyrage()
+            identity.unwrapper()
 
 
 def _worker(store: Store, names: Sequence[str], tickets: _Tickets, out: int) -> None:

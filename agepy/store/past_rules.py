@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agepy.age.recipients import Recipient, parse_recipient
 from agepy.errors import AgepyError, RecipientError
-from agepy.keys import Recipient, parse_recipient
 from agepy.rules.evaluation import evaluate_rules_file, rules_key_names
 from agepy.store.gitread import ObjectReader, tree_entries
 

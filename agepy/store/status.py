@@ -1,8 +1,8 @@
 """Is an .age file encrypted to exactly its rules entry's keys? Decided from the header.
 
-SSH stanzas carry a tag of their key, so those are compared as a multiset of tags; X25519
-and plugin stanzas carry nothing that names their recipient, so only their counts can be
-compared. Grease stanzas (rage adds a random ``*-grease`` one) are ignored.
+SSH stanzas carry a tag of their key, so those are compared as a multiset of tags; X25519,
+post-quantum and plugin stanzas carry nothing that names their recipient, so only their
+counts can be compared. Grease stanzas (rage adds a random ``*-grease`` one) are ignored.
 """
 
 from __future__ import annotations
@@ -14,15 +14,12 @@ from typing import Literal
 
 from agepy._files import not_regular
 from agepy.age import Header, read_header
+from agepy.age.recipients import Recipient
 from agepy.errors import AgepyError
-from agepy.keys import Recipient
 
 __all__ = ["Status", "display_path", "file_status", "stale_reasons"]
 
 Status = Literal["ok", "stale", "missing", "unreadable"]
-
-_SSH = ("ssh-ed25519", "ssh-rsa")
-_NOT_PLUGIN = ("X25519", "scrypt", *_SSH)
 
 
 def display_path(path: Path) -> str:
@@ -33,14 +30,6 @@ def display_path(path: Path) -> str:
         return "."
     prefix = cwd if cwd.endswith("/") else cwd + "/"
     return text[len(prefix) :] if text.startswith(prefix) else text
-
-
-def _is_grease(stanza_type: str) -> bool:
-    return stanza_type.endswith("-grease")
-
-
-def _plugin_stanzas(header: Header) -> int:
-    return sum(1 for t in header.types if t not in _NOT_PLUGIN and not _is_grease(t))
 
 
 def stale_reasons(
@@ -65,10 +54,14 @@ def stale_reasons(
             reasons.append("not encrypted to " + ", ".join(names))
         if extra:
             reasons.append("also encrypted to SSH key tag " + ", ".join(extra))
-    for label, wanted, have in (
-        ("X25519", sum(1 for r in recipients if r.kind == "x25519"), header.count("X25519")),
-        ("plugin", sum(1 for r in recipients if r.kind == "plugin"), _plugin_stanzas(header)),
+    kinds = header.kinds()
+    for label, kind, stanza_kind in (
+        ("X25519", "x25519", "X25519"),
+        ("post-quantum", "pq", "mlkem768x25519"),
+        ("plugin", "plugin", "plugin/other"),
     ):
+        wanted = sum(1 for r in recipients if r.kind == kind)
+        have = kinds.count(stanza_kind)
         if wanted != have:
             reasons.append(f"{have} {label} stanza(s) for {wanted} {label} key(s)")
     if header.armored != armor:

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import io
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from agepy._files import read_regular, restore_on_failure
+from agepy._files import open_regular, restore_on_failure
 from agepy._lock import store_lock
 from agepy.errors import AgepyError, RulesError, StoreError
 from agepy.store.generate import GenerateResult, generate_missing, generate_secret, rotate_secrets
 from agepy.store.status import Status, display_path, file_status
 
 if TYPE_CHECKING:
-    from agepy.identities import Identity
+    from agepy.age.identities import Identity
     from agepy.rules import Rules, RuleWarning, Secret
     from agepy.store.check import Finding
     from agepy.store.rekey import ProgressFn, RekeyReport
@@ -152,7 +153,7 @@ class Store:
     @property
     def identities(self) -> list[Identity]:
         if self._identities is None:
-            from agepy.identities import load_identities
+            from agepy.age.identities import load_identities
 
             self._identities = load_identities(self.identity_paths, prompt=self.prompt)
         return self._identities
@@ -197,10 +198,11 @@ class Store:
         return self.status_of(self.secret(name))[0]
 
     def decrypt_secret(self, secret: Secret) -> bytes:
-        from agepy.age import decrypt_bytes
+        from agepy.age import decrypt_to
 
         try:
-            data = read_regular(secret.file)
+            # Streamed: the header is checked before the rest of the file is read.
+            handle = open_regular(secret.file)
         except FileNotFoundError:
             raise StoreError(
                 f"{display_path(secret.file)} does not exist",
@@ -211,9 +213,16 @@ class Store:
                 f"cannot read {display_path(secret.file)}: {exc.strerror or exc}",
                 hint="check the file's permissions",
             ) from None
-        return decrypt_bytes(
-            data, self.identities, key_names=_TagNames(self), source=display_path(secret.file)
-        )
+        out = io.BytesIO()
+        with handle:
+            decrypt_to(
+                handle,
+                self.identities,
+                out,
+                key_names=_TagNames(self),
+                source=display_path(secret.file),
+            )
+        return out.getvalue()
 
     def try_decrypt(self, secret: Secret) -> bytes | None:
         """The plaintext if an identity at hand opens the file without asking anything

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import IN_CI, require_tool
+
 VECTORS = Path(__file__).parent / "vectors"
 PASSPHRASE = "correct horse battery staple"
 
@@ -51,13 +53,15 @@ def make_ssh_key(
 def keys(
     tmp_path_factory: pytest.TempPathFactory, ssh_keygen_bin: str, age_keygen_bin: str
 ) -> dict[str, KeyPair]:
-    """ed25519, rsa2048, rsa4096, rsa-pem, ed25519-pass (passphrase-protected), x25519."""
+    """ed25519, rsa2048, rsa3072, rsa4096, rsa-pem, ed25519-pass (passphrase-protected),
+    x25519."""
     folder = tmp_path_factory.mktemp("keys")
     made = {
         "ed25519": make_ssh_key(
             ssh_keygen_bin, folder, "ed25519", "ed25519", comment="alice@laptop"
         ),
         "rsa2048": make_ssh_key(ssh_keygen_bin, folder, "rsa2048", "rsa", bits=2048, comment="bob"),
+        "rsa3072": make_ssh_key(ssh_keygen_bin, folder, "rsa3072", "rsa", bits=3072),
         "rsa4096": make_ssh_key(ssh_keygen_bin, folder, "rsa4096", "rsa", bits=4096, comment=""),
         "rsa-pem": make_ssh_key(ssh_keygen_bin, folder, "rsa-pem", "rsa", bits=2048, pem=True),
         "ed25519-pass": make_ssh_key(
@@ -79,3 +83,35 @@ def keys(
 def agepy_cmd() -> list[str]:
     """The agepy command line, run as a real subprocess."""
     return [sys.executable, "-m", "agepy"]
+
+
+REPO = Path(__file__).resolve().parents[2]
+TYPAGE_MODULES = REPO / ".cache" / "typage" / "node_modules"
+TYPAGE_SCRIPT = Path(__file__).parent / "typage.mjs"
+
+
+@dataclass(frozen=True)
+class Typage:
+    """typage (npm age-encryption 0.3.1) under node: the post-quantum oracle."""
+
+    node: str
+
+    def run(self, *args: str, data: bytes = b"") -> bytes:
+        command = [self.node, str(TYPAGE_SCRIPT), str(TYPAGE_MODULES), *args]
+        result = subprocess.run(command, input=data, capture_output=True, check=False)
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        return result.stdout
+
+
+@pytest.fixture(scope="session")
+def typage() -> Typage:
+    node = require_tool("node")
+    if not (TYPAGE_MODULES / "age-encryption" / "package.json").is_file():
+        message = (
+            f"typage is not installed in {TYPAGE_MODULES} "
+            "(npm install --prefix .cache/typage age-encryption@0.3.1)"
+        )
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return Typage(node)

@@ -20,6 +20,8 @@ from agepy.age import (
     parse_header,
     read_header,
 )
+from agepy.age.identities import Identity, load_identity_file
+from agepy.age.recipients import parse_recipient
 from agepy.errors import (
     ArmorError,
     HeaderError,
@@ -28,8 +30,6 @@ from agepy.errors import (
     RecipientError,
     StoreError,
 )
-from agepy.identities import Identity, load_identity_file
-from agepy.keys import parse_recipient
 from tests.age.conftest import KeyPair
 
 HEADER = (

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agepy.age import dearmor, open_age, parse_header
+from agepy.age.identities import load_identity_file
+from agepy.age.recipients import parse_recipient, parse_recipients_file
 from agepy.errors import AgepyError, HeaderError
-from agepy.identities import load_identity_file
-from agepy.keys import parse_recipient, parse_recipients_file
 from tests.age.conftest import VECTORS
 
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,4 @@
-"""agepy.identities: SSH and age private keys, passphrases asked only when needed, once."""
+"""agepy.age.identities: SSH and age private keys, passphrases asked only when needed, once."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from agepy.age import decrypt_bytes, encrypt_bytes
+from agepy.age.identities import default_identity_paths, load_identities, load_identity_file
+from agepy.age.recipients import parse_recipient
 from agepy.errors import IdentityError, NoIdentityMatchError
-from agepy.identities import default_identity_paths, load_identities, load_identity_file
-from agepy.keys import parse_recipient
 from tests.age.conftest import PASSPHRASE, KeyPair, make_ssh_key
 
 
@@ -99,7 +99,7 @@ def test_locked_key_without_prompt(tmp_path: Path, ssh_keygen_bin: str) -> None:
     pair = make_ssh_key(ssh_keygen_bin, tmp_path, "k", "ed25519", passphrase=PASSPHRASE)
     (identity,) = load_identity_file(pair.private)
     with pytest.raises(IdentityError, match="passphrase-protected"):
-        identity.to_pyrage()
+        identity.unwrapper()
 
 
 def test_passphrase_encrypted_age_identity_file(keys: dict[str, KeyPair], tmp_path: Path) -> None:

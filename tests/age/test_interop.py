@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from agepy.age import decrypt_to, encrypt_file, read_header
-from agepy.identities import load_identities
-from agepy.keys import parse_recipient
+from agepy.age.identities import load_identities
+from agepy.age.recipients import parse_recipient
 from tests.age.conftest import PASSPHRASE, KeyPair
 
 KEY_TYPES = ["ed25519", "rsa2048", "rsa4096", "x25519"]

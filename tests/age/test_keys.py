@@ -1,4 +1,5 @@
-"""agepy.keys: recipients as age accepts them; fingerprints and tags as the real tools write."""
+"""agepy.age.recipients: recipients as age accepts them; fingerprints and tags as real tools
+write them."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from agepy.age.recipients import bech32_decode, parse_recipient, parse_recipients_file
 from agepy.errors import RecipientError
-from agepy.keys import bech32_decode, parse_recipient, parse_recipients_file
 from tests.age.conftest import KeyPair, make_ssh_key
 
 SSH_KEYS = ["ed25519", "rsa2048", "rsa4096"]
@@ -71,7 +72,7 @@ def test_ssh_recipient_fingerprint_and_tag(
     assert recipient.tag == age_header_tag(age_bin, pair.public)
     assert recipient.is_ssh and recipient.kind == ("ssh-ed25519" if "ed" in name else "ssh-rsa")
     assert recipient.stanza_type == recipient.kind
-    assert recipient.to_pyrage() is not None
+    assert recipient.wrapper is not None
     assert recipient.fingerprint in recipient.short()
 
 
@@ -99,7 +100,7 @@ def test_x25519_recipient(keys: dict[str, KeyPair]) -> None:
     assert recipient.kind == "x25519" and recipient.stanza_type == "X25519"
     assert recipient.tag is None and recipient.fingerprint == text
     assert parse_recipient(text.upper()).text == text
-    assert recipient.to_pyrage() is not None
+    assert recipient.wrapper is not None
 
 
 def test_plugin_recipient() -> None:

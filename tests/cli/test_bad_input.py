@@ -182,7 +182,7 @@ BAD_RECORD = write("agepy.toml", '[secrets."x.age"]\nkind = 3\n')
 def encrypt_to_alice(rel: str, plaintext: bytes) -> Damage:
     def damage(env: Env) -> None:
         from agepy.age import encrypt_bytes
-        from agepy.keys import parse_recipient
+        from agepy.age.recipients import parse_recipient
 
         alice = parse_recipient((EXAMPLE / "keys" / "alice.pub").read_text().strip())
         (env.repo / rel).write_bytes(encrypt_bytes(plaintext, [alice]))

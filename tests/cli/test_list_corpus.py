@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from agepy.age.recipients import parse_recipient
 from agepy.cli import main
 from agepy.errors import RecipientError
-from agepy.keys import parse_recipient
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES_FILES = sorted(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agepy.keys import parse_recipient
+from agepy.age.recipients import parse_recipient
 from agepy.nix import evaluate_file
 
 CORPUS = Path(__file__).parent.parent / "corpus"

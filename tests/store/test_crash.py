@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from agepy.age import decrypt_bytes, parse_header
-from agepy.identities import load_identities
+from agepy.age.identities import load_identities
 from tests.store.conftest import AGEPY, Key, MakeRepo
 
 COUNT = 200

@@ -1,8 +1,9 @@
 """Public keys (recipients) age can encrypt to: parse, check, fingerprint, stanza tag.
 
 Supported, as in age: ``ssh-ed25519``, ``ssh-rsa`` (at least 2048 bits), X25519
-(``age1…``) and plugin recipients (``age1<plugin>1…``). Private keys (identities)
-live in :mod:`agepy.identities`.
+(``age1…``), the post-quantum hybrid (``age1pq1…``) and plugin recipients
+(``age1<plugin>1…``). Private keys (identities) live in :mod:`agepy.age.identities`;
+the wrapping itself in one module per type (x25519, ssh, pq, plugin).
 """
 
 from __future__ import annotations
@@ -11,10 +12,19 @@ import base64
 import binascii
 import functools
 import hashlib
+import re
 import struct
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, Protocol
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_ssh_public_key
+
+from agepy.age import _bech32
+from agepy.age.header import Stanza
+from agepy.age.pq import PUBLIC_SIZE, HybridRecipient
+from agepy.age.ssh import Ed25519Recipient, RSARecipient, ed25519_to_montgomery, ssh_tag
+from agepy.age.x25519 import X25519Recipient
 from agepy.errors import RecipientError
 
 __all__ = [
@@ -23,11 +33,28 @@ __all__ = [
     "bech32_decode",
     "parse_recipient",
     "parse_recipients_file",
+    "plugin_name_ok",
     "ssh_fingerprint",
     "ssh_tag",
 ]
 
-RecipientKind = Literal["ssh-ed25519", "ssh-rsa", "x25519", "plugin"]
+RecipientKind = Literal["ssh-ed25519", "ssh-rsa", "x25519", "pq", "plugin"]
+_STANZA_TYPES = {"x25519": "X25519", "pq": "mlkem768x25519", "plugin": "plugin"}
+# Plugin names become a binary name (age-plugin-NAME): no path separators, no surprises.
+_PLUGIN_NAME = re.compile(r"[a-z0-9][a-z0-9._+-]*\Z")
+
+bech32_decode = _bech32.decode
+
+
+def plugin_name_ok(name: str) -> bool:
+    return bool(_PLUGIN_NAME.match(name))
+
+
+class Wrapper(Protocol):
+    """A native recipient type's wrapping of a file key into a stanza."""
+
+    def wrap(self, file_key: bytes, /) -> Stanza: ...
+
 
 MIN_RSA_BITS = 2048
 
@@ -49,11 +76,6 @@ def ssh_fingerprint(blob: bytes) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-def ssh_tag(blob: bytes) -> str:
-    """The age stanza tag: unpadded base64 of the first 4 bytes of SHA-256(blob)."""
-    return base64.b64encode(hashlib.sha256(blob).digest()[:4]).decode().rstrip("=")
-
-
 @dataclass(frozen=True)
 class Recipient:
     """One recipient. ``text`` is canonical (no comment); ``original`` is as given."""
@@ -64,7 +86,17 @@ class Recipient:
     comment: str = ""
     blob: bytes = b""  # SSH wire-format public key; empty for age recipients
     bits: int = 0  # RSA modulus size
-    plugin: str = ""  # plugin name, for plugin recipients
+    plugin_name: str = ""  # for plugin recipients
+    key: bytes = b""  # X25519 / hybrid public key bytes
+
+    @property
+    def plugin(self) -> str:
+        """The plugin name (``yubikey`` for ``age1yubikey1…``); empty for native types."""
+        return self.plugin_name
+
+    @property
+    def post_quantum(self) -> bool:
+        return self.kind == "pq"
 
     @property
     def is_ssh(self) -> bool:
@@ -84,21 +116,24 @@ class Recipient:
     @property
     def stanza_type(self) -> str:
         """The stanza type this recipient writes into an age header."""
-        if self.kind == "x25519":
-            return "X25519"
-        if self.kind == "plugin":
-            return "plugin"
-        return self.kind
+        return _STANZA_TYPES.get(self.kind, self.kind)
 
-    def to_pyrage(self) -> Any:
-        """The pyrage recipient object for this key."""
-        try:
-            return _pyrage_recipient(self.kind, self.text)
-        except Exception as exc:  # pyrage raises its own RecipientError types
-            raise RecipientError(
-                f"age refuses recipient {self.short()}: {exc}",
-                hint="check the key; plugin recipients need the age-plugin-* binary on PATH",
-            ) from None
+    # Cached (and parsing is cached by text): the ssh-ed25519 tweaked point and the
+    # public key objects are computed once per key, not once per file.
+    @functools.cached_property
+    def wrapper(self) -> Wrapper | None:
+        """What wraps file keys for this native recipient; None for plugin recipients."""
+        if self.kind == "x25519":
+            return X25519Recipient(self.key)
+        if self.kind == "pq":
+            return HybridRecipient(self.key)
+        if self.kind == "ssh-ed25519":
+            return Ed25519Recipient(self.blob[-32:])
+        if self.kind == "ssh-rsa":
+            public = load_ssh_public_key(self.text.encode("ascii"))
+            assert isinstance(public, rsa.RSAPublicKey)
+            return RSARecipient(self.blob, public)
+        return None
 
     def short(self) -> str:
         """A short human name for messages: type and start of the key."""
@@ -160,6 +195,7 @@ def _parse_ssh(line: str, original: str) -> Recipient:
             point, pos = _read_string(blob, pos)
             if len(point) != 32:
                 raise ValueError("bad ed25519 key length")
+            ed25519_to_montgomery(point)  # ValueError if it is not a curve point
             bits = 256
         else:
             exponent, pos = _read_string(blob, pos)
@@ -190,65 +226,6 @@ def _parse_ssh(line: str, original: str) -> Recipient:
     )
 
 
-# pyrage's recipient objects are immutable; a rekey uses the same few keys for every file.
-@functools.lru_cache(maxsize=1024)
-def _pyrage_recipient(kind: RecipientKind, text: str) -> Any:
-    import pyrage
-
-    if kind in ("ssh-ed25519", "ssh-rsa"):
-        return pyrage.ssh.Recipient.from_str(text)
-    if kind == "x25519":
-        return pyrage.x25519.Recipient.from_str(text)
-    return pyrage.plugin.Recipient.from_str(text)
-
-
-# --- bech32 (BIP 173), without the 90-character limit, as age uses it ----------------
-
-_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-
-
-def _polymod(values: list[int]) -> int:
-    generators = [0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3]
-    chk = 1
-    for value in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ value
-        for i in range(5):
-            chk ^= generators[i] if ((top >> i) & 1) else 0
-    return chk
-
-
-def bech32_decode(text: str) -> tuple[str, bytes]:
-    """Decode a bech32 string into (human-readable part, data bytes); ValueError if bad."""
-    if text.lower() != text and text.upper() != text:
-        raise ValueError("mixed case")
-    text = text.lower()
-    pos = text.rfind("1")
-    if pos < 1 or pos + 7 > len(text):
-        raise ValueError("no separator")
-    hrp, data_part = text[:pos], text[pos + 1 :]
-    if any(ord(c) < 33 or ord(c) > 126 for c in hrp):
-        raise ValueError("bad prefix")
-    try:
-        data = [_BECH32.index(c) for c in data_part]
-    except ValueError:
-        raise ValueError("bad character") from None
-    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
-    if _polymod(expanded + data) != 1:
-        raise ValueError("bad checksum")
-    acc = bits = 0
-    out = bytearray()
-    for value in data[:-6]:
-        acc = (acc << 5) | value
-        bits += 5
-        if bits >= 8:
-            bits -= 8
-            out.append((acc >> bits) & 0xFF)
-    if bits >= 5 or (acc & ((1 << bits) - 1)):
-        raise ValueError("bad padding")
-    return hrp, bytes(out)
-
-
 def _parse_age(text: str, original: str) -> Recipient:
     try:
         hrp, data = bech32_decode(text)
@@ -262,13 +239,27 @@ def _parse_age(text: str, original: str) -> Recipient:
             raise RecipientError(
                 "X25519 recipient has the wrong length", hint="copy the age1… recipient again"
             )
-        return Recipient(kind="x25519", text=text.lower(), original=original)
+        return Recipient(kind="x25519", text=text.lower(), original=original, key=data)
+    if hrp == "age1pq":
+        if len(data) != PUBLIC_SIZE:
+            raise RecipientError(
+                "post-quantum recipient has the wrong length",
+                hint="copy the age1pq1… recipient again (age-keygen -pq writes one)",
+            )
+        try:
+            HybridRecipient(data)
+        except ValueError:
+            raise RecipientError(
+                "post-quantum recipient is not a valid ML-KEM-768 key",
+                hint="copy the age1pq1… recipient again",
+            ) from None
+        return Recipient(kind="pq", text=text.lower(), original=original, key=data)
     plugin = hrp[len("age1") :]
-    if not hrp.startswith("age1") or not plugin:
+    if not hrp.startswith("age1") or not plugin_name_ok(plugin):
         raise RecipientError(
-            f"unknown age recipient prefix {hrp!r}", hint="age recipients start with age1"
+            f"unknown age recipient prefix {hrp[:30]!r}", hint="age recipients start with age1"
         )
-    return Recipient(kind="plugin", text=text.lower(), original=original, plugin=plugin)
+    return Recipient(kind="plugin", text=text.lower(), original=original, plugin_name=plugin)
 
 
 _PRIVATE_MARKERS = (
