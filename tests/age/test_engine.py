@@ -20,6 +20,7 @@ from agepy.age import _bech32, decrypt_bytes, encrypt_bytes, encrypt_file, open_
 from agepy.age._stream import NONCE_SIZE, encrypt_payload, payload_key
 from agepy.age.header import Stanza, encode_header
 from agepy.age.identities import load_identities
+from agepy.age.plugin import PluginNotFoundError
 from agepy.age.pq import HybridIdentity
 from agepy.age.recipients import parse_recipient
 from agepy.age.x25519 import X25519Identity
@@ -281,6 +282,6 @@ def test_plugin_recipients_and_identities_parse(tmp_path: Path) -> None:
 
 def test_a_plugin_recipient_fails_cleanly_without_writing(tmp_path: Path) -> None:
     out = tmp_path / "s.age"
-    with pytest.raises(RecipientError):
+    with pytest.raises(PluginNotFoundError, match=r"^age-plugin-yubikey not found on PATH$"):
         encrypt_file(io.BytesIO(b"x"), out, [_bech32.encode("age1yubikey", bytes(33))])
     assert list(tmp_path.iterdir()) == []
