@@ -74,6 +74,10 @@ class Workspace:
             self.rules = Rules(path=self.rules_path, secrets=dict(secrets))
         self._store_rules_stale = True
 
+    def inventory_changed(self) -> None:
+        """The store names keys after the inventory: take its new state (no reread)."""
+        self._store_rules_stale = True
+
     # --- reading and writing --------------------------------------------------------------
 
     def decrypt_all(self, names: Sequence[str]) -> dict[str, bytes]:
@@ -112,6 +116,7 @@ class Transaction:
 
     def save_inventory(self) -> None:
         self.workspace.inventory.save()
+        self.workspace.inventory_changed()
 
 
 @contextlib.contextmanager
