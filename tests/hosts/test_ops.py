@@ -1,4 +1,5 @@
-"""add-host and rescan load secrets.nix and agepy.toml once, and reload only after a write.
+"""add-host and rescan as operations: secrets.nix and agepy.toml are loaded once and
+reloaded only after a write; a failure after the first write puts every file back.
 
 Counts, in-process, every evaluation of a Nix file (``agepy.nix.evaluate_file``, which
 every evaluation of secrets.nix goes through), every parse and every read of agepy.toml,
@@ -136,3 +137,25 @@ def test_rescan_evaluates_at_most_three_times(repo: Path) -> None:
     assert new_key in (repo / "secrets.nix").read_text()
     assert _opens(repo, "host-new", "a.age") and not _opens(repo, "host-old", "a.age")
     assert counts["evaluations"] <= 3, counts
+
+
+def test_a_failed_write_puts_secrets_nix_and_the_inventory_back(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An entry outside the folder decrypts, but the store refuses to write it: that
+    # happens after secrets.nix was edited, inside the transaction.
+    outside = repo.parent / "outside.age"
+    (repo / "a.age").rename(outside)
+    rules = repo / "secrets.nix"
+    rules.write_text(rules.read_text().replace('"a.age"', '"../outside.age"'))
+    before = {p.name: p.read_bytes() for p in (rules, outside)}
+    with pytest.raises(SystemExit) as exit_:
+        main([
+            "add-host", "web", "127.0.0.1:2222", "--key-file", str(repo.parent / "host-old.pub"),
+            "--to", "../outside.age", "-i", str(repo.parent / "admin"), "--rules", str(rules),
+        ])  # fmt: skip
+    assert exit_.value.code == 1
+    error = capsys.readouterr().err
+    assert "agepy: error:" in error and "outside" in error and "Traceback" not in error
+    assert {p.name: p.read_bytes() for p in (rules, outside)} == before
+    assert not (repo / "agepy.toml").exists()
