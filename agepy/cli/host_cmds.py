@@ -24,9 +24,12 @@ from agepy.cli._common import (
     yes_option,
 )
 from agepy.cli.rotate_cmds import show_rotation_needs
-from agepy.hosts.flows import HostOutcome, HostPreview
+from agepy.hosts.inventory import host_statuses
 from agepy.hosts.known_hosts import KnownHostsCheck
 from agepy.hosts.scan import scanned_key
+from agepy.ops import HostOutcome, HostPreview
+from agepy.ops import add_host as run_add_host
+from agepy.ops import rescan as run_rescan
 
 __all__ = ["add_host", "hosts", "rescan"]
 
@@ -185,8 +188,6 @@ def add_host(
       agepy add-host matrix matrix.example.com --to heisenbridge-config.age
       agepy add-host vps 203.0.113.7:2222 --fingerprint SHA256:3q0H… --yes
     """
-    from agepy.hosts import add_host as run_add_host
-
     if key_file is not None and from_known_hosts:
         raise click.UsageError("give --key-file or --known-hosts, not both")
     rules_path = located_rules(rules)
@@ -209,7 +210,7 @@ def add_host(
     )
     _report(outcome)
     if outcome.changed and outcome.preview.old_key:
-        show_rotation_needs(rules_path, evaluator)
+        show_rotation_needs(rules_path, evaluator, outcome.store)
 
 
 @click.command()
@@ -247,8 +248,6 @@ def rescan(
       agepy rescan matrix --yes -i ~/.ssh/id_ed25519
       agepy rescan matrix --key-file ssh_host_ed25519_key.pub   # host not reachable
     """
-    from agepy.hosts import rescan as run_rescan
-
     rules_path = located_rules(rules)
     outcome = run_rescan(
         rules_path,
@@ -264,7 +263,7 @@ def rescan(
     )
     _report(outcome)
     if outcome.changed and outcome.preview.old_key:
-        show_rotation_needs(rules_path, evaluator)
+        show_rotation_needs(rules_path, evaluator, outcome.store)
 
 
 # --- hosts -----------------------------------------------------------------------------
@@ -285,8 +284,6 @@ def hosts(rules: Path | None, as_json: bool) -> None:
       agepy hosts
       agepy hosts --json --rules secrets/secrets.nix
     """
-    from agepy.hosts import host_statuses
-
     statuses = host_statuses(located_rules(rules))
     if as_json:
         emit_json({"hosts": [status.to_json() for status in statuses]})

@@ -43,10 +43,13 @@ def print_exposures(report: ExposureReport) -> None:
         err(f"history: {problem}")
 
 
-def show_rotation_needs(rules_path: Path, evaluator: str = "auto") -> None:
+def show_rotation_needs(
+    rules_path: Path, evaluator: str = "auto", store: Store | None = None
+) -> None:
     """After a key left (rescan, a replaced host key): the secrets whose values it knew,
-    one line each. Silent when agepy.toml turned the rotation check off."""
-    store = Store(rules_path, evaluator=evaluator)
+    one line each. Silent when agepy.toml turned the rotation check off. ``store``: one
+    the command already loaded (its rules are current)."""
+    store = store or Store(rules_path, evaluator=evaluator)
     try:
         if not rotation_check_enabled(store.rules_path):
             return

@@ -1,4 +1,7 @@
-"""Hosts: fetch SSH host keys (keyscan), remember them (agepy.toml), add and rescan hosts.
+"""Hosts: fetch SSH host keys (keyscan), check known_hosts, remember them (agepy.toml).
+
+Adding and rescanning a host (which also edit secrets.nix and the store) are operations:
+:mod:`agepy.ops`.
 
 Nothing heavy is imported here; asyncssh loads only when scanning.
 """
@@ -10,10 +13,6 @@ from typing import TYPE_CHECKING
 from agepy._lazy import lazy_exports
 
 _EXPORTS = {
-    "HostOutcome": "agepy.hosts.flows",
-    "HostPreview": "agepy.hosts.flows",
-    "add_host": "agepy.hosts.flows",
-    "rescan": "agepy.hosts.flows",
     "HistoryEntry": "agepy.hosts.inventory",
     "Host": "agepy.hosts.inventory",
     "HostKey": "agepy.hosts.inventory",
@@ -35,26 +34,21 @@ __all__ = [
     "HistoryEntry",
     "Host",
     "HostKey",
-    "HostOutcome",
-    "HostPreview",
     "HostStatus",
     "Inventory",
     "KnownHostsCheck",
     "ScanResult",
     "ScannedKey",
-    "add_host",
     "check_known_hosts",
     "host_statuses",
     "keyscan",
     "known_keys",
     "parse_target",
-    "rescan",
 ]
 
 __getattr__ = lazy_exports("agepy.hosts", globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
-    from agepy.hosts.flows import HostOutcome, HostPreview, add_host, rescan
     from agepy.hosts.inventory import (
         HistoryEntry,
         Host,

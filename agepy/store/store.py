@@ -150,6 +150,11 @@ class Store:
         """Forget the loaded rules (after secrets.nix changed)."""
         self._rules = None
 
+    def use_rules(self, rules: Rules) -> None:
+        """Take rules already loaded (by an operation that evaluated secrets.nix once)."""
+        self._rules = rules
+        self._tag_names = None
+
     @property
     def identities(self) -> list[Identity]:
         if self._identities is None:

@@ -1,0 +1,18 @@
+"""Operations: commands that combine the layers below (rules, hosts, store) in one
+workspace, loaded once, written in one transaction. The CLI calls these and prints."""
+
+from __future__ import annotations
+
+from agepy.ops.host_flows import add_host, rescan
+from agepy.ops.host_preview import HostOutcome, HostPreview
+from agepy.ops.workspace import Transaction, Workspace, open_workspace
+
+__all__ = [
+    "HostOutcome",
+    "HostPreview",
+    "Transaction",
+    "Workspace",
+    "add_host",
+    "open_workspace",
+    "rescan",
+]
