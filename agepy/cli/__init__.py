@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.utils import _PacifyFlushWrapper
 
 from agepy._plaintext import wipe_dead_sessions
 from agepy._signals import raise_on_signals
@@ -299,7 +300,14 @@ def _main(argv: Sequence[str] | None, *, as_agenix: bool | None) -> Any:
             _print_error(exc.message, exc.hint)
             return sys.exit(usage_status)
         # Not standalone: click hands back ctx.exit(N) as a return value instead of exiting.
-        status = cli.main(args=args, prog_name="agepy", standalone_mode=False)
+        try:
+            status = cli.main(args=args, prog_name="agepy", standalone_mode=False)
+        except SystemExit:
+            # click meets EPIPE itself (even when not standalone): it wraps stdout and
+            # exits 1. The reader went away; end quietly as cat does.
+            if isinstance(sys.stdout, _PacifyFlushWrapper):
+                return _quiet_after_broken_pipe()
+            raise
         if isinstance(status, int) and status:
             return sys.exit(status)
     except _NO_ARGS_IS_HELP as exc:

@@ -167,6 +167,11 @@ def test_evaluator_option(path: str) -> None:
     assert option.default == "auto"
 
 
+# Where the tool agepy stands in for gives a short flag its own meaning, it keeps it:
+# `agepy encrypt -p` is age's --passphrase, `agepy keyscan -p` is ssh-keyscan's port.
+BORROWED = {("keyscan", "-p")}
+
+
 def test_a_flag_means_the_same_everywhere() -> None:
     """`-o` is --output in every command that has it, `-i` is --identity, and so on."""
     meaning: dict[str, tuple[str, str]] = {}
@@ -177,6 +182,8 @@ def test_a_flag_means_the_same_everywhere() -> None:
             longs = sorted(o for o in param.opts if o.startswith("--"))
             shorts = [o for o in param.opts if not o.startswith("--")]
             for short in shorts:
+                if (path, short) in BORROWED:
+                    continue
                 seen = meaning.setdefault(short, (longs[0] if longs else short, path))
                 assert seen[0] == (longs[0] if longs else short), (
                     f"{short} is {seen[0]} in `agepy {seen[1]}` but {longs} in `agepy {path}`"
@@ -363,7 +370,7 @@ def _in_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> str:
     full = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "RULES")}
     full.update(HOME=str(cwd), TERM="xterm", **env)
     result = subprocess.run(
-        [script, "-qec", command, "/dev/null"],
+        [script, "-qec", command, str(cwd / ".typescript")],  # script's own copy, unused
         capture_output=True,
         text=True,
         cwd=cwd,

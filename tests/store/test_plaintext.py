@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from agepy import _plaintext
 from agepy._plaintext import plaintext_base
+from agepy.cli import main
 from agepy.store import Store
 from tests.conftest import require_tool
 from tests.store.conftest import AGEPY, Key, MakeRepo, run_agepy
@@ -124,8 +126,10 @@ def test_a_runtime_dir_owned_by_another_user_is_not_used(
 
 
 def test_sigkill_during_edit_leaves_no_plaintext_after_the_next_command(
-    marked: tuple[Path, bytes], keys: dict[str, Key], tmp_path: Path
+    marked: tuple[Path, bytes], keys: dict[str, Key], tmp_path: Path, runtime_dirs: Path
 ) -> None:
+    # A runtime dir of this test's own: every agepy start wipes dead sessions in the
+    # folders it uses, so a run of another test would otherwise clean up (and report) first.
     repo, marker = marked
     started = tmp_path / "started"
     script = tmp_path / "slow-editor.sh"
@@ -133,7 +137,7 @@ def test_sigkill_during_edit_leaves_no_plaintext_after_the_next_command(
         f'#!/bin/sh\necho $$ > "{started}.tmp"\nmv "{started}.tmp" "{started}"\nexec sleep 600\n'
     )
     script.chmod(0o755)
-    env = dict(os.environ, HOME=str(tmp_path), NO_COLOR="1")
+    env = dict(os.environ, HOME=str(tmp_path), NO_COLOR="1", XDG_RUNTIME_DIR=str(runtime_dirs))
     edit = subprocess.Popen(
         [*AGEPY, "edit", "--editor", str(script), "a.age", "-i", str(keys["alice"].private)],
         cwd=repo,
@@ -148,7 +152,7 @@ def test_sigkill_during_edit_leaves_no_plaintext_after_the_next_command(
     edit.send_signal(signal.SIGKILL)
     edit.wait()
     os.kill(int(started.read_text()), signal.SIGKILL)  # the orphaned editor
-    result = run_agepy(["list"], cwd=repo)
+    result = run_agepy(["list"], cwd=repo, env={"XDG_RUNTIME_DIR": str(runtime_dirs)})
     assert b"removed plaintext left by a killed agepy" in result.stderr
     assert _holding(marker, tmp_path) == []
 
@@ -246,18 +250,27 @@ def test_nano_leaves_no_copy_of_the_plaintext(
 
 
 def test_agepys_shm_folder_open_to_others_is_refused(
-    marked: tuple[Path, bytes], keys: dict[str, Key], tmp_path: Path
+    marked: tuple[Path, bytes],
+    keys: dict[str, Key],
+    tmp_path: Path,
+    runtime_dirs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # In-process, with a RAM disk of this test's own standing in for /dev/shm: opening
+    # the real agepy-UID folder to others would make every agepy run beside it refuse.
     repo, _ = marked
-    folder = plaintext_base()  # /dev/shm/agepy-UID here: XDG_RUNTIME_DIR is not given
-    assert folder.name == f"agepy-{os.geteuid()}"
+    monkeypatch.setattr(_plaintext, "_SHM", runtime_dirs)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "")
+    monkeypatch.chdir(repo)
+    folder = plaintext_base()
+    assert folder == runtime_dirs / f"agepy-{os.geteuid()}"
     folder.chmod(0o755)
-    try:
-        script = _recording_editor(tmp_path)
-        args = ["edit", "--editor", str(script), "a.age", "-i", str(keys["alice"].private)]
-        result = run_agepy(args, cwd=repo, env={"XDG_RUNTIME_DIR": ""})
-    finally:
-        folder.chmod(0o700)
-    assert result.returncode == 1
-    assert b"agepy: error: refusing " in result.stderr and b"not 0700" in result.stderr
+    script = _recording_editor(tmp_path)
+    args = ["edit", "--editor", str(script), "a.age", "-i", str(keys["alice"].private)]
+    with pytest.raises(SystemExit) as status:
+        main(args)
+    assert status.value.code == 1
+    stderr = capsys.readouterr().err
+    assert "agepy: error: refusing " in stderr and "not 0700" in stderr
     assert not (tmp_path / "where").exists()

@@ -311,7 +311,7 @@ def test_a_closed_pipe_ends_quietly(make_repo: MakeRepo, keys: dict[str, Key]) -
     big = os.urandom(1 << 20).hex().encode()
     Store(repo.rules).write("a.age", big)
     command = [*AGEPY, "decrypt", "-i", str(keys["alice"].private), "a.age"]
-    pipeline = f"{shlex.join(command)} | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}} >&2"
+    pipeline = f"{shlex.join(command)} | head -c 10 >head.out; echo ${{PIPESTATUS[0]}} >&2"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     result = subprocess.run(
         ["bash", "-c", pipeline], cwd=repo.dir, env=env, capture_output=True, check=False
