@@ -214,7 +214,7 @@ def encrypt(
     "--output",
     type=FILE_PATH,
     metavar="OUT",
-    help="Write the plaintext here (atomically, mode 0600) instead of stdout.",
+    help="Write the plaintext here (atomically; a new file gets mode 0666 less the umask, as with `age -d -o`) instead of stdout.",
 )
 @click.argument("input_", metavar="[FILE|-]", required=False, default="-")
 def decrypt(
