@@ -118,7 +118,8 @@ def test_a_plugin_user_works_through_the_secrets_folder(
     # A new secret, piped in: one file with ssh-ed25519, X25519 and plugin stanzas.
     assert "saved" in agepy("edit", "db.age", "-i", ed, cwd=repo, stdin=SECRET).stderr.decode()
     shown = ok(agepy("inspect", "db.age", cwd=repo))
-    assert "3 stanzas" in shown and "agepytest" in shown and "ssh-ed25519" in shown
+    assert "3 stanzas" in shown and "ssh-ed25519" in shown and "X25519" in shown
+    assert "agepytest    (plugin stanza, opened by age-plugin-agepytest (on PATH))" in shown
     assert "yk" in ok(agepy("list", cwd=repo))
     ok(agepy("check", cwd=repo))
     # The plugin identity opens it through agepy, and through the real age.
@@ -142,7 +143,7 @@ def test_agepy_decrypts_what_age_wrote_to_a_plugin_recipient(
     recipients = ["-r", keys["x25519"].public_text, "-r", plugin_key.recipient]
     age(age_bin, *recipients, "-o", secret, stdin=SECRET)
     shown = ok(agepy("inspect", secret, cwd=tmp_path))
-    assert "agepytest" in shown and "X25519" in shown
+    assert "opened by age-plugin-agepytest" in shown and "X25519" in shown
     decrypted = agepy("decrypt", "-i", plugin_key.identity_file, secret, cwd=tmp_path)
     assert ok(decrypted).encode() == SECRET
 
