@@ -106,6 +106,14 @@ def test_decrypt_output_mode_matches_age(
     age_mode = stat.S_IMODE(by_age.stat().st_mode)
     assert age_mode == 0o666 & ~umask
     assert stat.S_IMODE(by_agepy.stat().st_mode) == age_mode
+    # An existing file keeps its own mode with both.
+    for path in (by_age, by_agepy):
+        path.chmod(0o640)
+    subprocess.run([age_bin, "-d", "-i", private, "-o", str(by_age), str(secret)], check=True)
+    assert (
+        run(agepy_cmd, "decrypt", "-i", private, "-o", str(by_agepy), str(secret)).returncode == 0
+    )
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (by_age, by_agepy)} == {0o640}
 
 
 def test_default_identities_from_home(

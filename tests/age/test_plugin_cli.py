@@ -127,6 +127,10 @@ def test_a_plugin_user_works_through_the_secrets_folder(
     assert agepy("decrypt", "db.age", *by_plugin, cwd=repo).stdout == SECRET
     assert age(age_bin, "-d", *by_plugin, repo / "db.age") == SECRET
     assert age(age_bin, "-d", "-i", keys["x25519"].private, repo / "db.age") == SECRET
+    # By entry name from another folder, as `agenix -d NAME` (the rules found by --rules).
+    rules = ["--rules", repo / "secrets.nix"]
+    elsewhere = agepy("decrypt", *rules, "db.age", *by_plugin, cwd=repo.parent)
+    assert ok(elsewhere).encode() == SECRET
     # rekey with only the plugin identity at hand: the store decrypts through the plugin.
     before = (repo / "db.age").read_bytes()
     assert "1 rekeyed" in agepy("rekey", "--force", *by_plugin, cwd=repo).stderr.decode()
