@@ -248,7 +248,7 @@ def on_terminal(
     args: list[str], cwd: Path, answer_when: bytes, answer: bytes
 ) -> tuple[bytes, bytes]:
     """Run agepy with a pseudo-terminal as its controlling terminal (and stdin); answer
-    the prompt once ``answer_when`` shows. Returns (stdout, what the terminal showed)."""
+    each time ``answer_when`` shows. Returns (stdout, what the terminal showed)."""
     leader, follower = os.openpty()
 
     def take_terminal() -> None:  # in the child, after setsid: the pty becomes its tty
@@ -256,6 +256,7 @@ def on_terminal(
 
     env = {**environment("prompt-secret"), "HOME": str(cwd)}
     screen = b""
+    answered = 0
     with subprocess.Popen(
         [sys.executable, "-m", "agepy", *args],
         stdin=follower,
@@ -274,9 +275,9 @@ def on_terminal(
                     screen += os.read(leader, 4096)
                 except OSError:  # the terminal closed
                     continue
-                if answer_when and answer_when in screen:
+                if screen.count(answer_when) > answered:
                     os.write(leader, answer)
-                    answer_when = b""
+                    answered += 1
         child.kill()
         assert child.stdout is not None
         output = child.stdout.read()
@@ -304,3 +305,23 @@ def test_the_pin_is_asked_on_the_terminal(
     output, screen = on_terminal(args, tmp_path, prompt, b"0000\n")
     assert output == b""
     assert b"agepy: error: age-plugin-agepytest: wrong answer to prompt-secret" in screen, screen
+
+
+def test_rekey_asks_the_pin_for_each_use_of_the_plugin_key(
+    repo: Path, keys: dict[str, KeyPair], plugin_key: PluginKey, age_bin: str
+) -> None:
+    recipients = {"yk": plugin_key.recipient, "alice": keys["ed25519"].public_text}
+    entries = [("db.age", ["yk", "alice"]), ("api.age", ["yk"])]
+    (repo / "secrets.nix").write_text(rules_text(*entries, keys=recipients))
+    for name, _ in entries:
+        ok(agepy("edit", name, "-i", keys["ed25519"].private, cwd=repo, stdin=SECRET))
+    before = snapshot(repo)
+    prompt = b"[agepytest] prompt-secret for agepytest"
+    args = ["rekey", "--force", "-i", str(plugin_key.identity_file)]
+    _, screen = on_terminal(args, repo, prompt, ANSWER.encode() + b"\n")
+    # Per file: the plugin unwraps (one process, one PIN), then wraps (one more).
+    assert screen.count(prompt) == 4, screen
+    assert b"2 rekeyed" in screen and ANSWER.encode() not in screen, screen
+    for name, _ in entries:
+        assert (repo / name).read_bytes() != before[name]
+        assert age(age_bin, "-d", "-i", plugin_key.identity_file, repo / name) == SECRET
