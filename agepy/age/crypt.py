@@ -279,8 +279,8 @@ def decrypt_to(
     source: str | None = None,
     ui: plugin.PluginUI | None = None,
 ) -> Header:
-    """Decrypt ``src`` into ``dst``: a path (written atomically; a new one gets 0666 less the umask, as with `age -d -o`)
-    or a writer.
+    """Decrypt ``src`` into ``dst``: a path (written atomically; a new one gets 0666
+    less the umask, as with ``age -d -o``) or a writer.
 
     ``key_names`` maps SSH stanza tags to names, for the no-match message. Returns the
     file's header. Raises AgeFormatError subclasses, NoIdentityMatchError, DecryptError.
