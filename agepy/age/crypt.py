@@ -279,7 +279,8 @@ def decrypt_to(
     source: str | None = None,
     ui: plugin.PluginUI | None = None,
 ) -> Header:
-    """Decrypt ``src`` into ``dst``: a path (written atomically, mode 0600) or a writer.
+    """Decrypt ``src`` into ``dst``: a path (written atomically; a new one gets 0666
+    less the umask, as with ``age -d -o``) or a writer.
 
     ``key_names`` maps SSH stanza tags to names, for the no-match message. Returns the
     file's header. Raises AgeFormatError subclasses, NoIdentityMatchError, DecryptError.
@@ -301,7 +302,7 @@ def decrypt_to(
             raise DecryptError(f"cannot read {source}: {exc.strerror or exc}") from None
         if isinstance(dst, Path):
             try:
-                with atomic_output(dst, mode=0o600, buffering=0) as out:
+                with atomic_output(dst, buffering=0) as out:
                     _decrypt_stream(stream, file_key, write_all(out))
             except OSError as exc:
                 raise StoreError(

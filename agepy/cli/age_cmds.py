@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
+from agepy.age.recipients import plugin_name_ok
 from agepy.cli._common import (
     FILE_PATH,
     data,
@@ -214,7 +216,8 @@ def encrypt(
     "--output",
     type=FILE_PATH,
     metavar="OUT",
-    help="Write the plaintext here (atomically, mode 0600) instead of stdout.",
+    help="Write the plaintext here (atomically; a new file gets 0666 less the umask, "
+    "as with age) instead of stdout.",
 )
 @click.argument("input_", metavar="[FILE|-]", required=False, default="-")
 def decrypt(
@@ -315,7 +318,18 @@ def _print_description(info: dict[str, Any]) -> None:
             who = stanza["key"] or "unknown key"
             data(f"  {stanza['type']:<12} {stanza['tag']}  {who}")
         else:
-            data(f"  {stanza['type']:<12} ({_KIND_NOTES[stanza['kind']]})")
+            note = _KIND_NOTES[stanza["kind"]]
+            if stanza["kind"] == "plugin/other" and (program := _plugin_for(stanza["type"])):
+                note = f"plugin stanza, opened by {program} (on PATH)"
+            data(f"  {stanza['type']:<12} ({note})")
+
+
+def _plugin_for(stanza_type: str) -> str | None:
+    """The installed plugin that likely reads this stanza type (a type from an untrusted
+    header: only a valid plugin name is looked up). age-plugin-yubikey writes piv-p256."""
+    name = {"piv-p256": "yubikey"}.get(stanza_type, stanza_type)
+    program = f"age-plugin-{name}"
+    return program if plugin_name_ok(name) and shutil.which(program) else None
 
 
 # What inspect says of each kind of stanza (agepy.age.header.stanza_kind).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,6 +25,13 @@ class KeyPair:
     @property
     def public_text(self) -> str:
         return self.public.read_text().strip()
+
+
+def current_umask() -> int:
+    """The process umask (read by setting it, then put back)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def make_ssh_key(

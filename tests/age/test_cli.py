@@ -75,12 +75,45 @@ def test_encrypt_decrypt_roundtrip(
     )
     assert result.returncode == 0, result.stderr
     assert out.read_bytes() == plain.read_bytes()
-    assert stat.S_IMODE(out.stat().st_mode) == 0o600
     # stdin to stdout, armored.
     armored = run(agepy_cmd, "encrypt", "-a", "-R", str(keys["rsa2048"].public), stdin=b"pipe")
     assert armored.stdout.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----")
     back = run(agepy_cmd, "decrypt", "-i", str(keys["rsa2048"].private), "-", stdin=armored.stdout)
     assert back.returncode == 0 and back.stdout == b"pipe"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_decrypt_output_mode_matches_age(
+    agepy_cmd: list[str], keys: dict[str, KeyPair], tmp_path: Path, age_bin: str, umask: int
+) -> None:
+    """A new -o file gets 0666 less the umask, exactly as `age -d -o` gives it."""
+    secret = tmp_path / "secret.age"
+    plain = b"mode check\n"
+    result = run(
+        agepy_cmd, "encrypt", "-r", keys["x25519"].public_text, "-o", str(secret), stdin=plain
+    )
+    assert result.returncode == 0, result.stderr
+    private = str(keys["x25519"].private)
+    by_age, by_agepy = tmp_path / "by-age", tmp_path / "by-agepy"
+    saved = os.umask(umask)  # inherited by both children
+    try:
+        from_age = subprocess.run([age_bin, "-d", "-i", private, "-o", str(by_age), str(secret)])
+        from_agepy = run(agepy_cmd, "decrypt", "-i", private, "-o", str(by_agepy), str(secret))
+    finally:
+        os.umask(saved)
+    assert from_age.returncode == 0 and from_agepy.returncode == 0, from_agepy.stderr
+    assert by_age.read_bytes() == by_agepy.read_bytes() == plain
+    age_mode = stat.S_IMODE(by_age.stat().st_mode)
+    assert age_mode == 0o666 & ~umask
+    assert stat.S_IMODE(by_agepy.stat().st_mode) == age_mode
+    # An existing file keeps its own mode with both.
+    for path in (by_age, by_agepy):
+        path.chmod(0o640)
+    subprocess.run([age_bin, "-d", "-i", private, "-o", str(by_age), str(secret)], check=True)
+    assert (
+        run(agepy_cmd, "decrypt", "-i", private, "-o", str(by_agepy), str(secret)).returncode == 0
+    )
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (by_age, by_agepy)} == {0o640}
 
 
 def test_default_identities_from_home(
