@@ -23,6 +23,7 @@ import click
 from agepy._plaintext import wipe_dead_sessions
 from agepy._signals import raise_on_signals
 from agepy.cli._common import State, debug_option, quiet_option
+from agepy.cli.compat import AGENIX_HELP, AgenixHelp, translate_agenix_args
 from agepy.errors import AgepyError, UsageError
 
 __all__ = ["agenix_main", "cli", "main"]
@@ -285,7 +286,6 @@ def _main(argv: Sequence[str] | None, *, as_agenix: bool | None) -> Any:
     try:
         # A run killed by SIGKILL may have left plaintext in RAM: every start wipes it.
         wipe_dead_sessions(_tell)
-        from agepy.cli.compat import AGENIX_HELP, AgenixHelp, translate_agenix_args
 
         if as_agenix and not args:
             click.echo(AGENIX_HELP)

@@ -25,6 +25,7 @@ from agepy.cli._common import (
 )
 from agepy.cli.rotate_cmds import print_exposures
 from agepy.errors import AgepyError
+from agepy.store import Store
 from agepy.store.check import Finding
 from agepy.store.rotation import ExposureReport, exposure_report, rotation_check_enabled
 
@@ -43,7 +44,6 @@ def _store(
     identities: tuple[Path, ...] = (),
     allow_outside: bool = False,
 ) -> Store:
-    from agepy.store import Store
 
     store = Store(
         rules,
