@@ -69,9 +69,7 @@ _rotate_option = click.option(
 )
 
 
-def _done(result: object, what: str) -> None:
-
-    assert isinstance(result, WriteResult)
+def _done(result: WriteResult, what: str) -> None:
     readers = ", ".join(result.recipients)
     verb = "rotated the tokens of" if result.rotated else "wrote"
     err(f"agepy: {verb} {result.name} ({what}), readable by {readers}")
