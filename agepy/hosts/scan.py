@@ -46,7 +46,7 @@ __all__ = [
 async def _scan_one(
     host: str, port: int, kind: str, timeout: float, semaphore: asyncio.Semaphore
 ) -> tuple[ScannedKey | None, BaseException | None, str | None]:
-    import asyncssh
+    import asyncssh  # ~0.4 s to import: paid by a scan, not by every command that loads hosts
 
     name = display_name(host, port)
     async with semaphore:
