@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from agepy import hosts as _hosts
 from agepy.age import (
     Header,
     Stanza,
@@ -92,9 +93,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
 
 
 def __getattr__(name: str) -> Any:
-    if name == "keyscan":
-        # asyncio and asyncssh: only a scan pays for them, not every `import agepy`
-        from agepy.hosts.scan import keyscan
-
-        return keyscan
+    if name == "keyscan":  # agepy.hosts loads it (and asyncio) on first use
+        return _hosts.keyscan
     raise AttributeError(f"module 'agepy' has no attribute {name!r}")

@@ -115,7 +115,14 @@ def plan_add_recipient(
         if not item.is_name and _canonical(keys[-1]) != _canonical(item.text):
             raise EditError(f"{item.source()} does not evaluate to itself", hint="add it by hand")
 
-    what = f"add {item.source()} to the publicKeys of {edit.nix_string(secret.name)}"
+    return _verified(rules, new, check, evaluator, f"add {item.source()} to", secret.name)
+
+
+def _verified(
+    rules: Rules, new: bytes, check: Check, evaluator: str, change: str, secret_name: str
+) -> tuple[bytes, Check]:
+    """``new`` once it evaluates and passes ``check`` (``change`` the publicKeys of the secret)."""
+    what = f"{change} the publicKeys of {edit.nix_string(secret_name)}"
     verify_changes(rules.path, {rules.path: new}, evaluator, check, what)
     return new, check
 
@@ -207,9 +214,7 @@ def plan_remove_recipient(
                 hint=f"remove {item.source()} by hand where the list is built",
             )
 
-    what = f"remove {item.source()} from the publicKeys of {edit.nix_string(secret.name)}"
-    verify_changes(rules.path, {rules.path: new}, evaluator, check, what)
-    return new, check
+    return _verified(rules, new, check, evaluator, f"remove {item.source()} from", secret.name)
 
 
 def remove_recipient(
