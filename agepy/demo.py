@@ -22,6 +22,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from agepy.age.recipients import key_canonical
 from agepy.errors import AgepyError, HostError
 from agepy.sshd import SSHD, Sshd
 
@@ -144,7 +145,7 @@ def _prepare(demo: Demo) -> None:
     (ssh / "id_ed25519").chmod(0o600)
 
     def public(name: str) -> str:
-        return " ".join((keys / f"{name}.pub").read_text().split()[:2])
+        return key_canonical((keys / f"{name}.pub").read_text())
 
     # Back to the walkthrough's starting point: no matrix host and no Matrix secrets yet.
     for name in ("heisenbridge-config.age", "conduit-env.age", "agepy.toml"):

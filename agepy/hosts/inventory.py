@@ -21,6 +21,7 @@ import tomli_w
 from agepy.age import atomic_write
 from agepy.age.recipients import parse_recipient
 from agepy.errors import HostError, RecipientError
+from agepy.hosts.targets import format_target
 from agepy.rules import locate_rules
 from agepy.rules.model import rules_key_names
 
@@ -94,9 +95,7 @@ class Host:
     @property
     def target(self) -> str:
         """``address`` or ``address:port`` (``[v6]:port``), as keyscan takes it."""
-        if self.port == 22:
-            return self.address
-        return f"[{self.address}]:{self.port}"
+        return format_target(self.address, self.port)
 
     def to_toml(self) -> dict[str, Any]:
         table: dict[str, Any] = {

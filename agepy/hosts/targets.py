@@ -71,9 +71,8 @@ def format_target(host: str, port: int) -> str:
 
 def display_name(host: str, port: int) -> str:
     """How errors name a target: ``host``, ``host:port`` or ``[v6]:port``."""
-    if port == 22:
-        return host
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    # ``host:port`` reads better in a message, where it is not ambiguous (no IPv6 colons).
+    return f"{host}:{port}" if port != 22 and ":" not in host else format_target(host, port)
 
 
 # --- results ---------------------------------------------------------------------------

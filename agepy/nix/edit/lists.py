@@ -6,6 +6,7 @@ from pathlib import Path
 
 import tree_sitter
 
+from agepy.age.recipients import key_canonical
 from agepy.errors import EditError
 from agepy.nix.edit._tree import (
     Edit,
@@ -23,7 +24,6 @@ from agepy.nix.edit._tree import (
     _public_keys_node,
     _starts_line,
     _where,
-    key_canonical,
     let_key_bindings,
     nix_string,
     static_string,
