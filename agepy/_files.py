@@ -32,6 +32,7 @@ __all__ = [
     "atomic_output",
     "atomic_path",
     "atomic_write",
+    "file_mode",
     "file_stamp",
     "fsync_dir",
     "is_agepy_temp",
@@ -256,6 +257,14 @@ Stamp = tuple[int, int, int, int]
 # What this process last wrote at each (resolved) path: rollback restores only files
 # still as agepy left them, never a change made by someone else meanwhile.
 _written: dict[Path, Stamp] = {}
+
+
+def file_mode(path: Path) -> int:
+    """The permission bits a new version of ``path`` keeps (0644 for a new file)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o644
 
 
 def file_stamp(path: Path) -> Stamp | None:

@@ -19,7 +19,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from agepy.age.recipients import key_canonical
 from agepy.errors import AgepyError, HostError
+from agepy.sshd import SSHD, Sshd
 
 __all__ = ["DemoError", "example_dir", "run_demo"]
 
@@ -140,7 +145,7 @@ def _prepare(demo: Demo) -> None:
     (ssh / "id_ed25519").chmod(0o600)
 
     def public(name: str) -> str:
-        return " ".join((keys / f"{name}.pub").read_text().split()[:2])
+        return key_canonical((keys / f"{name}.pub").read_text())
 
     # Back to the walkthrough's starting point: no matrix host and no Matrix secrets yet.
     for name in ("heisenbridge-config.age", "conduit-env.age", "agepy.toml"):
@@ -156,7 +161,6 @@ def _prepare(demo: Demo) -> None:
 @contextlib.contextmanager
 def _server(demo: Demo) -> Iterator[object | None]:
     """A throwaway sshd for matrix.example.com, or None when none can be started."""
-    from agepy.sshd import SSHD, Sshd
 
     try:
         # AGEPY_SSHD: where sshd lives when it is not /usr/sbin/sshd (NixOS, macOS).
@@ -180,8 +184,6 @@ def _server(demo: Demo) -> Iterator[object | None]:
 
 def _new_rsa_key(path: Path) -> Path:
     """A fresh RSA key pair at ``path`` and ``path``.pub (OpenSSH format, no passphrase)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     private = key.private_bytes(
@@ -206,8 +208,6 @@ def _play(demo: Demo) -> None:
     demo.step("a throwaway sshd on 127.0.0.1 stands in for matrix.example.com")
     with _server(demo) as server:
         if server is not None:
-            from agepy.sshd import Sshd
-
             assert isinstance(server, Sshd)
             demo.ok(f"sshd listening on 127.0.0.1:{server.port} with a fresh RSA host key")
             host_key: Path = server.host_key_path("rsa")

@@ -31,6 +31,7 @@ __all__ = [
     "Recipient",
     "RecipientKind",
     "bech32_decode",
+    "key_canonical",
     "parse_recipient",
     "parse_recipients_file",
     "plugin_name_ok",
@@ -268,6 +269,17 @@ _PRIVATE_MARKERS = (
     "AGE-PLUGIN-",
     "PuTTY-User-Key-File",
 )
+
+
+def key_canonical(text: str) -> str:
+    """Key text without comment, as :attr:`Recipient.text` has it for a valid key (first two
+    fields for SSH, the lowercased age1 string), without parsing: for keys that may be bad."""
+    fields = text.split()
+    if not fields:
+        return ""
+    if fields[0].lower().startswith("age1"):
+        return fields[0].lower()
+    return " ".join(fields[:2])
 
 
 def parse_recipient(text: str) -> Recipient:

@@ -1,7 +1,7 @@
 """The ``agepy`` command line: parsing and printing only; the work is in the library.
 
-Subcommands live in one module per area and are imported only when used, so that
-``agepy --help`` and small commands start fast (asyncssh, tree-sitter, … load lazily).
+Subcommands live in one module per area and are imported only when used; ``COMMANDS``
+carries each one's one-line help, so that ``agepy --help`` imports none of them.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from click.utils import _PacifyFlushWrapper
 from agepy._plaintext import wipe_dead_sessions
 from agepy._signals import raise_on_signals
 from agepy.cli._common import State, debug_option, quiet_option
+from agepy.cli.compat import AGENIX_HELP, AgenixHelp, translate_agenix_args
 from agepy.errors import AgepyError, UsageError
 
 __all__ = ["agenix_main", "cli", "main"]
@@ -32,26 +33,86 @@ _NO_ARGS_IS_HELP: type[click.UsageError] = getattr(
     click.exceptions, "NoArgsIsHelpError", click.exceptions.UsageError
 )
 
-# name -> "module:attribute"; the order here is the order in `agepy --help`.
-COMMANDS: dict[str, str] = {
-    "encrypt": "agepy.cli.age_cmds:encrypt",
-    "decrypt": "agepy.cli.age_cmds:decrypt",
-    "inspect": "agepy.cli.age_cmds:inspect",
-    "list": "agepy.cli.store_cmds:list_",
-    "edit": "agepy.cli.store_cmds:edit",
-    "rekey": "agepy.cli.store_cmds:rekey",
-    "check": "agepy.cli.store_cmds:check",
-    "rotate": "agepy.cli.rotate_cmds:rotate",
-    "keyscan": "agepy.cli.keyscan_cmds:keyscan",
-    "add-host": "agepy.cli.host_cmds:add_host",
-    "rescan": "agepy.cli.host_cmds:rescan",
-    "hosts": "agepy.cli.host_cmds:hosts",
-    "generate": "agepy.cli.matrix_cmds:generate",
-    "show": "agepy.cli.matrix_show_cmds:show",
-    "nixos-snippet": "agepy.cli.matrix_show_cmds:nixos_snippet",
-    "demo": "agepy.cli.misc_cmds:demo",
-    "completion": "agepy.cli.misc_cmds:completion",
-    "agenix-shim": "agepy.cli.misc_cmds:agenix_shim",
+# name -> ("module:attribute", one-line help); the order here is the order in `agepy --help`,
+# which prints this help without importing the command modules (tests check it matches).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "encrypt": (
+        "agepy.cli.age_cmds:encrypt",
+        "Encrypt a file (or stdin) to public keys, identities or a passphrase, like `age -e`.",
+    ),
+    "decrypt": (
+        "agepy.cli.age_cmds:decrypt",
+        "Decrypt an age file (binary or armored) with SSH or age private keys, like `age -d`.",
+    ),
+    "inspect": (
+        "agepy.cli.age_cmds:inspect",
+        "Show who an age file is for, without decrypting it (no FILE or -: stdin).",
+    ),
+    "list": (
+        "agepy.cli.store_cmds:list_",
+        "List the secrets of secrets.nix: file, recipients by name, armor, status.",
+    ),
+    "edit": (
+        "agepy.cli.store_cmds:edit",
+        "Edit a secret in your editor; it is re-encrypted only if you changed it.",
+    ),
+    "rekey": (
+        "agepy.cli.store_cmds:rekey",
+        "Re-encrypt the secrets whose files do not match their keys in secrets.nix.",
+    ),
+    "check": (
+        "agepy.cli.store_cmds:check",
+        "Check that every secret is encrypted to exactly its keys (for CI and pre-commit).",
+    ),
+    "rotate": (
+        "agepy.cli.rotate_cmds:rotate",
+        "Give secrets a NEW value, because a key that left can read their old ones in git.",
+    ),
+    "keyscan": (
+        "agepy.cli.keyscan_cmds:keyscan",
+        "Fetch SSH host keys, as ssh-keyscan does, proving each with a key exchange.",
+    ),
+    "add-host": (
+        "agepy.cli.host_cmds:add_host",
+        "Add a host: fetch its SSH host key, bind NAME to it in secrets.nix, record it.",
+    ),
+    "rescan": (
+        "agepy.cli.host_cmds:rescan",
+        "Scan a host again; if it was reinstalled, take its new key everywhere.",
+    ),
+    "hosts": (
+        "agepy.cli.host_cmds:hosts",
+        "List the hosts of agepy.toml and whether secrets.nix agrees with each.",
+    ),
+    "generate": (
+        "agepy.cli.matrix_cmds:generate",
+        "Generate secrets: `agepy generate NAME --kind KIND` makes, encrypts and records one "
+        "(see `agepy generate NAME --help`); `agepy generate` makes the recorded ones whose "
+        "files are missing, `--rotate NAME…` new values.",
+    ),
+    "show": (
+        "agepy.cli.matrix_show_cmds:show",
+        "Decrypt and print a Matrix secret in the form it is used in; `agepy show NAME "
+        "--public` prints any generated secret's public half (see `agepy show NAME --help`).",
+    ),
+    "nixos-snippet": (
+        "agepy.cli.matrix_show_cmds:nixos_snippet",
+        "Print a NixOS module wiring the secrets into agenix, Heisenbridge and Conduit; "
+        "`agepy nixos-snippet NAME` does it for any secret (see `agepy nixos-snippet NAME "
+        "--help`).",
+    ),
+    "demo": (
+        "agepy.cli.misc_cmds:demo",
+        "Play the Matrix + Heisenbridge walkthrough end to end in a temporary folder.",
+    ),
+    "completion": (
+        "agepy.cli.misc_cmds:completion",
+        "Print the shell completion script for SHELL.",
+    ),
+    "agenix-shim": (
+        "agepy.cli.misc_cmds:agenix_shim",
+        "Install an `agenix` command that runs agepy with agenix's command line (opt-in).",
+    ),
 }
 
 # `agepy encrypt <generator> …` runs a generator instead of plain `agepy encrypt FILE`.
@@ -113,8 +174,18 @@ class LazyGroup(click.Group):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        spec = COMMANDS.get(cmd_name)
-        return _load(spec) if spec else None
+        entry = COMMANDS.get(cmd_name)
+        return _load(entry[0]) if entry else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # As click.Group prints them, but from the table: `--help` imports no command module.
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, click.Command(name, help=text).get_short_help_str(limit))
+            for name, (_spec, text) in COMMANDS.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -286,7 +357,6 @@ def _main(argv: Sequence[str] | None, *, as_agenix: bool | None) -> Any:
     try:
         # A run killed by SIGKILL may have left plaintext in RAM: every start wipes it.
         wipe_dead_sessions(_tell)
-        from agepy.cli.compat import AGENIX_HELP, AgenixHelp, translate_agenix_args
 
         if as_agenix and not args:
             click.echo(AGENIX_HELP)

@@ -7,6 +7,7 @@ findings, 2 usage.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from agepy.rules import locate_rules
 
 __all__ = [
     "FILE_PATH",
@@ -98,7 +101,6 @@ def err(message: str, *, nl: bool = True) -> None:
 def prompt_passphrase(path: Path) -> str:
     """Ask an SSH key's passphrase on the terminal (/dev/tty, so piped stdin still
     works), in age's words; identities ask once per key and process."""
-    import getpass
 
     return getpass.getpass(f'Enter passphrase for "{path}": ')
 
@@ -119,7 +121,6 @@ def announce_rules(found: Path, given: Path | None) -> None:
 
 def located_rules(given: Path | None) -> Path:
     """The rules file (--rules, $RULES, or found), announced when found elsewhere."""
-    from agepy.rules import locate_rules
 
     found = locate_rules(given)
     announce_rules(found, given)

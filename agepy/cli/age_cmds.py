@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import sys
 from pathlib import Path
@@ -9,7 +10,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
-from agepy.age.recipients import plugin_name_ok
+from agepy.age import decrypt_to, encrypt_file, open_age, read_header
+from agepy.age.identities import load_identities
+from agepy.age.names import default_key_files, tag_names
+from agepy.age.recipients import parse_recipient, parse_recipients_file, plugin_name_ok
 from agepy.cli._common import (
     FILE_PATH,
     data,
@@ -23,6 +27,7 @@ from agepy.cli._common import (
     rules_option,
 )
 from agepy.errors import AgeFormatError, AgepyError, RecipientError, UsageError
+from agepy.rules import load_rules, locate_rules, rules_in_reach
 
 if TYPE_CHECKING:
     from agepy.rules import Rules
@@ -37,7 +42,6 @@ def _prompt_file_passphrase() -> str:
 def _prompt_new_passphrase() -> str:
     """A passphrase for `encrypt -p`, asked twice on the terminal (stdin may be the
     plaintext)."""
-    import getpass
 
     first = getpass.getpass("Enter passphrase: ")
     if not first:
@@ -76,14 +80,12 @@ def _resolve_input(
                 hint="give an .age file, a secrets.nix entry name (with --rules), or - for stdin",
             )
         return path, None
-    from agepy.rules import load_rules
 
     loaded = load_rules(located_rules(rules), evaluator=evaluator)
     return loaded.get(arg).file, loaded
 
 
 def _have_rules(rules: Path | None) -> bool:
-    from agepy.rules import rules_in_reach
 
     return rules_in_reach(rules)
 
@@ -91,7 +93,6 @@ def _have_rules(rules: Path | None) -> bool:
 def _read_recipients(
     keys: tuple[str, ...], files: tuple[Path, ...], *, required: bool = True
 ) -> list[Any]:
-    from agepy.age.recipients import parse_recipient, parse_recipients_file
 
     recipients: list[Any] = [parse_recipient(k) for k in keys]
     for path in files:
@@ -186,8 +187,6 @@ def encrypt(
       echo hunter2 | agepy encrypt -a -r "ssh-ed25519 AAAA…" > secret.age
       agepy encrypt -p -o secret.age secret.txt
     """
-    from agepy.age import encrypt_file
-    from agepy.age.identities import load_identities
 
     if passphrase and (recipients or recipient_files or identities):
         raise UsageError(
@@ -238,9 +237,6 @@ def decrypt(
       agepy decrypt --rules secrets/secrets.nix heisenbridge-config.age
       agepy decrypt -o secret.txt secret.age
     """
-    from agepy.age import decrypt_to, read_header
-    from agepy.age.identities import load_identities
-    from agepy.age.names import default_key_files, tag_names
 
     src, loaded = _resolve_input(input_, rules, evaluator)
     if isinstance(src, Path):
@@ -266,7 +262,6 @@ def _rules_names(
     if loaded is None:
         if not _have_rules(rules):
             return []
-        from agepy.rules import load_rules, locate_rules
 
         try:
             loaded = load_rules(locate_rules(rules), evaluator=evaluator)
@@ -285,7 +280,6 @@ def _rules_names(
 
 
 def _describe(path: Path, names: dict[str, str]) -> dict[str, Any]:
-    from agepy.age import open_age, read_header
 
     header = open_age(_binary_stdin()).header if str(path) == "-" else read_header(path)
     stanzas = [
@@ -372,7 +366,6 @@ def inspect(
       agepy inspect secrets/*.age
       agepy inspect --json -R admins.pub secret.age
     """
-    from agepy.age.names import default_key_files, tag_names
 
     names = tag_names(
         default_key_files(), named=_rules_names(rules, evaluator), required=recipient_files

@@ -27,6 +27,7 @@ from agepy.cli.rotate_cmds import show_rotation_needs
 from agepy.hosts.inventory import host_statuses
 from agepy.hosts.known_hosts import KnownHostsCheck
 from agepy.hosts.scan import scanned_key
+from agepy.hosts.targets import format_target
 from agepy.ops import HostOutcome, HostPreview
 from agepy.ops import add_host as run_add_host
 from agepy.ops import rescan as run_rescan
@@ -68,7 +69,7 @@ def _show_known_hosts(preview: HostPreview) -> None:
 
 
 def _host_name(preview: HostPreview) -> str:
-    return preview.address if preview.port == 22 else f"[{preview.address}]:{preview.port}"
+    return format_target(preview.address, preview.port)
 
 
 def _show(preview: HostPreview) -> None:
@@ -292,7 +293,7 @@ def hosts(rules: Path | None, as_json: bool) -> None:
     else:
         width = max(len(s.name) for s in statuses)
         for s in statuses:
-            where = s.address if s.port == 22 else f"[{s.address}]:{s.port}"
+            where = format_target(s.address, s.port)
             key_type = s.key.split()[0] if s.key else "-"
             colour = "green" if s.status == "ok" else "red"
             data(

@@ -8,6 +8,9 @@ from pathlib import Path
 import click
 
 from agepy.cli._common import FILE_PATH, emit_json, json_option, timeout_option
+from agepy.errors import HostError
+from agepy.hosts import keyscan as run_keyscan
+from agepy.hosts.scan import KEY_TYPES, format_target, parse_target
 
 __all__ = ["keyscan"]
 
@@ -22,7 +25,6 @@ _SSH_TYPE_NAMES = {
 
 
 def _types(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
-    from agepy.hosts.scan import KEY_TYPES
 
     # ssh-keyscan's -t takes both the short names and the SSH key types.
     given = [t.strip() for t in value.split(",") if t.strip()]
@@ -38,7 +40,6 @@ def _types(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str,
 
 def _with_port(target: str, port: int) -> str:
     """``target`` with ``port`` unless it names its own (HOST:PORT wins, as in ssh)."""
-    from agepy.hosts.scan import format_target, parse_target
 
     host, own = parse_target(target, default_port=0)
     return format_target(host, own or port) if own or port != 22 else target
@@ -46,7 +47,6 @@ def _with_port(target: str, port: int) -> str:
 
 def _read_targets(path: Path) -> list[str]:
     """The HOST[:PORT] lines of a -f file ('-': stdin)."""
-    from agepy.errors import HostError
 
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
@@ -110,7 +110,6 @@ def keyscan(
       agepy keyscan -t ed25519 [10.0.0.5]:2222 --json
       agepy keyscan -p 2222 -t ssh-ed25519 10.0.0.5
     """
-    from agepy.hosts import keyscan as run_keyscan
 
     wanted = list(targets)
     if targets_file is not None:

@@ -21,6 +21,12 @@ from agepy.cli._common import (
     state,
 )
 from agepy.errors import UsageError
+from agepy.matrix.conduit import conduit_config_toml
+from agepy.matrix.heisenbridge import RegistrationOptions
+from agepy.matrix.secrets import Recipients, WriteResult
+from agepy.matrix.secrets import encrypt_conduit_registration_token as encrypt_token
+from agepy.matrix.secrets import encrypt_heisenbridge_config as encrypt_config
+from agepy.matrix.tokens import hex_token
 
 __all__ = [
     "encrypt_conduit_registration_token",
@@ -63,10 +69,7 @@ _rotate_option = click.option(
 )
 
 
-def _done(result: object, what: str) -> None:
-    from agepy.matrix.secrets import WriteResult
-
-    assert isinstance(result, WriteResult)
+def _done(result: WriteResult, what: str) -> None:
     readers = ", ".join(result.recipients)
     verb = "rotated the tokens of" if result.rotated else "wrote"
     err(f"agepy: {verb} {result.name} ({what}), readable by {readers}")
@@ -109,7 +112,6 @@ def generate_token(nbytes: int) -> None:
       agepy generate token
       agepy generate token --bytes 32
     """
-    from agepy.matrix.tokens import hex_token
 
     click.echo(hex_token(nbytes))
 
@@ -128,7 +130,6 @@ def generate_conduit_config(server_name: str, port: int, address: str) -> None:
     Example:
       agepy generate conduit-config --server-name example.com > conduit.toml
     """
-    from agepy.matrix.conduit import conduit_config_toml
 
     click.echo(conduit_config_toml(server_name, port=port, address=address), nl=False)
 
@@ -191,9 +192,6 @@ def encrypt_heisenbridge_config(
       agepy encrypt heisenbridge-config --rotate
       agepy show heisenbridge-config --register-command --server-name example.com
     """
-    from agepy.matrix.heisenbridge import RegistrationOptions
-    from agepy.matrix.secrets import Recipients
-    from agepy.matrix.secrets import encrypt_heisenbridge_config as encrypt_config
 
     ctx = click.get_current_context()
     if rotate:
@@ -269,8 +267,6 @@ def encrypt_conduit_registration_token(
       agepy encrypt conduit-registration-token --rotate
       agepy nixos-snippet conduit --server-name example.com
     """
-    from agepy.matrix.secrets import Recipients
-    from agepy.matrix.secrets import encrypt_conduit_registration_token as encrypt_token
 
     given = token is not None
     if token == "-":  # noqa: S105 -- "-" means stdin, not a password

@@ -19,6 +19,11 @@ from agepy.cli._common import (
 )
 from agepy.cli.matrix_cmds import heisenbridge_name_option
 from agepy.errors import UsageError
+from agepy.matrix.conduit import register_appservice_message, validate_server_name
+from agepy.matrix.secrets import read_heisenbridge_config
+from agepy.matrix.snippets import SnippetOptions, module_root
+from agepy.matrix.snippets import nixos_snippet as make_snippet
+from agepy.rules import locate_rules, rules_in_reach
 
 __all__ = ["nixos_snippet", "show"]
 
@@ -65,8 +70,6 @@ def show_heisenbridge_config(
       agepy show heisenbridge-config --register-command --server-name example.com
       agepy show heisenbridge-config > /run/user/1000/registration.yaml
     """
-    from agepy.matrix.conduit import register_appservice_message, validate_server_name
-    from agepy.matrix.secrets import read_heisenbridge_config
 
     if register_command and not server_name:
         raise UsageError(
@@ -143,9 +146,6 @@ def nixos_snippet(
       agepy nixos-snippet heisenbridge --homeserver https://matrix.example.com
       agepy nixos-snippet wg-web.age --interface wg0
     """
-    from agepy.matrix.snippets import SnippetOptions, module_root
-    from agepy.matrix.snippets import nixos_snippet as make_snippet
-    from agepy.rules import locate_rules, rules_in_reach
 
     if not rules_in_reach(rules):
         rules_dir = Path("secrets").absolute()  # no rules here: assume ./secrets/secrets.nix

@@ -7,8 +7,12 @@ import shutil
 from pathlib import Path
 
 import click
+from click.shell_completion import get_completion_class
 
+from agepy.agenix_shim import install_agenix_shim
+from agepy.cli import cli
 from agepy.cli._common import FILE_PATH, err
+from agepy.demo import run_demo
 
 __all__ = ["agenix_shim", "completion", "demo"]
 
@@ -23,9 +27,6 @@ def completion(shell: str) -> None:
       eval "$(agepy completion bash)"        # in ~/.bashrc
       agepy completion fish > ~/.config/fish/completions/agepy.fish
     """
-    from click.shell_completion import get_completion_class
-
-    from agepy.cli import cli
 
     cls = get_completion_class(shell)
     assert cls is not None
@@ -46,7 +47,6 @@ def demo(keep: bool) -> None:
       agepy demo
       ./run demo            # from a fresh checkout: installs what is missing first
     """
-    from agepy.demo import run_demo
 
     run_demo(say=click.echo, keep=keep)
 
@@ -68,7 +68,6 @@ def agenix_shim(folder: Path | None, force: bool) -> None:
       agepy agenix-shim
       agepy agenix-shim ~/bin && agenix -d secret.age
     """
-    from agepy.agenix_shim import install_agenix_shim
 
     target = install_agenix_shim(folder or Path.home() / ".local" / "bin", force=force)
     err(f"wrote {target}")

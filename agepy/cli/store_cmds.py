@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -25,11 +25,9 @@ from agepy.cli._common import (
 )
 from agepy.cli.rotate_cmds import print_exposures
 from agepy.errors import AgepyError
+from agepy.store import RekeyReport, Store
 from agepy.store.check import Finding
 from agepy.store.rotation import ExposureReport, exposure_report, rotation_check_enabled
-
-if TYPE_CHECKING:
-    from agepy.store import Store
 
 __all__ = ["check", "edit", "list_", "rekey"]
 
@@ -43,7 +41,6 @@ def _store(
     identities: tuple[Path, ...] = (),
     allow_outside: bool = False,
 ) -> Store:
-    from agepy.store import Store
 
     store = Store(
         rules,
@@ -181,7 +178,7 @@ def edit(
     err(f"{printable(name)}: {'saved' if changed else 'unchanged, not rewritten'}")
 
 
-def _print_report(report: Any) -> None:
+def _print_report(report: RekeyReport) -> None:
     for result in report.results:
         name = printable(result.name)
         if result.action == "would-rekey":

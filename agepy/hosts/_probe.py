@@ -16,15 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from agepy.errors import KeyscanError
+from agepy.hosts.targets import KEY_TYPES, display_name
 
 __all__ = ["KEY_TYPES", "Connector", "Heard", "NoMatch", "classify", "display_name", "listen"]
 
-# Short type name -> host key algorithms to offer (the signature algorithms for RSA).
-KEY_TYPES: dict[str, list[str]] = {
-    "ed25519": ["ssh-ed25519"],
-    "rsa": ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
-    "ecdsa": ["ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"],
-}
 _RECORD_LIMIT = 64 * 1024  # enough for the banner lines and the server's KEXINIT
 _MAX_PACKET = 35000  # RFC 4253 6.1: the largest packet every implementation must take
 
@@ -138,13 +133,6 @@ class NoMatch(Exception):
     def __init__(self, offered: list[str]) -> None:
         self.offered = offered
         super().__init__(",".join(offered))
-
-
-def display_name(host: str, port: int) -> str:
-    """How errors name a target: ``host``, ``host:port`` or ``[v6]:port``."""
-    if port == 22:
-        return host
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def classify(

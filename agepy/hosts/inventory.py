@@ -16,8 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import tomli_w
+
+from agepy.age import atomic_write
 from agepy.age.recipients import parse_recipient
 from agepy.errors import HostError, RecipientError
+from agepy.hosts.targets import format_target
+from agepy.rules import locate_rules
+from agepy.rules.model import rules_key_names
 
 __all__ = [
     "INVENTORY_NAME",
@@ -89,9 +95,7 @@ class Host:
     @property
     def target(self) -> str:
         """``address`` or ``address:port`` (``[v6]:port``), as keyscan takes it."""
-        if self.port == 22:
-            return self.address
-        return f"[{self.address}]:{self.port}"
+        return format_target(self.address, self.port)
 
     def to_toml(self) -> dict[str, Any]:
         table: dict[str, Any] = {
@@ -208,7 +212,6 @@ class Inventory:
         return cls(path, hosts_found, other)
 
     def dumps(self) -> str:
-        import tomli_w
 
         tables = {name: self.hosts[name].to_toml() for name in sorted(self.hosts)}
         document = {"hosts": tables} if tables or not self.other else {}
@@ -216,7 +219,6 @@ class Inventory:
 
     def save(self) -> None:
         """Write agepy.toml atomically (temp file in the same folder, fsync, rename)."""
-        from agepy.age import atomic_write
 
         atomic_write(self.path, self.dumps().encode(), mode=0o644)
 
@@ -297,8 +299,6 @@ class HostStatus:
 
 def host_statuses(rules_path: Path) -> list[HostStatus]:
     """Every host of the inventory, checked against the bindings of secrets.nix."""
-    from agepy.rules import locate_rules
-    from agepy.rules.model import rules_key_names
 
     rules_path = locate_rules(rules_path)
     inventory = Inventory.load(rules_path)

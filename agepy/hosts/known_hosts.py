@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from agepy.errors import HostError
-from agepy.hosts.scan import ScannedKey, format_target, scanned_key
+from agepy.hosts.targets import ScannedKey, format_target, scanned_key
 
 __all__ = [
     "KnownHostsCheck",

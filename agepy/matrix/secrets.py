@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from agepy._files import atomic_write, written_by_us
 from agepy._lock import store_lock
+from agepy.age.identities import load_identities
+from agepy.age.recipients import parse_recipient
 from agepy.errors import AgepyError, IdentityError, StoreError
 from agepy.matrix.conduit import (
     parse_registration_token_env,
@@ -30,7 +32,8 @@ from agepy.matrix.heisenbridge import (
     rotate_tokens,
 )
 from agepy.matrix.tokens import hex_token
-from agepy.rules import locate_rules
+from agepy.rules import add_secret, load_rules, locate_rules
+from agepy.store import Store
 from agepy.store.generate import record_generator
 from agepy.store.generator_records import load_records
 
@@ -94,12 +97,10 @@ class _Context:
     evaluator: str
 
     def rules(self) -> Rules:
-        from agepy.rules import load_rules
 
         return load_rules(self.rules_path, evaluator=self.evaluator)
 
     def store(self, rules: Rules) -> Store:
-        from agepy.store import Store
 
         return Store(
             rules.path,
@@ -111,7 +112,6 @@ class _Context:
 
 def _own_keys(identities: Sequence[Path] | None, prompt: PromptFn | None) -> list[str]:
     """Public keys of the identities in use (default: ~/.ssh/id_ed25519, id_rsa)."""
-    from agepy.age.identities import load_identities
 
     try:
         loaded = load_identities(list(identities) if identities else None, prompt=prompt)
@@ -149,7 +149,6 @@ def _entry(
     if recipients.include_self:
         wanted += _own_keys(ctx.identities, ctx.prompt)
     items = _dedupe(rules, wanted)
-    from agepy.rules import add_secret
 
     before = rules.path.read_bytes()
     add_secret(rules.path, name, items, evaluator=ctx.evaluator)
@@ -159,7 +158,6 @@ def _entry(
 
 def _dedupe(rules: Rules, items: list[str]) -> list[str]:
     """``items`` without repeats; a key counts as its binding name (``matrix`` = its key)."""
-    from agepy.age.recipients import parse_recipient
 
     seen: set[str] = set()
     unique: list[str] = []

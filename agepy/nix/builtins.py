@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
+from agepy.errors import NixEvalError, NixUnsupportedError
 from agepy.nix import ops
 from agepy.nix.builtins_data import DATA_BUILTINS
 from agepy.nix.builtins_lists import (
@@ -87,7 +89,6 @@ def deep_force(value: Any) -> Any:
 
 
 def try_eval(value: Any) -> dict[str, Any]:
-    from agepy.errors import NixEvalError, NixUnsupportedError
 
     try:
         result = force(value)
@@ -105,7 +106,6 @@ def try_eval(value: Any) -> dict[str, Any]:
 
 
 def trace(message: Any, value: Any) -> Any:
-    import sys
 
     shown = force(message)
     print(f"trace: {shown if type(shown) is str else ops.to_string(shown)}", file=sys.stderr)

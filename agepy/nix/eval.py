@@ -23,7 +23,7 @@ from agepy.nix.compile import Code, Compiler, from_failure
 from agepy.nix.ops import coerce_to_string
 from agepy.nix.parse import parse_source, read_nix_file
 from agepy.nix.storepath import store_path
-from agepy.nix.values import Env, EvalFailure, NixPath, Thunk, json_float
+from agepy.nix.values import Env, EvalFailure, NixPath, Thunk, describe, json_float
 
 __all__ = ["Evaluator", "Session", "evaluate_file", "evaluate_source"]
 
@@ -84,8 +84,6 @@ class Session:
         elif type(target) is dict:
             raise EvalFailure("unsupported", unsupported="import of a derivation or flake")
         else:
-            from agepy.nix.values import describe
-
             raise EvalFailure(f"cannot import {describe(target)}")
         path = Path(text)
         if path.is_dir():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+from agepy.nix.storepath import store_path
 from agepy.nix.values import EvalFailure, Lambda, NixPath, PrimOp, describe, force
 
 __all__ = [
@@ -58,8 +59,6 @@ def coerce_to_string(value: Any, *, what: str = "interpolation") -> str:
     if kind is str:
         return value  # type: ignore[no-any-return]
     if kind is NixPath:
-        from agepy.nix.storepath import store_path
-
         return store_path(value.path)  # Nix copies the file to the store: its store path
     if kind is dict:
         if "__toString" in value:

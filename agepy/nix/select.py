@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -109,7 +110,6 @@ def compile_select(compiler: Compiler, node: tree_sitter.Node, scope: Scope | No
 
 
 def _did_you_mean(name: str, attrs: dict[str, Any]) -> str | None:
-    import difflib
 
     close = difflib.get_close_matches(name, list(attrs), n=3)
     if close:

@@ -16,7 +16,7 @@ from pathlib import Path
 from agepy.errors import HostError
 from agepy.hosts.inventory import valid_name
 from agepy.hosts.known_hosts import check_known_hosts, keys_from_file, known_keys
-from agepy.hosts.scan import ScanResult, parse_target, scanned_key
+from agepy.hosts.scan import ScanResult, format_target, parse_target, scanned_key
 from agepy.ops.host_edits import plan_host_binding
 from agepy.ops.host_preview import (
     ConfirmFn,
@@ -28,7 +28,6 @@ from agepy.ops.host_preview import (
     host_keys,
     refuse_known_hosts,
     scan_one,
-    target_text,
 )
 from agepy.ops.workspace import open_workspace
 from agepy.rules.replacing import plan_replace_key
@@ -79,7 +78,7 @@ def add_host(
             source = "known_hosts"
             if not keys:
                 raise HostError(
-                    f"{target_text(host, port) if port != 22 else host} is not in known_hosts",
+                    f"{format_target(host, port)} is not in known_hosts",
                     hint="scan the host instead (leave out --known-hosts)",
                 )
         else:

@@ -19,7 +19,7 @@ from typing import Literal
 from agepy.errors import HostError
 from agepy.hosts.inventory import HostKey
 from agepy.hosts.known_hosts import KnownHostsCheck
-from agepy.hosts.scan import ScannedKey, ScanResult, keyscan
+from agepy.hosts.scan import ScannedKey, ScanResult, format_target, keyscan
 from agepy.store.store import Store
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "host_keys",
     "refuse_known_hosts",
     "scan_one",
-    "target_text",
 ]
 
 ShowFn = Callable[["HostPreview"], None]
@@ -97,14 +96,10 @@ def choose_key(keys: list[ScannedKey], key_type: str | None, fingerprint: str | 
 
 
 def scan_one(address: str, port: int, timeout: float) -> ScanResult:
-    [result] = keyscan([target_text(address, port)], timeout=timeout)
+    [result] = keyscan([format_target(address, port)], timeout=timeout)
     if result.error is not None and not result.keys:
         raise result.error
     return result
-
-
-def target_text(address: str, port: int) -> str:
-    return f"[{address}]:{port}"
 
 
 def ask(preview: HostPreview, yes: bool, confirm: ConfirmFn | None) -> None:

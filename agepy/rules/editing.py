@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agepy.age.recipients import parse_recipient
+from agepy.age.recipients import key_canonical, parse_recipient
 from agepy.errors import EditError, NixError
 from agepy.nix import edit
 from agepy.nix.parse import parse_source
@@ -44,10 +44,6 @@ def item_for(name_or_key: str, source: bytes | None = None) -> edit.Item:
                 return edit.Item(bound[0], is_name=True)
         return edit.Item(text, is_name=False)
     return edit.Item(text, is_name=True)
-
-
-def _canonical(text: str) -> str:
-    return edit.key_canonical(text)
 
 
 # --- operations -------------------------------------------------------------------------
@@ -97,7 +93,7 @@ def plan_add_recipient(
     secret = rules.get(secret_name)
     source = rules.path.read_bytes()
     item = item_for(name_or_key, source)
-    if not item.is_name and any(r.text == _canonical(item.text) for r in secret.recipients):
+    if not item.is_name and any(r.text == key_canonical(item.text) for r in secret.recipients):
         raise EditError(
             f"{secret.name!r} already has key {rules.name_of(item.text)}", hint="nothing to do"
         )
@@ -112,10 +108,17 @@ def plan_add_recipient(
                 f"the edit would not simply add one key to {secret.name!r}",
                 hint=f"add {item.source()} to its publicKeys by hand",
             )
-        if not item.is_name and _canonical(keys[-1]) != _canonical(item.text):
+        if not item.is_name and key_canonical(keys[-1]) != key_canonical(item.text):
             raise EditError(f"{item.source()} does not evaluate to itself", hint="add it by hand")
 
-    what = f"add {item.source()} to the publicKeys of {edit.nix_string(secret.name)}"
+    return _verified(rules, new, check, evaluator, f"add {item.source()} to", secret.name)
+
+
+def _verified(
+    rules: Rules, new: bytes, check: Check, evaluator: str, change: str, secret_name: str
+) -> tuple[bytes, Check]:
+    """``new`` once it evaluates and passes ``check`` (``change`` the publicKeys of the secret)."""
+    what = f"{change} the publicKeys of {edit.nix_string(secret_name)}"
     verify_changes(rules.path, {rules.path: new}, evaluator, check, what)
     return new, check
 
@@ -134,7 +137,7 @@ def add_recipient(
 
 def _key_of(rules: Rules, item: edit.Item, source: bytes) -> str | None:
     if not item.is_name:
-        return _canonical(item.text)
+        return key_canonical(item.text)
     for canonical, (name, _literal) in edit.let_key_bindings(parse_source(source)).items():
         if name == item.text:
             return canonical
@@ -155,7 +158,7 @@ def _element_for_key(
     finally:
         temp.unlink(missing_ok=True)
     for name, value in zip(names, values, strict=False):
-        if isinstance(value, str) and _canonical(value) == key:
+        if isinstance(value, str) and key_canonical(value) == key:
             return name
     return None
 
@@ -167,7 +170,7 @@ def plan_remove_recipient(
     source = rules.path.read_bytes()
     item = item_for(name_or_key)
     target = _key_of(rules, item, source)
-    if len(secret.listed_keys) == 1 and target in (None, _canonical(secret.listed_keys[0])):
+    if len(secret.listed_keys) == 1 and target in (None, key_canonical(secret.listed_keys[0])):
         # Decided on the evaluated model: the list may look longer (`[ a ] ++ extra`) when
         # the other parts evaluate to nothing.
         raise EditError(
@@ -201,15 +204,13 @@ def plan_remove_recipient(
                 f"the edit would not simply remove one key from {secret.name!r}",
                 hint=f"remove {item.source()} from its publicKeys by hand",
             )
-        if target is not None and any(_canonical(k) == target for k in keys):
+        if target is not None and any(key_canonical(k) == target for k in keys):
             raise EditError(
                 f"{secret.name!r} would still get that key from another part of publicKeys",
                 hint=f"remove {item.source()} by hand where the list is built",
             )
 
-    what = f"remove {item.source()} from the publicKeys of {edit.nix_string(secret.name)}"
-    verify_changes(rules.path, {rules.path: new}, evaluator, check, what)
-    return new, check
+    return _verified(rules, new, check, evaluator, f"remove {item.source()} from", secret.name)
 
 
 def remove_recipient(
@@ -243,7 +244,7 @@ def plan_add_secret(
                 f"the edit would not add {secret_name!r} as asked", hint="add it by hand"
             )
         for item, key in zip(items, added.listed_keys, strict=True):
-            if not item.is_name and _canonical(key) != _canonical(item.text):
+            if not item.is_name and key_canonical(key) != key_canonical(item.text):
                 raise EditError(
                     f"{item.source()} does not evaluate to itself", hint="add it by hand"
                 )

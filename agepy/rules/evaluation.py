@@ -3,10 +3,7 @@ names its top ``let`` gives to keys."""
 
 from __future__ import annotations
 
-import json
-import re
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,67 +11,21 @@ import tree_sitter
 
 from agepy.age.recipients import parse_recipient
 from agepy.errors import AgepyError, NixEvalError, RecipientError
+from agepy.nix import evaluate_file, key_names
 from agepy.nix.parse import ParsedFile, parse_file
 
 __all__ = ["evaluate_rules_file", "rules_key_names"]
 
-_NIX_AT = re.compile(r"\bat (?:«[^»]*»|(/[^:\n]+)):(\d+):(\d+)")
-
-
-def _nix_instantiate(path: Path) -> Any:
-    """Evaluate with real Nix; errors become NixEvalError at Nix's location."""
-    try:
-        proc = subprocess.run(
-            ["nix-instantiate", "--eval", "--strict", "--json", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise NixEvalError(
-            "nix-instantiate is not installed",
-            file=path,
-            hint="install Nix (Debian: apt install nix-bin) or use --evaluator builtin",
-        ) from None
-    if proc.returncode != 0:
-        lines = [
-            line.strip()
-            for line in proc.stderr.splitlines()
-            if line.strip() and not line.startswith("warning:")
-        ]
-        message = next((ln for ln in lines if ln.startswith("error:")), lines[0] if lines else "")
-        message = message.removeprefix("error:").strip() or "nix-instantiate failed"
-        match = _NIX_AT.search(proc.stderr)
-        where: dict[str, Any] = {"file": path}
-        if match and match.group(1):
-            where = {
-                "file": match.group(1),
-                "line": int(match.group(2)),
-                "column": int(match.group(3)),
-            }
-        raise NixEvalError(
-            f"evaluation failed: {message}",
-            hint="fix the Nix error (nix-instantiate --eval --strict FILE shows it too)",
-            **where,
-        )
-    return json.loads(proc.stdout)
-
 
 def evaluate_rules_file(path: Path, *, evaluator: str = "auto") -> Any:
-    """Evaluate a Nix file to JSON-like data, through agepy.nix when it is available."""
-    import agepy.nix
-
-    evaluate: Callable[..., Any] | None = getattr(agepy.nix, "evaluate_file", None)
-    if evaluate is None:
-        return _nix_instantiate(path)
+    """Evaluate a Nix file to JSON-like data (agepy.nix: built-in evaluator or real Nix)."""
     try:
-        return evaluate(path, evaluator=evaluator)
+        return evaluate_file(path, evaluator=evaluator)
     except AgepyError:
         raise
     except Exception as exc:  # a bug in the built-in evaluator must not reach the user
         if evaluator == "auto":
-            return evaluate(path, evaluator="nix")
+            return evaluate_file(path, evaluator="nix")
         raise NixEvalError(
             f"internal evaluator error ({type(exc).__name__}: {exc})",
             file=path,
@@ -83,15 +34,11 @@ def evaluate_rules_file(path: Path, *, evaluator: str = "auto") -> Any:
 
 
 def rules_key_names(path: Path) -> dict[str, str]:
-    """Key text (no comment) → binding name, through agepy.nix.key_names if present."""
-    import agepy.nix
-
-    key_names: Callable[[Path], dict[str, str]] | None = getattr(agepy.nix, "key_names", None)
+    """Key text (no comment) → binding name, with the names agepy.nix.key_names resolves."""
     # The plain top-let bindings always count; agepy.nix adds names it can resolve further.
     names = _top_let_key_names(parse_file(path))
-    if key_names is not None:
-        for key, name in key_names(path).items():
-            names.setdefault(key, name)
+    for key, name in key_names(path).items():
+        names.setdefault(key, name)
     return names
 
 

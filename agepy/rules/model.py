@@ -18,7 +18,7 @@ from typing import Any
 
 import tree_sitter
 
-from agepy.age.recipients import parse_recipient
+from agepy.age.recipients import key_canonical, parse_recipient
 from agepy.errors import NixError, RecipientError, RulesError
 from agepy.nix.edit import top_attrset
 from agepy.nix.parse import ParsedFile, parse_file
@@ -107,7 +107,7 @@ class Rules:
                 names = rules_key_names(self.path)
             except NixError:
                 names = {}
-            self._key_names = {_canonical(k): v for k, v in names.items()}
+            self._key_names = {key_canonical(k): v for k, v in names.items()}
         return self._key_names
 
     @property
@@ -157,11 +157,11 @@ class Rules:
     def add_names(self, extra_names: Mapping[str, str]) -> None:
         """Add names for keys (e.g. from the hosts inventory); bindings in secrets.nix win."""
         for key, name in extra_names.items():
-            self.extra_names[_canonical(key)] = name
+            self.extra_names[key_canonical(key)] = name
 
     def name_of(self, recipient_text: str) -> str:
         """A person-friendly name: binding or inventory name, else the fingerprint."""
-        canonical = _canonical(recipient_text)
+        canonical = key_canonical(recipient_text)
         for names in (self.key_names, self.extra_names):
             if canonical in names:
                 return names[canonical]
@@ -172,7 +172,7 @@ class Rules:
 
     def secrets_for_key(self, recipient_text: str) -> list[Secret]:
         """The entries whose publicKeys contain this key (comments ignored)."""
-        canonical = _canonical(recipient_text)
+        canonical = key_canonical(recipient_text)
         return [s for s in self.secrets.values() if any(r.text == canonical for r in s.recipients)]
 
     def secrets_listing(self, key_or_name: str) -> list[Secret]:
@@ -208,13 +208,6 @@ class Rules:
             for recipient in secret.recipients:
                 seen.setdefault(recipient.text, None)
         return list(seen)
-
-
-def _canonical(text: str) -> str:
-    try:
-        return parse_recipient(text).text
-    except RecipientError:
-        return " ".join(text.split()[:2])
 
 
 def _locator(parsed: ParsedFile | None) -> Callable[[str], tuple[int, int] | None]:

@@ -30,8 +30,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agepy._files import Stamp, file_stamp
+from agepy._files import Stamp, file_mode, file_stamp
+from agepy.age import read_header
 from agepy.errors import AgepyError, StoreError
+from agepy.store.writer import BatchWriter
 
 if TYPE_CHECKING:
     from agepy.store.store import Store
@@ -73,8 +75,6 @@ def rekey_files(
     A file that cannot be decrypted or encrypted is a failed outcome and the run goes on;
     a file that cannot be written raises StoreError (the next would fail alike). ``done``
     hears of each file once its new version is in place (or failed)."""
-    from agepy.store.store import file_mode
-    from agepy.store.writer import BatchWriter
 
     names = list(names)
     outcomes: list[Outcome] = []
@@ -132,7 +132,6 @@ def _die_with_parent() -> None:
 
 def _prepare(store: Store, names: Sequence[str]) -> None:
     """Load everything workers need, and unlock (ask passphrases) here, once."""
-    from agepy.age import read_header
 
     rules = store.rules
     locked = [i for i in store.identities if i.encrypted and not i.unlocked]
@@ -151,7 +150,6 @@ def _worker(store: Store, names: Sequence[str], tickets: _Tickets, out: int) -> 
     """A forked child: decrypt and re-encrypt the files of the tickets, sending one
     record per file on ``out``. Never returns: the child must not run on into the
     parent's code. SIGINT and SIGTERM make it take no more files."""
-    from agepy.store.store import file_mode
 
     code = 0
     try:
@@ -249,7 +247,6 @@ def rekey_parallel(
 
     Raises StoreError when a file cannot be written (the run stops) or a worker died.
     """
-    from agepy.store.writer import BatchWriter
 
     _prepare(store, names)
     stamps = _stamps(store, names)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from agepy.errors import AgepyError, StoreError
+from agepy.store.parallel import default_jobs, rekey_files, rekey_parallel
 from agepy.store.status import Status, display_path
 from agepy.store.writer import BatchWriter, file_stamp, remove_leftover_temps
 
@@ -166,7 +167,6 @@ def _rekey_each(
     progress: ProgressFn | None,
     jobs: int | None,
 ) -> None:
-    from agepy.store.parallel import default_jobs, rekey_files, rekey_parallel
 
     results = {secret.name: result for secret, result in todo}
 

@@ -11,10 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from agepy._files import open_regular, restore_on_failure
+from agepy._files import file_mode, open_regular, restore_on_failure
 from agepy._lock import store_lock
+from agepy.age import atomic_write, decrypt_to, encrypt_bytes
+from agepy.age.identities import load_identities
 from agepy.errors import AgepyError, RulesError, StoreError
+from agepy.hosts.inventory import Inventory
+from agepy.rules import add_secret, load_rules, locate_rules
+from agepy.store.check import check
+from agepy.store.edit import edit_secret
 from agepy.store.generate import GenerateResult, generate_missing, generate_secret, rotate_secrets
+from agepy.store.rekey import RekeyReport, rekey
 from agepy.store.status import Status, display_path, file_status
 
 if TYPE_CHECKING:
@@ -59,21 +66,9 @@ class ListRow:
 def _inventory_names(rules_path: Path) -> dict[str, str]:
     """Key → host name from the hosts inventory beside secrets.nix, if that layer exists."""
     try:
-        from agepy.hosts.inventory import Inventory
-    except ImportError:
-        return {}
-    try:
         return dict(Inventory.load(rules_path).names())
     except AgepyError:
         return {}  # a broken agepy.toml must not stop list/check; `agepy hosts` reports it
-
-
-def file_mode(path: Path) -> int:
-    """The permission bits a new version of ``path`` keeps (0644 for a new file)."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        return 0o644
 
 
 def outside_folder(name: str) -> bool:
@@ -118,7 +113,6 @@ class Store:
         prompt: PromptFn | None = None,
         allow_outside: bool = False,
     ) -> None:
-        from agepy.rules import locate_rules
 
         self.given_path = Path(rules_path) if rules_path is not None else None
         self.rules_path = locate_rules(rules_path)
@@ -136,8 +130,6 @@ class Store:
     def rules(self) -> Rules:
         """The evaluated secrets.nix (loaded on first use)."""
         if self._rules is None:
-            from agepy.rules import load_rules
-
             self._rules = load_rules(
                 self.rules_path,
                 evaluator=self.evaluator,
@@ -158,8 +150,6 @@ class Store:
     @property
     def identities(self) -> list[Identity]:
         if self._identities is None:
-            from agepy.age.identities import load_identities
-
             self._identities = load_identities(self.identity_paths, prompt=self.prompt)
         return self._identities
 
@@ -203,7 +193,6 @@ class Store:
         return self.status_of(self.secret(name))[0]
 
     def decrypt_secret(self, secret: Secret) -> bytes:
-        from agepy.age import decrypt_to
 
         try:
             # Streamed: the header is checked before the rest of the file is read.
@@ -251,7 +240,6 @@ class Store:
         StoreError for an entry whose name leads out of the secrets folder (``../x.age``,
         an absolute path) unless the store allows it: a secrets.nix from elsewhere must
         not make agepy write (or rekey to its keys) another store's files."""
-        from agepy.age import encrypt_bytes
 
         secret.ensure_encryptable()
         if not self.allow_outside and outside_folder(secret.name):
@@ -266,7 +254,6 @@ class Store:
     ) -> None:
         """Encrypt to the entry's keys and replace its file atomically (keeping its
         mode); with ``writer``, the replacement completes when the writer says so."""
-        from agepy.age import atomic_write
 
         data = self.encrypt_secret(secret, plaintext)
         mode = file_mode(secret.file)
@@ -302,7 +289,6 @@ class Store:
         A name without an entry needs ``recipients`` (key names or keys) or ``hosts``
         (hosts of the inventory): an entry is then added to secrets.nix first.
         """
-        from agepy.store.edit import edit_secret
 
         with store_lock(self.rules_path):
             self.reload()  # what another writer changed before we got the lock
@@ -339,7 +325,6 @@ class Store:
         """Add the entry ``name`` to secrets.nix for ``recipients`` (keys or their names)
         and ``hosts`` (hosts of the inventory); the caller holds the lock and undoes it on
         failure (:func:`agepy._files.restore_on_failure`)."""
-        from agepy.rules import add_secret
 
         items, entry = [*recipients, *self._host_items(hosts)], self.entry_name(name)
         if not items:
@@ -357,7 +342,6 @@ class Store:
         """Each host as its binding name in secrets.nix, else its key from agepy.toml."""
         if not hosts:
             return []
-        from agepy.hosts.inventory import Inventory
 
         inventory = Inventory.load(self.rules_path)
         bound = set(self.rules.key_names.values())
@@ -438,7 +422,6 @@ class Store:
         jobs: int | None = None,
     ) -> RekeyReport:
         """Re-encrypt stale files (all with ``force``); see :func:`agepy.store.rekey.rekey`."""
-        from agepy.store.rekey import rekey
 
         with contextlib.nullcontext() if dry_run else store_lock(self.rules_path):
             if not dry_run:
@@ -457,14 +440,11 @@ class Store:
         """Rekey the entries that list this key (stale ones, or all of them with force)."""
         names = [s.name for s in self.rules.secrets_for_key(recipient_text)]
         if not names:
-            from agepy.store.rekey import RekeyReport
-
             return RekeyReport()
         return self.rekey(names, force=force)
 
     def check(self) -> builtins.list[Finding]:
         """Every problem: missing, unreadable, stale and orphan files (no identity needed)."""
-        from agepy.store.check import check
 
         return check(self)
 
@@ -476,7 +456,6 @@ def secret_file(
 
     Without --rules/$RULES and with no ./secrets.nix, says that the file does not exist.
     """
-    from agepy.rules import locate_rules
 
     try:
         locate_rules(rules_path)

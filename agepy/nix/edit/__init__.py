@@ -8,9 +8,9 @@ it raises EditError whose hint says what to write by hand.
 
 from __future__ import annotations
 
+from agepy.age.recipients import key_canonical
 from agepy.nix.edit._tree import (
     Item,
-    key_canonical,
     let_key_bindings,
     nix_string,
     static_string,

@@ -10,6 +10,7 @@ from typing import TypedDict
 
 import tree_sitter
 
+from agepy.age.recipients import key_canonical
 from agepy.errors import EditError
 from agepy.nix.parse import ParsedFile, parse_source, unparen
 
@@ -51,16 +52,6 @@ def nix_string(text: str) -> str:
         .replace("\t", "\\t")
     )
     return f'"{escaped}"'
-
-
-def key_canonical(text: str) -> str:
-    """Key text without comment: first two fields for SSH, the lowercased age1 string."""
-    fields = text.split()
-    if not fields:
-        return ""
-    if fields[0].lower().startswith("age1"):
-        return fields[0].lower()
-    return " ".join(fields[:2])
 
 
 def static_string(parsed: ParsedFile, node: tree_sitter.Node) -> str | None:

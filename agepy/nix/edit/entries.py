@@ -6,6 +6,7 @@ from pathlib import Path
 
 import tree_sitter
 
+from agepy.age.recipients import key_canonical
 from agepy.errors import EditError
 from agepy.nix.edit._tree import (
     _IDENTIFIER,
@@ -29,7 +30,6 @@ from agepy.nix.edit._tree import (
     _top_let,
     _walk,
     _where,
-    key_canonical,
     let_key_bindings,
     nix_string,
     top_attrset,

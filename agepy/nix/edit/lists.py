@@ -6,6 +6,7 @@ from pathlib import Path
 
 import tree_sitter
 
+from agepy.age.recipients import key_canonical
 from agepy.errors import EditError
 from agepy.nix.edit._tree import (
     Edit,
@@ -23,7 +24,6 @@ from agepy.nix.edit._tree import (
     _public_keys_node,
     _starts_line,
     _where,
-    key_canonical,
     let_key_bindings,
     nix_string,
     static_string,
@@ -63,22 +63,32 @@ def _append_to_list(src: bytes, lst: tree_sitter.Node, text: str) -> Edit:
     return (last.end_byte, last.end_byte, b" " + text.encode())
 
 
+def _editable_keys(
+    source: bytes | str, path: Path | str, secret: str, item: Item, verb: str, preposition: str
+) -> tuple[ParsedFile, tree_sitter.Node, list[tree_sitter.Node], set[str], str]:
+    """The parsed file, ``secret``'s publicKeys node, its operands, ``item``'s aliases and
+    what the edit does (for hints); an EditError where the list is computed in a way agepy
+    cannot edit."""
+    parsed = _parse(source, path)
+    what = f"{verb} {item.source()} {preposition} the publicKeys of {nix_string(secret)}"
+    keys = _public_keys_node(parsed, secret, what)
+    operands = _operands(keys, parsed)
+    if operands is None:
+        can_not = "extend" if verb == "add" else "change"
+        raise EditError(
+            f"publicKeys of {secret!r} is computed in a way agepy cannot {can_not}",
+            hint=f"edit it by hand: {what}",
+            **_where(parsed, keys),
+        )
+    return parsed, keys, operands, _aliases(parsed, item), what
+
+
 def add_list_item(
     source: bytes | str, secret: str, item: Item, *, path: Path | str = "secrets.nix"
 ) -> bytes:
     """Append ``item`` to entry ``secret``'s publicKeys (its trailing list, or ``++ [ … ]``)."""
-    parsed = _parse(source, path)
+    parsed, keys, operands, aliases, _what = _editable_keys(source, path, secret, item, "add", "to")
     src = parsed.source
-    what = f"add {item.source()} to the publicKeys of {nix_string(secret)}"
-    keys = _public_keys_node(parsed, secret, what)
-    operands = _operands(keys, parsed)
-    if operands is None:
-        raise EditError(
-            f"publicKeys of {secret!r} is computed in a way agepy cannot extend",
-            hint=f"edit it by hand: {what}",
-            **_where(parsed, keys),
-        )
-    aliases = _aliases(parsed, item)
     for operand in operands:
         if operand.type == "list_expression":
             for element in _elements(operand):
@@ -131,18 +141,10 @@ def remove_list_item(
     source: bytes | str, secret: str, item: Item, *, path: Path | str = "secrets.nix"
 ) -> bytes:
     """Remove ``item`` (a name, or a key / the name bound to it) from a literal list part."""
-    parsed = _parse(source, path)
+    parsed, keys, operands, aliases, what = _editable_keys(
+        source, path, secret, item, "remove", "from"
+    )
     src = parsed.source
-    what = f"remove {item.source()} from the publicKeys of {nix_string(secret)}"
-    keys = _public_keys_node(parsed, secret, what)
-    operands = _operands(keys, parsed)
-    if operands is None:
-        raise EditError(
-            f"publicKeys of {secret!r} is computed in a way agepy cannot change",
-            hint=f"edit it by hand: {what}",
-            **_where(parsed, keys),
-        )
-    aliases = _aliases(parsed, item)
     for position, operand in enumerate(operands):
         if operand.type != "list_expression":
             continue

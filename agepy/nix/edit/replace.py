@@ -6,13 +6,13 @@ import json
 import re
 from pathlib import Path
 
+from agepy.age.recipients import key_canonical
 from agepy.errors import NixSyntaxError
 from agepy.nix.edit._tree import (
     Edit,
     _apply,
     _parse,
     _walk,
-    key_canonical,
     nix_string,
     static_string,
 )
