@@ -9,11 +9,12 @@ after the secrets.nix entry was added takes the entry back out.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from agepy._files import restore_on_failure
 from agepy._lock import store_lock
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 Action = Literal["created", "rotated", "unchanged"]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass
@@ -77,6 +80,19 @@ def _write(store: Store, secret: Secret, generated: Generated) -> None:
     store.write_secret(secret, generated.value)
 
 
+def _under_lock(make: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
+    """Run ``make`` holding the store's write lock, on the rules as they are then."""
+
+    @functools.wraps(make)
+    def locked(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with store_lock(store.rules_path):
+            store.reload()  # what another writer changed before we got the lock
+            return make(store, *args, **kwargs)
+
+    return locked
+
+
+@_under_lock
 def generate_secret(
     store: Store,
     name: str | Path,
@@ -90,23 +106,6 @@ def generate_secret(
     """Make the secret ``name`` of ``kind``, add its entry if missing (from ``recipients``
     and ``hosts``), encrypt it and record the generator. An existing file is replaced
     only with ``rotate``; the same generator on an existing file changes nothing."""
-    with store_lock(store.rules_path):
-        store.reload()  # what another writer changed before we got the lock
-        return _generate_locked(
-            store, name, kind, options, recipients=recipients, hosts=hosts, rotate=rotate
-        )
-
-
-def _generate_locked(
-    store: Store,
-    name: str | Path,
-    kind: str,
-    options: Mapping[str, Any] | None = None,
-    *,
-    recipients: Sequence[str] = (),
-    hosts: Sequence[str] = (),
-    rotate: bool = False,
-) -> GenerateResult:
     existing = store.rules.find(name)
     entry = existing.name if existing is not None else store.entry_name(name)
     resolved = resolve_options(kind, options or {}, secret_name=entry)
@@ -185,14 +184,8 @@ def _recorded(store: Store, names: Sequence[str] | None) -> list[tuple[Secret, G
     return pairs
 
 
+@_under_lock
 def _regenerate_all(
-    store: Store, pairs: list[tuple[Secret, GeneratorRecord]]
-) -> list[GenerateResult]:
-    with store_lock(store.rules_path):
-        return _regenerate_locked(store, pairs)
-
-
-def _regenerate_locked(
     store: Store, pairs: list[tuple[Secret, GeneratorRecord]]
 ) -> list[GenerateResult]:
     records = load_records(store.rules_path)
