@@ -44,11 +44,12 @@ def print_exposures(report: ExposureReport) -> None:
 
 
 def show_rotation_needs(
-    rules_path: Path, evaluator: str = "auto", store: Store | None = None
+    rules_path: Path, evaluator: str = "auto", store: Store | None = None, *, notice: bool = True
 ) -> None:
-    """After a key left (rescan, a replaced host key): the secrets whose values it knew,
-    one line each. Silent when agepy.toml turned the rotation check off. ``store``: one
-    the command already loaded (its rules are current)."""
+    """After a key left (rescan, a replaced host key, a recipient removed and rekeyed):
+    the secrets whose values it knew, one line each. Silent when agepy.toml turned the
+    rotation check off. ``store``: one the command already loaded (its rules are
+    current); ``notice``: also say when history cannot be read (outside git)."""
     store = store or Store(rules_path, evaluator=evaluator)
     try:
         if not rotation_check_enabled(store.rules_path):
@@ -57,7 +58,7 @@ def show_rotation_needs(
     except AgepyError as exc:  # the change itself succeeded; say why the list is missing
         err(f"cannot list the secrets to rotate: {exc.message}")
         return
-    if report.notice:
+    if report.notice and notice:
         err(report.notice)
     if not report.exposures:
         return

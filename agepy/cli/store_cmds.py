@@ -23,7 +23,7 @@ from agepy.cli._common import (
     state,
     style,
 )
-from agepy.cli.rotate_cmds import print_exposures
+from agepy.cli.rotate_cmds import print_exposures, show_rotation_needs
 from agepy.errors import AgepyError
 from agepy.store import RekeyReport, Store
 from agepy.store.check import Finding
@@ -260,6 +260,9 @@ def rekey(
         emit_json(report.to_json())
     else:
         _print_report(report)
+        if report.rekeyed and not report.dry_run:
+            # A recipient removed and rekeyed: the values it knew must change too.
+            show_rotation_needs(store.rules_path, evaluator, store, notice=False)
     if not report.ok:
         sys.exit(1)  # click's Exit would end with status 0 under main()
 

@@ -25,6 +25,23 @@ def _bob_leaves(repo: GitSecrets) -> str:
     return first
 
 
+def test_the_rekey_that_removes_bob_ends_with_what_to_rotate(repo: GitSecrets) -> None:
+    repo.write_rules({"wifi.age": ["alice", "bob"], "db.age": ["alice", "bob"]})
+    repo.encrypt("wifi.age", b"wifi-old", ["alice", "bob"])
+    repo.encrypt("db.age", b"db-old", ["alice", "bob"])
+    repo.commit("secrets for alice and bob")
+    repo.write_rules({"wifi.age": ["alice"], "db.age": ["alice"]})  # bob removed by hand
+    rekey = repo.agepy("rekey", "-i", str(repo.keys["alice"].private))
+    assert rekey.returncode == 0, rekey.stderr
+    assert [line for line in rekey.stdout.splitlines() if line.startswith("rotate ")] == [
+        "rotate db.age: bob",
+        "rotate wifi.age: bob",
+    ]
+    assert "agepy rotate --all-exposed" in rekey.stderr
+    again = repo.agepy("rekey", "-i", str(repo.keys["alice"].private))
+    assert "rotate" not in again.stdout, "nothing rekeyed: nothing to say"
+
+
 def test_check_names_both_secrets_and_bob(repo: GitSecrets) -> None:
     first = _bob_leaves(repo)
     run = repo.agepy("check")
