@@ -195,55 +195,41 @@ def _write(
     and record the generator (``what`` is its kind) in agepy.toml, as `agepy generate`
     does, so that `agepy generate` can make the file again; holding the store's write
     lock throughout."""
-    load_records(locate_rules(ctx.rules_path))  # a damaged agepy.toml fails before any write
-    with store_lock(locate_rules(ctx.rules_path)):
-        return _write_locked(
-            ctx, name, recipients, rotate=rotate, what=what, make=make, options=options
+    rules_path = locate_rules(ctx.rules_path)
+    load_records(rules_path)  # a damaged agepy.toml fails before any write
+    with store_lock(rules_path):
+        rules, secret, before = _entry(ctx, name, recipients, rotate=rotate, what=what)
+        exists = secret.file.exists()
+        if exists and not rotate:
+            raise StoreError(
+                f"{secret.name} already exists; not overwriting it",
+                hint=f"agepy encrypt {what} --rotate makes new tokens (keeping the rest), "
+                f"or agepy edit {secret.name}",
+            )
+        if rotate and not exists:
+            raise StoreError(
+                f"{secret.name} does not exist yet: nothing to rotate",
+                hint=f"create it: agepy encrypt {what} (without --rotate)",
+            )
+        try:
+            store = ctx.store(rules)
+            old = store.decrypt(secret.name) if rotate else None
+            store.write(secret.name, make(old))
+            if not rotate:  # a rotation keeps the settings, whatever made the file
+                record_generator(rules.path, secret.name, what, options)
+        except BaseException:
+            if not rotate and not exists:  # the new file, if written, goes with its entry
+                with contextlib.suppress(OSError):
+                    secret.file.unlink()
+            _restore(rules.path, before)
+            raise
+        return WriteResult(
+            name=secret.name,
+            file=secret.file,
+            created_entry=before is not None,
+            rotated=rotate,
+            recipients=[store.rules.name_of(key) for key in secret.public_keys],
         )
-
-
-def _write_locked(
-    ctx: _Context,
-    name: str,
-    recipients: Recipients,
-    *,
-    rotate: bool,
-    what: str,
-    make: Callable[[bytes | None], bytes],
-    options: Mapping[str, Any] | None,
-) -> WriteResult:
-    rules, secret, before = _entry(ctx, name, recipients, rotate=rotate, what=what)
-    exists = secret.file.exists()
-    if exists and not rotate:
-        raise StoreError(
-            f"{secret.name} already exists; not overwriting it",
-            hint=f"agepy encrypt {what} --rotate makes new tokens (keeping the rest), "
-            f"or agepy edit {secret.name}",
-        )
-    if rotate and not exists:
-        raise StoreError(
-            f"{secret.name} does not exist yet: nothing to rotate",
-            hint=f"create it: agepy encrypt {what} (without --rotate)",
-        )
-    try:
-        store = ctx.store(rules)
-        old = store.decrypt(secret.name) if rotate else None
-        store.write(secret.name, make(old))
-        if not rotate:  # a rotation keeps the settings, whatever made the file
-            record_generator(rules.path, secret.name, what, options)
-    except BaseException:
-        if not rotate and not exists:  # the new file, if written, goes with its entry
-            with contextlib.suppress(OSError):
-                secret.file.unlink()
-        _restore(rules.path, before)
-        raise
-    return WriteResult(
-        name=secret.name,
-        file=secret.file,
-        created_entry=before is not None,
-        rotated=rotate,
-        recipients=[store.rules.name_of(key) for key in secret.public_keys],
-    )
 
 
 def encrypt_heisenbridge_config(
