@@ -1,33 +1,26 @@
-"""agepy: agenix secrets for NixOS servers, as a Python library.
+"""agepy: agenix secrets for NixOS servers, as a Python library and a command line.
 
-The public API, re-exported here (``keyscan`` loads asyncio and asyncssh on first use,
-so that reading secrets does not)::
+The package root stays light, so that ``agepy --help`` and ``agepy decrypt`` load only
+what they use; the API lives in its modules (see ``docs/architecture.md``)::
 
-    import agepy
+    from agepy.store import Store
 
-    store = agepy.Store("secrets/secrets.nix")
+    store = Store("secrets/secrets.nix")
     plaintext = store.decrypt("heisenbridge-config.age")
 
-Errors are all subclasses of :class:`agepy.AgepyError`, each with ``.message`` and ``.hint``.
+- ``agepy.age``: the age format: ``encrypt_bytes``, ``decrypt_bytes``, ``encrypt_file``,
+  ``decrypt_to``, ``read_header``; keys in ``agepy.age.recipients`` and
+  ``agepy.age.identities``;
+- ``agepy.rules``: secrets.nix as agenix reads it (``load_rules``, ``locate_rules``);
+- ``agepy.hosts``: SSH host keys (``keyscan``) and the ``agepy.toml`` inventory;
+- ``agepy.store``: the ``.age`` files of one secrets.nix (``Store``);
+- ``agepy.ops``: commands that combine them (``add_host``, ``rescan``);
+- ``agepy.errors``: every error agepy raises on purpose, all ``AgepyError``, each with
+  ``.message`` and ``.hint`` (re-exported here).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from agepy import hosts as _hosts
-from agepy.age import (
-    Header,
-    Stanza,
-    decrypt_bytes,
-    decrypt_to,
-    encrypt_bytes,
-    encrypt_file,
-    parse_header,
-    read_header,
-)
-from agepy.age.identities import Identity, load_identities
-from agepy.age.recipients import Recipient, parse_recipient, ssh_fingerprint, ssh_tag
 from agepy.errors import (
     AgeFormatError,
     AgepyError,
@@ -42,10 +35,6 @@ from agepy.errors import (
     RulesError,
     StoreError,
 )
-from agepy.hosts import Inventory
-from agepy.nix import evaluate_file
-from agepy.rules import Rules, Secret, load_rules, locate_rules
-from agepy.store import Store
 
 __version__ = "0.1.0"
 
@@ -54,45 +43,13 @@ __all__ = [
     "AgepyError",
     "DecryptError",
     "EditError",
-    "Header",
     "HostError",
-    "Identity",
     "IdentityError",
-    "Inventory",
     "KeyscanError",
     "NixError",
     "NoIdentityMatchError",
-    "Recipient",
     "RecipientError",
-    "Rules",
     "RulesError",
-    "Secret",
-    "Stanza",
-    "Store",
     "StoreError",
     "__version__",
-    "decrypt_bytes",
-    "decrypt_to",
-    "encrypt_bytes",
-    "encrypt_file",
-    "evaluate_file",
-    "keyscan",
-    "load_identities",
-    "load_rules",
-    "locate_rules",
-    "parse_header",
-    "parse_recipient",
-    "read_header",
-    "ssh_fingerprint",
-    "ssh_tag",
 ]
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers only
-    from agepy.hosts.scan import keyscan
-
-
-def __getattr__(name: str) -> Any:
-    if name == "keyscan":  # agepy.hosts loads it (and asyncio) on first use
-        return _hosts.keyscan
-    raise AttributeError(f"module 'agepy' has no attribute {name!r}")

@@ -25,6 +25,16 @@ def test_star_import_works() -> None:
     assert "keyscan" in namespace and "replace_key" in namespace
 
 
+def test_package_root_is_light() -> None:
+    """`import agepy` (and so every command's start-up) loads only the errors."""
+    code = "import sys, agepy\nprint(sorted(m for m in sys.modules if m.startswith('agepy')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['agepy', 'agepy.errors']"
+    code = "import sys, agepy.cli\nprint(sorted({'cryptography', 'agepy.rules', 'yaml'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_reading_secrets_does_not_import_keyscan() -> None:
     code = (
         "import sys\n"

@@ -18,8 +18,6 @@ from typing import Any, TypeVar
 
 import click
 
-from agepy.rules import locate_rules
-
 __all__ = [
     "FILE_PATH",
     "State",
@@ -31,7 +29,6 @@ __all__ = [
     "evaluator_option",
     "identity_option",
     "json_option",
-    "located_rules",
     "out",
     "prompt_passphrase",
     "quiet_option",
@@ -117,14 +114,6 @@ def announce_rules(found: Path, given: Path | None) -> None:
     # A few folders up reads better relative; farther away, the absolute path does.
     shown = relative if relative.count(os.pardir + os.sep) <= 4 else str(found)
     err(f"agepy: using the rules in {shown}")
-
-
-def located_rules(given: Path | None) -> Path:
-    """The rules file (--rules, $RULES, or found), announced when found elsewhere."""
-
-    found = locate_rules(given)
-    announce_rules(found, given)
-    return found
 
 
 def emit_json(value: Any) -> None:

@@ -22,10 +22,10 @@ from agepy.cli._common import (
     evaluator_option,
     identity_option,
     json_option,
-    located_rules,
     prompt_passphrase,
     rules_option,
 )
+from agepy.cli._rules import located_rules
 from agepy.errors import AgeFormatError, AgepyError, RecipientError, UsageError
 from agepy.rules import load_rules, locate_rules, rules_in_reach
 

@@ -15,7 +15,6 @@ from agepy.cli._common import (
     evaluator_option,
     identity_option,
     json_option,
-    located_rules,
     out,
     prompt_passphrase,
     rules_option,
@@ -23,6 +22,7 @@ from agepy.cli._common import (
     timeout_option,
     yes_option,
 )
+from agepy.cli._rules import located_rules
 from agepy.cli.rotate_cmds import show_rotation_needs
 from agepy.hosts.inventory import host_statuses
 from agepy.hosts.known_hosts import KnownHostsCheck

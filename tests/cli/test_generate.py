@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-import agepy
 from agepy.cli import main
+from agepy.hosts import Inventory
+from agepy.store import Store
 from tests.conftest import require_tool
 
 with warnings.catch_warnings():
@@ -255,7 +256,7 @@ def test_matrix_kinds_on_the_same_mechanism(env: Env) -> None:
 
 
 def test_library_api(env: Env) -> None:
-    store = agepy.Store("secrets.nix")
+    store = Store("secrets.nix")
     made = store.generate("wg.age", "wireguard", to=["alice"])
     assert made.action == "created" and made.public
     again = store.generate("wg.age", "wireguard")
@@ -325,7 +326,7 @@ def test_the_matrix_commands_record_their_generator(env: Env) -> None:
 def test_saving_the_hosts_keeps_the_records(env: Env) -> None:
     ok(env.run("generate", "wg.age", "--kind", "wireguard", "--to", "alice"))
     records = env.records()
-    inventory = agepy.Inventory.load(env.secrets / "secrets.nix")
+    inventory = Inventory.load(env.secrets / "secrets.nix")
     inventory.hosts["backup"].port = 2222
     inventory.save()
     assert env.records() == records
