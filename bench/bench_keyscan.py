@@ -1,6 +1,6 @@
 """Benchmark: agepy keyscan vs ssh-keyscan over the same 200 loopback endpoints.
 
-Starts 13 throwaway sshd processes (agepy.sshd) that together listen on 200 loopback
+Starts 13 throwaway sshd processes (agepy.demo.sshd) that together listen on 200 loopback
 addresses (127.0.1.1 … 127.0.1.200; sshd takes at most 16 listen sockets each) on one
 port, then scans all of them for ed25519 and rsa keys (400 key exchanges) with:
   - ssh-keyscan -f FILE -p PORT -t ed25519,rsa    (what a user would run instead)
@@ -24,8 +24,8 @@ from pathlib import Path
 
 from _setup import compile_agepy
 
+from agepy.demo.sshd import Sshd, free_port
 from agepy.hosts import keyscan
-from agepy.sshd import Sshd, free_port
 
 PER_SSHD = 16  # sshd's MAX_LISTEN_SOCKS
 

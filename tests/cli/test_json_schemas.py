@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from agepy.sshd import Sshd, free_port
+from agepy.demo.sshd import Sshd, free_port
 from tests.conftest import SSHD, require_tool
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from agepy.sshd import Sshd, free_port
+from agepy.demo.sshd import Sshd, free_port
 from tests.conftest import SSHD, require_tool
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from agepy.demo.sshd import Sshd
 from agepy.hosts import keyscan
-from agepy.sshd import Sshd
 from tests.conftest import SSHD, require_tool
 
 SECRETS = {"a.age": b"alpha secret\n", "b.age": b"beta secret\n", "other.age": b"not for hosts\n"}

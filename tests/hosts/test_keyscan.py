@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agepy.demo.sshd import Sshd
 from agepy.errors import HostError
 from agepy.hosts import keyscan, parse_target
-from agepy.sshd import Sshd
 from tests.conftest import require_tool
 
 

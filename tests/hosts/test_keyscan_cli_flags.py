@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from agepy.sshd import Sshd
+from agepy.demo.sshd import Sshd
 from tests.hosts.test_keyscan import ssh_keyscan_lines
 
 

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from agepy.age.recipients import key_canonical
+from agepy.demo.sshd import SSHD, Sshd
 from agepy.errors import AgepyError, HostError
-from agepy.sshd import SSHD, Sshd
 
 __all__ = ["DemoError", "example_dir", "run_demo"]
 
@@ -52,18 +52,15 @@ class DemoError(AgepyError):
 
 
 def example_dir() -> Path:
-    """secrets.example/ of a source checkout (the demo needs its keys and files)."""
-    candidates = [
-        Path(__file__).resolve().parent.parent / "secrets.example",
-        Path.cwd() / "secrets.example",
-    ]
-    for candidate in candidates:
-        if (candidate / "secrets.nix").is_file():
-            return candidate
-    raise DemoError(
-        "secrets.example/ not found",
-        hint="run the demo from a checkout of agepy (./run demo)",
-    )
+    """The example repository the demo starts from: package data, so the demo also runs
+    from an installed wheel (``secrets.example/`` of a checkout links to it)."""
+    found = Path(__file__).resolve().parent / "example"
+    if not (found / "secrets.nix").is_file():
+        raise DemoError(
+            f"the demo's example repository is missing ({found})",
+            hint="reinstall agepy: its package data is incomplete",
+        )
+    return found
 
 
 @dataclass

@@ -1,9 +1,9 @@
 """A throwaway OpenSSH server on loopback, with its own config and host keys.
 
-Used by the tests and by ``agepy demo`` to stand in for a NixOS host: it answers key
-scans exactly as a real server does, and :meth:`Sshd.reinstall` gives it new host keys
-on the same ports, as reinstalling a machine does. Nothing of the system's sshd
-(``/etc/ssh``) is read or touched; everything lives in one temporary folder.
+Used by ``agepy demo`` (and by the tests and benchmarks) to stand in for a NixOS
+host: it answers key scans exactly as a real server does, and :meth:`Sshd.reinstall`
+gives it new host keys on the same ports, as reinstalling a machine does. Nothing of
+the system's sshd (``/etc/ssh``) is read or touched; all lives in one temporary folder.
 """
 
 from __future__ import annotations
