@@ -164,3 +164,39 @@ def test_the_table_help_is_each_commands_own() -> None:
         for limit in (30, 45, 80, 200):
             table = click.Command(name, help=text).get_short_help_str(limit)
             assert table == command.get_short_help_str(limit), name
+
+
+# Each layer and the layers it may import (docs/architecture.md); the private modules at the
+# root (`_files`, `_lock`, `_agepy_toml`, …) and `errors` are the bottom layer, "files".
+ALLOWED = {
+    "files": {"files"},
+    "age": {"files", "age"},
+    "nix": {"files", "age", "nix"},
+    "rules": {"files", "age", "nix", "rules"},
+    "hosts": {"files", "age", "nix", "rules", "hosts"},
+    "generators": {"files", "generators", "matrix"},
+    "matrix": {"files", "matrix"},
+    "store": {"files", "age", "nix", "rules", "generators", "matrix", "store"},
+    "ops": {"files", "age", "nix", "rules", "hosts", "generators", "matrix", "store", "ops"},
+}
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    if parts[1:] == ["__main__"]:
+        return "top"
+    if len(parts) == 1 or parts[1].startswith("_") or parts[1] == "errors":
+        return "files"
+    return parts[1] if parts[1] in ALLOWED else "top"  # cli, agenix_shim, demo, …
+
+
+def test_each_layer_imports_only_layers_below() -> None:
+    wrong = [
+        (module, imported)
+        for module, imports in _import_graph().items()
+        for imported in imports
+        if _layer(module) in ALLOWED
+        and imported.split(".")[1:2] != []
+        and _layer(imported) not in ALLOWED[_layer(module)]
+    ]
+    assert wrong == []

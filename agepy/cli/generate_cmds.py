@@ -25,6 +25,7 @@ from agepy.cli._common import (
 )
 from agepy.errors import UsageError
 from agepy.generators import KINDS
+from agepy.hosts.inventory import Inventory
 from agepy.store import Store
 from agepy.store.generate import (
     GenerateResult,
@@ -40,7 +41,11 @@ __all__ = ["generate_command", "show_command", "snippet_command"]
 
 def _store(rules: Path | None, evaluator: str, identities: tuple[Path, ...] = ()) -> Store:
     return Store(
-        rules, evaluator=evaluator, identities=list(identities) or None, prompt=prompt_passphrase
+        rules,
+        evaluator=evaluator,
+        identities=list(identities) or None,
+        prompt=prompt_passphrase,
+        hosts=Inventory.load,
     )
 
 

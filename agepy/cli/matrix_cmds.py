@@ -23,10 +23,10 @@ from agepy.cli._common import (
 from agepy.errors import UsageError
 from agepy.matrix.conduit import conduit_config_toml
 from agepy.matrix.heisenbridge import RegistrationOptions
-from agepy.matrix.secrets import Recipients, WriteResult
-from agepy.matrix.secrets import encrypt_conduit_registration_token as encrypt_token
-from agepy.matrix.secrets import encrypt_heisenbridge_config as encrypt_config
 from agepy.matrix.tokens import hex_token
+from agepy.ops.matrix_secrets import Recipients, WriteResult
+from agepy.ops.matrix_secrets import encrypt_conduit_registration_token as encrypt_token
+from agepy.ops.matrix_secrets import encrypt_heisenbridge_config as encrypt_config
 
 __all__ = [
     "encrypt_conduit_registration_token",

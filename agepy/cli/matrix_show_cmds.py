@@ -20,9 +20,9 @@ from agepy.cli._common import (
 from agepy.cli.matrix_cmds import heisenbridge_name_option
 from agepy.errors import UsageError
 from agepy.matrix.conduit import register_appservice_message, validate_server_name
-from agepy.matrix.secrets import read_heisenbridge_config
 from agepy.matrix.snippets import SnippetOptions, module_root
 from agepy.matrix.snippets import nixos_snippet as make_snippet
+from agepy.ops.matrix_secrets import read_heisenbridge_config
 from agepy.rules import locate_rules, rules_in_reach
 
 __all__ = ["nixos_snippet", "show"]

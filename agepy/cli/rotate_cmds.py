@@ -16,6 +16,7 @@ from agepy.cli._common import (
     rules_option,
 )
 from agepy.errors import AgepyError, StoreError
+from agepy.hosts.inventory import Inventory
 from agepy.store import Store
 from agepy.store.rotation import (
     ExposureReport,
@@ -50,7 +51,7 @@ def show_rotation_needs(
     the secrets whose values it knew, one line each. Silent when agepy.toml turned the
     rotation check off. ``store``: one the command already loaded (its rules are
     current); ``notice``: also say when history cannot be read (outside git)."""
-    store = store or Store(rules_path, evaluator=evaluator)
+    store = store or Store(rules_path, evaluator=evaluator, hosts=Inventory.load)
     try:
         if not rotation_check_enabled(store.rules_path):
             return
@@ -71,7 +72,11 @@ def show_rotation_needs(
 
 def _store(rules: Path | None, evaluator: str, identities: tuple[Path, ...]) -> Store:
     return Store(
-        rules, evaluator=evaluator, identities=list(identities) or None, prompt=prompt_passphrase
+        rules,
+        evaluator=evaluator,
+        identities=list(identities) or None,
+        prompt=prompt_passphrase,
+        hosts=Inventory.load,
     )
 
 

@@ -25,6 +25,7 @@ from agepy.cli._common import (
 )
 from agepy.cli.rotate_cmds import print_exposures, show_rotation_needs
 from agepy.errors import AgepyError
+from agepy.hosts.inventory import Inventory
 from agepy.store import RekeyReport, Store
 from agepy.store.check import Finding
 from agepy.store.rotation import ExposureReport, exposure_report, rotation_check_enabled
@@ -48,6 +49,7 @@ def _store(
         identities=list(identities) or None,
         prompt=prompt_passphrase,
         allow_outside=allow_outside,
+        hosts=Inventory.load,
     )
     announce_rules(store.rules_path, rules)
     return store

@@ -9,16 +9,13 @@ tomli-w, atomically.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import tomli_w
-
-from agepy.age import atomic_write
+from agepy import _agepy_toml
 from agepy.age.recipients import parse_recipient
 from agepy.errors import HostError, RecipientError
 from agepy.hosts.targets import format_target
@@ -37,11 +34,7 @@ __all__ = [
     "valid_name",
 ]
 
-INVENTORY_NAME = "agepy.toml"
-_HEADER = (
-    "# agepy host inventory: where each host lives and the SSH host keys it presented.\n"
-    "# secrets.nix decides who can read which secret; `agepy rescan NAME` updates both.\n\n"
-)
+INVENTORY_NAME = _agepy_toml.FILE_NAME
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*\Z")
 _NIX_KEYWORDS = {"let", "in", "if", "then", "else", "with", "rec", "inherit", "assert", "or"}
 
@@ -186,24 +179,13 @@ class Inventory:
 
     @classmethod
     def path_for(cls, rules_path: Path) -> Path:
-        return Path(rules_path).resolve().parent / INVENTORY_NAME
+        return _agepy_toml.path_for(rules_path)
 
     @classmethod
     def load(cls, rules_path: Path) -> Inventory:
         """The inventory beside ``rules_path``; empty when there is no agepy.toml yet."""
         path = cls.path_for(rules_path)
-        try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            return cls(path)
-        except UnicodeDecodeError:
-            raise _bad(path, "file", "not UTF-8 text") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise _bad(path, "not valid TOML", str(exc)) from None
-        except OSError as exc:
-            raise HostError(
-                f"cannot read {path}: {exc.strerror}", hint="check permissions"
-            ) from None
+        data = _agepy_toml.read(path, lambda p, what: _bad(p, "file", what))
         hosts = data.get("hosts", {})
         if not isinstance(hosts, dict):
             raise _bad(path, "hosts", "must be a table of hosts")
@@ -211,16 +193,18 @@ class Inventory:
         hosts_found = {name: _host(path, name, table) for name, table in hosts.items()}
         return cls(path, hosts_found, other)
 
-    def dumps(self) -> str:
-
+    def document(self) -> dict[str, Any]:
+        """The whole of agepy.toml: the hosts, then the other layers' tables unchanged."""
         tables = {name: self.hosts[name].to_toml() for name in sorted(self.hosts)}
         document = {"hosts": tables} if tables or not self.other else {}
-        return _HEADER + tomli_w.dumps({**document, **self.other})
+        return {**document, **self.other}
+
+    def dumps(self) -> str:
+        return _agepy_toml.dumps(self.document())
 
     def save(self) -> None:
         """Write agepy.toml atomically (temp file in the same folder, fsync, rename)."""
-
-        atomic_write(self.path, self.dumps().encode(), mode=0o644)
+        _agepy_toml.write(self.path, self.document(), keep_comments=False)
 
     def get(self, name: str) -> Host:
         host = self.hosts.get(name)
@@ -231,6 +215,21 @@ class Inventory:
                 hint=f"hosts: {known}; add one with `agepy add-host {name} ADDRESS`",
             )
         return host
+
+    def host_key(self, name: str) -> str:
+        """Host ``name``'s key, as secrets.nix lists it; an error if it has none yet."""
+        host = self.get(name)
+        if not host.key:
+            raise HostError(f"host {name!r} has no key yet", hint=f"scan it: agepy rescan {name}")
+        return host.key
+
+    def known_keys(self) -> list[tuple[str, str]]:
+        """Every key the inventory knows, old ones included, with a name for it."""
+        keys: list[tuple[str, str]] = []
+        for host in self.hosts.values():
+            keys.extend((k, host.name) for k in [host.key, *(k.key for k in host.keys)])
+            keys.extend((h.key, f"{host.name} (old key)") for h in host.history)
+        return [(k, name) for k, name in keys if k]
 
     def record_scan(
         self,

@@ -1,7 +1,7 @@
 """Secrets of a Conduit + Heisenbridge Matrix server: generators and store glue.
 
 Pure generators (tokens, the Heisenbridge registration, Conduit's admin command and
-config, NixOS snippets) live in the submodules; :mod:`agepy.matrix.secrets` encrypts
+config, NixOS snippets) live in the submodules; :mod:`agepy.ops.matrix_secrets` encrypts
 and decrypts them through :class:`agepy.store.Store`.
 """
 

@@ -20,6 +20,7 @@ from agepy._lock import store_lock
 from agepy.age.identities import load_identities
 from agepy.age.recipients import parse_recipient
 from agepy.errors import AgepyError, IdentityError, StoreError
+from agepy.hosts.inventory import Inventory
 from agepy.matrix.conduit import (
     parse_registration_token_env,
     registration_token_env,
@@ -107,6 +108,7 @@ class _Context:
             evaluator=self.evaluator,
             identities=list(self.identities) if self.identities else None,
             prompt=self.prompt,
+            hosts=Inventory.load,
         )
 
 

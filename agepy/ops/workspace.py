@@ -51,7 +51,11 @@ class Workspace:
         self.rules_path = self.rules.path
         self.inventory = Inventory.load(self.rules_path)
         self._store = Store(
-            self.rules_path, evaluator=evaluator, identities=identities or None, prompt=prompt
+            self.rules_path,
+            evaluator=evaluator,
+            identities=identities or None,
+            prompt=prompt,
+            hosts=lambda _path: self.inventory,
         )
         self._store_rules_stale = True
 

@@ -1,8 +1,8 @@
 """How each generated secret is made: the ``[secrets."NAME"]`` tables of agepy.toml.
 
 A record holds the generator's kind, all its options and, for key pairs, the public
-half; never the secret's value. The hosts inventory shares the file and keeps these
-tables as they are when it saves.
+half; never the secret's value. The hosts inventory shares the file
+(see :mod:`agepy._agepy_toml`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agepy.errors import HostError, StoreError
+from agepy import _agepy_toml
+from agepy.errors import StoreError
 from agepy.generators import OptionValue
-from agepy.hosts.inventory import Inventory
 
 __all__ = ["SECRETS_TABLE", "GeneratorRecord", "load_records", "save_records"]
 
@@ -58,37 +58,38 @@ def _record(path: Path, name: str, table: Any) -> GeneratorRecord:
     return GeneratorRecord(table["kind"], dict(options), public)
 
 
-def _inventory(rules_path: Path) -> Inventory:
-    try:
-        return Inventory.load(rules_path)
-    except HostError as exc:
-        raise StoreError(exc.message, hint=exc.hint) from None
+def _unreadable(path: Path, what: str) -> StoreError:
+    return StoreError(
+        f"{path}: {what}",
+        hint=f"fix {path.name} by hand (it is TOML written by agepy), or move it away",
+    )
 
 
 def load_records(rules_path: Path) -> dict[str, GeneratorRecord]:
     """Every recorded generator, by secret name (empty without agepy.toml)."""
-    inventory = _inventory(rules_path)
-    tables = inventory.other.get(SECRETS_TABLE, {})
+    path = _agepy_toml.path_for(rules_path)
+    tables = _agepy_toml.read(path, _unreadable).get(SECRETS_TABLE, {})
     if not isinstance(tables, dict):
-        raise _bad(inventory.path, "", "'secrets' must be a table of secrets")
-    return {name: _record(inventory.path, name, table) for name, table in tables.items()}
+        raise _bad(path, "", "'secrets' must be a table of secrets")
+    return {name: _record(path, name, table) for name, table in tables.items()}
 
 
 def save_records(rules_path: Path, records: Mapping[str, GeneratorRecord]) -> bool:
     """Write ``records`` into agepy.toml (atomically); False when nothing changed."""
-    inventory = _inventory(rules_path)
-    before = inventory.dumps() if inventory.path.exists() else None
+    path = _agepy_toml.path_for(rules_path)
+    document = _agepy_toml.read(path, _unreadable)
+    before = dict(document)
     if records:
-        inventory.other[SECRETS_TABLE] = {n: records[n].to_toml() for n in sorted(records)}
+        document[SECRETS_TABLE] = {n: records[n].to_toml() for n in sorted(records)}
     else:
-        inventory.other.pop(SECRETS_TABLE, None)
-    if inventory.dumps() == before or (before is None and not records):
+        document.pop(SECRETS_TABLE, None)
+    if document == before:
         return False
     try:
-        inventory.save()
+        _agepy_toml.write(path, document)
     except OSError as exc:
         raise StoreError(
-            f"cannot write {inventory.path}: {exc.strerror or exc}",
+            f"cannot write {path}: {exc.strerror or exc}",
             hint="check the folder's permissions and free space",
         ) from None
     return True

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from agepy.age import dearmor, looks_armored, parse_header
 from agepy.errors import AgepyError
-from agepy.hosts.inventory import Inventory
 from agepy.store.exposure import Reader, Version, iso_date
 from agepy.store.gitread import ZERO, Change, GitRepo, History, ObjectReader
 from agepy.store.history_cache import CACHE_VERSION, HistoryCache, valid_summary
@@ -177,7 +176,7 @@ class _Scanner:
     def _known_keys(self) -> dict[str, Reader]:
         """SSH tag → reader, for every key today's rules and the inventory know."""
         keys = [r for s in self.store.rules for r in s.recipients]
-        for text, name in _inventory_keys(self.store.rules_path):
+        for text, name in self.store.known_keys():
             recipient = parse_key(text)
             if recipient is not None:
                 keys.append(recipient)
@@ -330,16 +329,3 @@ class _Scanner:
 
 def _tree_name(commit: str, folder: str) -> str:
     return f"{commit}:{folder}" if folder else f"{commit}^{{tree}}"
-
-
-def _inventory_keys(rules_path: Path) -> list[tuple[str, str]]:
-    """Every key the hosts inventory knows, old ones included, with a name for it."""
-    try:
-        inventory = Inventory.load(rules_path)
-    except AgepyError:
-        return []
-    keys: list[tuple[str, str]] = []
-    for host in inventory.hosts.values():
-        keys.extend((k, host.name) for k in [host.key, *(k.key for k in host.keys)])
-        keys.extend((h.key, f"{host.name} (old key)") for h in host.history)
-    return [(k, name) for k, name in keys if k]

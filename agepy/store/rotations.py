@@ -14,26 +14,22 @@ rewrites only its own tables and keeps every other table as it was.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
-from agepy.age import atomic_write
+from agepy import _agepy_toml
 from agepy.errors import StoreError
 from agepy.store.exposure import Rotation
 
 __all__ = ["CONFIG_NAME", "add_rotations", "load_rotations", "rotation_check_enabled"]
 
-CONFIG_NAME = "agepy.toml"
-_HEADER = "# agepy settings and host inventory, beside secrets.nix.\n\n"
+CONFIG_NAME = _agepy_toml.FILE_NAME
 
 
 def _path(rules_path: Path) -> Path:
-    return Path(rules_path).resolve().parent / CONFIG_NAME
+    return _agepy_toml.path_for(rules_path)
 
 
 def _bad(path: Path, what: str) -> StoreError:
@@ -41,14 +37,7 @@ def _bad(path: Path, what: str) -> StoreError:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise _bad(path, f"not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise StoreError(f"cannot read {path}: {exc.strerror}", hint="check permissions") from None
+    return _agepy_toml.read(path, _bad)
 
 
 def rotation_check_enabled(rules_path: Path) -> bool:
@@ -98,19 +87,7 @@ def add_rotations(rules_path: Path, rotations: Iterable[Rotation]) -> None:
             {"secret": rotation.secret, "date": rotation.date, "keys": list(rotation.keys)}
         )
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    # Keep the file's leading comment block (the inventory writes one).
-    comments = []
-    for line in text.splitlines(keepends=True):
-        if line.startswith("#"):
-            comments.append(line)
-        elif line.strip():
-            break
-    lead = "".join(comments) + "\n" if comments else _HEADER
-    try:
-        atomic_write(path, (lead + tomli_w.dumps(data)).encode(), mode=0o644)
+        _agepy_toml.write(path, data)
     except OSError as exc:
         raise StoreError(
             f"cannot write {path}: {exc.strerror or exc}", hint="check the folder's permissions"

@@ -9,14 +9,13 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 from agepy._files import file_mode, open_regular, restore_on_failure
 from agepy._lock import store_lock
 from agepy.age import atomic_write, decrypt_to, encrypt_bytes
 from agepy.age.identities import load_identities
 from agepy.errors import AgepyError, RulesError, StoreError
-from agepy.hosts.inventory import Inventory
 from agepy.rules import add_secret, load_rules, locate_rules
 from agepy.store.check import check
 from agepy.store.edit import edit_secret
@@ -31,9 +30,31 @@ if TYPE_CHECKING:
     from agepy.store.rekey import ProgressFn, RekeyReport
     from agepy.store.writer import BatchWriter
 
-__all__ = ["ListRow", "Store", "secret_file"]
+__all__ = ["HostBook", "ListRow", "Store", "secret_file"]
+
+_T = TypeVar("_T")
 
 PromptFn = Callable[[Path], str]
+
+
+class HostBook(Protocol):
+    """Names for keys that secrets.nix does not bind: the hosts inventory beside it
+    (``agepy.hosts.Inventory`` is one; the store does not import the hosts layer)."""
+
+    def names(self) -> dict[str, str]:
+        """Key text → host name, for the keys hosts present now."""
+        ...
+
+    def known_keys(self) -> list[tuple[str, str]]:
+        """Every key the book knows, old ones included, with a name for it."""
+        ...
+
+    def host_key(self, name: str) -> str:
+        """Host ``name``'s key, as secrets.nix would list it; an error if none."""
+        ...
+
+
+HostBookLoader = Callable[[Path], HostBook]
 
 
 @dataclass(frozen=True)
@@ -61,14 +82,6 @@ class ListRow:
             # Only when there is one: most entries have none (docs/json.md).
             **({"warnings": [w.to_json() for w in self.warnings]} if self.warnings else {}),
         }
-
-
-def _inventory_names(rules_path: Path) -> dict[str, str]:
-    """Key → host name from the hosts inventory beside secrets.nix, if that layer exists."""
-    try:
-        return dict(Inventory.load(rules_path).names())
-    except AgepyError:
-        return {}  # a broken agepy.toml must not stop list/check; `agepy hosts` reports it
 
 
 def outside_folder(name: str) -> bool:
@@ -101,7 +114,8 @@ class Store:
     """The secrets of one secrets.nix: decrypt, write, edit, rekey and check them by name.
 
     ``identities``: private key files to decrypt with (None: ~/.ssh/id_ed25519,
-    ~/.ssh/id_rsa); ``prompt`` asks a key's passphrase (once a process).
+    ~/.ssh/id_rsa); ``prompt`` asks a key's passphrase (once a process); ``hosts`` loads
+    the names of hosts' keys from beside secrets.nix (``agepy.hosts.Inventory.load``).
     """
 
     def __init__(
@@ -112,6 +126,7 @@ class Store:
         identities: Sequence[Path] | None = None,
         prompt: PromptFn | None = None,
         allow_outside: bool = False,
+        hosts: HostBookLoader | None = None,
     ) -> None:
 
         self.given_path = Path(rules_path) if rules_path is not None else None
@@ -123,6 +138,7 @@ class Store:
         self._rules: Rules | None = None
         self._identities: list[Identity] | None = None
         self._tag_names: dict[str, str] | None = None
+        self._load_hosts = hosts
 
     # --- loading --------------------------------------------------------------------------
 
@@ -133,10 +149,26 @@ class Store:
             self._rules = load_rules(
                 self.rules_path,
                 evaluator=self.evaluator,
-                extra_names=_inventory_names(self.rules_path),
+                extra_names=self._host_book_or_none(lambda book: book.names(), dict[str, str]()),
             )
             self._tag_names = None
         return self._rules
+
+    def host_book(self) -> HostBook | None:
+        """The hosts' key names, if this store was given a way to load them."""
+        return None if self._load_hosts is None else self._load_hosts(self.rules_path)
+
+    def _host_book_or_none(self, read: Callable[[HostBook], _T], default: _T) -> _T:
+        # A broken agepy.toml must not stop list or check: `agepy hosts` reports it.
+        try:
+            book = self.host_book()
+            return default if book is None else read(book)
+        except AgepyError:
+            return default
+
+    def known_keys(self) -> builtins.list[tuple[str, str]]:
+        """Every key the hosts know, old ones included, with a name (for exposure)."""
+        return self._host_book_or_none(lambda book: book.known_keys(), [])
 
     def reload(self) -> None:
         """Forget the loaded rules (after secrets.nix changed)."""
@@ -343,16 +375,16 @@ class Store:
         if not hosts:
             return []
 
-        inventory = Inventory.load(self.rules_path)
+        book = self.host_book()
         bound = set(self.rules.key_names.values())
         items = []
         for name in hosts:
-            host = inventory.get(name) if name not in bound else None
-            if host is not None and not host.key:
-                raise StoreError(
-                    f"host {name!r} has no key yet", hint=f"scan it: agepy rescan {name}"
-                )
-            items.append(name if host is None else host.key)
+            if name in bound:
+                items.append(name)
+            elif book is None:
+                raise StoreError(f"no host {name!r} in secrets.nix", hint="bind it to its key")
+            else:
+                items.append(book.host_key(name))
         return items
 
     def entry_name(self, name: str | Path) -> str:

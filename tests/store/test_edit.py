@@ -18,6 +18,7 @@ import pytest
 
 from agepy.cli.compat import translate_agenix_args
 from agepy.errors import UsageError
+from agepy.hosts.inventory import Inventory
 from agepy.store import Store
 from tests.store.conftest import Key, MakeRepo, Repo, run_agepy
 
@@ -296,7 +297,7 @@ def test_new_secret_for_a_host_of_the_inventory(make_repo: MakeRepo, keys: dict[
         ["edit", "new.age", "--to", "alice", "--host", "web"], cwd=repo.dir, input=b"for web"
     )
     assert result.returncode == 0, result.stderr
-    store = Store(repo.rules, identities=[repo.dir / "web.key"])
+    store = Store(repo.rules, identities=[repo.dir / "web.key"], hosts=Inventory.load)
     assert store.rules.get("new.age").public_keys == [keys["alice"].public, str(web.to_public())]
     assert store.decrypt("new.age") == b"for web"
     assert [r.recipients for r in store.list() if r.name == "new.age"] == [["alice", "web"]]
