@@ -2,13 +2,13 @@
 
 Header and MAC, payload STREAM, armor (streamed both ways), and one module per
 recipient type (x25519, ssh, scrypt, pq, plugin); recipients and identities parse the
-keys people have. Writes are atomic.
+keys people have.
+Files are written through :mod:`agepy._files` (atomic, symlinks written through).
 """
 
 from __future__ import annotations
 
 from agepy.age.armor import ArmorReader, ArmorWriter, armor, dearmor, looks_armored
-from agepy.age.atomic import atomic_output, atomic_path, atomic_write
 from agepy.age.crypt import (
     AgeStream,
     decrypt_bytes,
@@ -27,9 +27,6 @@ __all__ = [
     "Header",
     "Stanza",
     "armor",
-    "atomic_output",
-    "atomic_path",
-    "atomic_write",
     "dearmor",
     "decrypt_bytes",
     "decrypt_to",

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from agepy._files import atomic_output
 from agepy.age import plugin
 from agepy.age._stream import (
     NONCE_SIZE,
@@ -20,7 +21,6 @@ from agepy.age._stream import (
     write_all,
 )
 from agepy.age.armor import ArmorReader, Reader, looks_armored
-from agepy.age.atomic import atomic_output
 from agepy.age.header import Header, parse_header, split_header, verify_mac
 from agepy.age.identities import Identity
 from agepy.age.scrypt import ScryptIdentity

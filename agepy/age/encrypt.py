@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from agepy._files import atomic_output
 from agepy.age import plugin
 from agepy.age._stream import (
     NONCE_SIZE,
@@ -20,7 +21,6 @@ from agepy.age._stream import (
     write_all,
 )
 from agepy.age.armor import ArmorWriter
-from agepy.age.atomic import atomic_output
 from agepy.age.header import Stanza, encode_header
 from agepy.age.identities import Identity
 from agepy.age.recipients import Recipient, parse_recipient

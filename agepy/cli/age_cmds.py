@@ -12,7 +12,6 @@ import click
 
 from agepy.age import decrypt_to, encrypt_file, open_age, read_header
 from agepy.age.identities import load_identities
-from agepy.age.names import default_key_files, tag_names
 from agepy.age.recipients import parse_recipient, parse_recipients_file, plugin_name_ok
 from agepy.cli._common import (
     FILE_PATH,
@@ -26,6 +25,7 @@ from agepy.cli._common import (
     rules_option,
 )
 from agepy.cli._rules import located_rules
+from agepy.cli._tag_names import default_key_files, tag_names
 from agepy.errors import AgeFormatError, AgepyError, RecipientError, UsageError
 from agepy.rules import load_rules, locate_rules, rules_in_reach
 

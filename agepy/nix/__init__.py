@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from agepy.nix.eval import Evaluator, evaluate_file, evaluate_source
-from agepy.nix.names import key_names
+from agepy.nix.key_names import key_names
 from agepy.nix.parse import ParsedFile, parse_file, parse_source
 
 __all__ = [

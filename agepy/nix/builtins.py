@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agepy.errors import NixEvalError, NixUnsupportedError
-from agepy.nix import ops
+from agepy.nix import value_ops as ops
 from agepy.nix.builtins_data import DATA_BUILTINS
 from agepy.nix.builtins_lists import (
     all_of,

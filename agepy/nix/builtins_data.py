@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from agepy.nix import ops
+from agepy.nix import value_ops as ops
 from agepy.nix.values import EvalFailure, NixPath, describe, force, json_float
 
 __all__ = ["DATA_BUILTINS", "to_json_text"]

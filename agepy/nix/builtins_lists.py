@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from agepy.nix import ops
+from agepy.nix import value_ops as ops
 from agepy.nix.values import EvalFailure, Lambda, PrimOp, Thunk, describe, force, type_name
 
 __all__ = [

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import tree_sitter
 
 from agepy.errors import NixUnsupportedError
-from agepy.nix import ops
+from agepy.nix import value_ops as ops
 from agepy.nix.attrs import compile_attrset, compile_let
 from agepy.nix.builtins import GLOBALS
 from agepy.nix.common import (

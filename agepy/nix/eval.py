@@ -20,9 +20,9 @@ from agepy.errors import NixEvalError, NixSyntaxError, NixUnsupportedError, Usag
 from agepy.nix import nixcmd
 from agepy.nix.builtins import IMPORT_HOOK
 from agepy.nix.compile import Code, Compiler, from_failure
-from agepy.nix.ops import coerce_to_string
 from agepy.nix.parse import parse_source, read_nix_file
 from agepy.nix.storepath import store_path
+from agepy.nix.value_ops import coerce_to_string
 from agepy.nix.values import Env, EvalFailure, NixPath, Thunk, describe, json_float
 
 __all__ = ["Evaluator", "Session", "evaluate_file", "evaluate_source"]

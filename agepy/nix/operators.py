@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import tree_sitter
 
-from agepy.nix import ops
+from agepy.nix import value_ops as ops
 from agepy.nix.common import Scope, field, from_failure, located
 from agepy.nix.values import Env, EvalFailure, Location, describe
 

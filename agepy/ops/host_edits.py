@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agepy.errors import EditError
-from agepy.nix import edit
+from agepy.nix import source_edit as edit
 from agepy.rules.model import Rules
 from agepy.rules.validate import Secret
 from agepy.rules.verify import unchanged_except, verify_changes

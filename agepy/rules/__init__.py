@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agepy.rules.editing import (
+from agepy.rules.changes import (
     add_key_binding,
     add_recipient,
     add_secret,

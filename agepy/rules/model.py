@@ -20,8 +20,8 @@ import tree_sitter
 
 from agepy.age.recipients import key_canonical, parse_recipient
 from agepy.errors import NixError, RecipientError, RulesError
-from agepy.nix.edit import top_attrset
 from agepy.nix.parse import ParsedFile, parse_file
+from agepy.nix.source_edit import top_attrset
 from agepy.rules.evaluation import bindings_of, evaluate_rules_file, rules_key_names
 from agepy.rules.locate import locate_rules, rules_in_reach
 from agepy.rules.validate import RuleWarning, Secret, validate_entries

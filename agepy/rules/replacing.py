@@ -14,7 +14,7 @@ from pathlib import Path
 
 from agepy.age.recipients import parse_recipient
 from agepy.errors import EditError, RecipientError
-from agepy.nix import edit
+from agepy.nix import source_edit as edit
 from agepy.rules.model import Rules, Secret, load_rules
 from agepy.rules.verify import Check, unchanged_except, verify_changes, write_changes
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from agepy._files import open_temp, replace, resolve_target
 from agepy.errors import EditError, NixError, RulesError
-from agepy.nix import edit
+from agepy.nix import source_edit as edit
 from agepy.nix.parse import parse_source
 from agepy.rules.model import Secret, evaluate_rules_file, validate_rules
 

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
-from agepy._files import file_mode, open_regular, restore_on_failure
+from agepy._files import atomic_write, file_mode, open_regular, restore_on_failure
 from agepy._lock import store_lock
-from agepy.age import atomic_write, decrypt_to, encrypt_bytes
+from agepy.age import decrypt_to, encrypt_bytes
 from agepy.age.identities import load_identities
 from agepy.errors import AgepyError, RulesError, StoreError
 from agepy.rules import add_secret, load_rules, locate_rules
 from agepy.store.check import check
-from agepy.store.edit import edit_secret
+from agepy.store.edit_session import edit_secret
 from agepy.store.generate import GenerateResult, generate_missing, generate_secret, rotate_secrets
 from agepy.store.rekey import RekeyReport, rekey
 from agepy.store.status import Status, display_path, file_status

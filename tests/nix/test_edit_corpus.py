@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from agepy.errors import AgepyError, EditError
-from agepy.nix import edit
+from agepy.nix import source_edit as edit
 from agepy.nix.parse import parse_source
 from agepy.rules import (
     Rules,

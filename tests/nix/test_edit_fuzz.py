@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agepy.errors import AgepyError, EditError
-from agepy.nix import edit
+from agepy.nix import source_edit as edit
 from agepy.nix.parse import parse_source
 
 CASES = Path(__file__).parent / "edit_cases"

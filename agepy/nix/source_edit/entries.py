@@ -8,7 +8,8 @@ import tree_sitter
 
 from agepy.age.recipients import key_canonical
 from agepy.errors import EditError
-from agepy.nix.edit._tree import (
+from agepy.nix.parse import ParsedFile
+from agepy.nix.source_edit._tree import (
     _IDENTIFIER,
     _KEYWORDS,
     Item,
@@ -34,7 +35,6 @@ from agepy.nix.edit._tree import (
     nix_string,
     top_attrset,
 )
-from agepy.nix.parse import ParsedFile
 
 # --- let bindings -----------------------------------------------------------------------
 

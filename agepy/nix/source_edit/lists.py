@@ -8,7 +8,8 @@ import tree_sitter
 
 from agepy.age.recipients import key_canonical
 from agepy.errors import EditError
-from agepy.nix.edit._tree import (
+from agepy.nix.parse import ParsedFile
+from agepy.nix.source_edit._tree import (
     Edit,
     Item,
     _apply,
@@ -28,7 +29,6 @@ from agepy.nix.edit._tree import (
     nix_string,
     static_string,
 )
-from agepy.nix.parse import ParsedFile
 
 
 def _matches(parsed: ParsedFile, element: tree_sitter.Node, item: Item, aliases: set[str]) -> bool:

@@ -9,16 +9,16 @@ it raises EditError whose hint says what to write by hand.
 from __future__ import annotations
 
 from agepy.age.recipients import key_canonical
-from agepy.nix.edit._tree import (
+from agepy.nix.source_edit._tree import (
     Item,
     let_key_bindings,
     nix_string,
     static_string,
     top_attrset,
 )
-from agepy.nix.edit.entries import add_binding, add_entry
-from agepy.nix.edit.lists import add_list_item, probe_elements, remove_list_item
-from agepy.nix.edit.replace import (
+from agepy.nix.source_edit.entries import add_binding, add_entry
+from agepy.nix.source_edit.lists import add_list_item, probe_elements, remove_list_item
+from agepy.nix.source_edit.replace import (
     new_literal,
     referenced_files,
     replace_key_in_data,

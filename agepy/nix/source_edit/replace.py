@@ -8,7 +8,8 @@ from pathlib import Path
 
 from agepy.age.recipients import key_canonical
 from agepy.errors import NixSyntaxError
-from agepy.nix.edit._tree import (
+from agepy.nix.parse import parse_source
+from agepy.nix.source_edit._tree import (
     Edit,
     _apply,
     _parse,
@@ -16,7 +17,6 @@ from agepy.nix.edit._tree import (
     nix_string,
     static_string,
 )
-from agepy.nix.parse import parse_source
 
 # --- replacing a key --------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Safe edits of secrets.nix (and the key files it imports), verified before writing.
 
-Each edit computes the new text with :mod:`agepy.nix.edit`, then checks that it parses
+Each edit computes the new text with :mod:`agepy.nix.source_edit`, then checks that it parses
 and evaluates to exactly the intended rules (:mod:`agepy.rules.verify`); only then is it
 written atomically (keeping the file's mode). On any failure nothing is changed. The
 ``plan_*`` functions return the checked new texts without writing: a plan is either an
@@ -15,7 +15,7 @@ from typing import Any
 
 from agepy.age.recipients import key_canonical, parse_recipient
 from agepy.errors import EditError, NixError
-from agepy.nix import edit
+from agepy.nix import source_edit as edit
 from agepy.nix.parse import parse_source
 from agepy.rules.model import Rules, Secret, evaluate_rules_file, load_rules
 from agepy.rules.verify import Check, unchanged_except, verify_changes, write_changes, write_temp
