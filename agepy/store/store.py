@@ -101,7 +101,8 @@ class Store:
     """The secrets of one secrets.nix: decrypt, write, edit, rekey and check them by name.
 
     ``identities``: private key files to decrypt with (None: ~/.ssh/id_ed25519,
-    ~/.ssh/id_rsa); ``prompt`` asks a key's passphrase (once a process).
+    ~/.ssh/id_rsa); ``prompt`` asks a key's passphrase (once a process); ``files_dir``:
+    the folder the entry names are relative to (default: the rules folder).
     """
 
     def __init__(
@@ -112,6 +113,7 @@ class Store:
         identities: Sequence[Path] | None = None,
         prompt: PromptFn | None = None,
         allow_outside: bool = False,
+        files_dir: Path | None = None,
     ) -> None:
 
         self.given_path = Path(rules_path) if rules_path is not None else None
@@ -120,6 +122,7 @@ class Store:
         self.identity_paths = [Path(p) for p in identities] if identities else None
         self.prompt = prompt
         self.allow_outside = allow_outside
+        self.files_dir = files_dir
         self._rules: Rules | None = None
         self._identities: list[Identity] | None = None
         self._tag_names: dict[str, str] | None = None
@@ -134,6 +137,7 @@ class Store:
                 self.rules_path,
                 evaluator=self.evaluator,
                 extra_names=_inventory_names(self.rules_path),
+                files_dir=self.files_dir,
             )
             self._tag_names = None
         return self._rules
