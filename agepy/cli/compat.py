@@ -12,13 +12,15 @@ which wins over `-e`; `-i` may appear anywhere and repeat; `-v` is accepted and 
 The FILE is handed on after `--`, so a name starting with `-` stays a name.
 `--rules PATH` and `--editor CMD` (ragenix's flags) pass through. `EDITOR=: agenix -e
 FILE` re-encrypts FILE without editing it, as agenix's script does (its `-r` edits every
-file with `EDITOR=:`); with `$RULES`, entry names are relative to the current folder, as
-agenix takes them. See docs/agenix-compat.md for the differences.
+file with `EDITOR=:`); `-e` in a terminal runs $EDITOR, not $VISUAL; with `$RULES`, entry
+names are relative to the current folder, as agenix takes them. See docs/agenix-compat.md
+for the differences.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -149,14 +151,32 @@ def _files_from_cwd(parsed: _Parsed, environ: Mapping[str, str]) -> bool:
     return bool(environ.get("RULES")) and "--rules" not in parsed.passthrough
 
 
+def _editor_of_agenix(
+    parsed: _Parsed, environ: Mapping[str, str], stdin_tty: bool | None
+) -> list[str]:
+    """agenix runs $EDITOR (never $VISUAL) when stdin is a terminal: `EDITOR=cat agenix -e`
+    in a shell that exports VISUAL=vim runs cat. Piped stdin stays the new content."""
+    editor = environ.get("EDITOR")
+    if not editor or "--editor" in parsed.passthrough:
+        return []
+    if stdin_tty is None:
+        stdin_tty = sys.stdin is not None and sys.stdin.isatty()
+    return ["--editor", editor] if stdin_tty else []
+
+
 def translate_agenix_args(
-    args: Sequence[str], *, as_agenix: bool = False, environ: Mapping[str, str] | None = None
+    args: Sequence[str],
+    *,
+    as_agenix: bool = False,
+    environ: Mapping[str, str] | None = None,
+    stdin_tty: bool | None = None,
 ) -> list[str]:
     """Rewrite an agenix command line into the matching agepy subcommand line.
 
     ``as_agenix``: called under the name agenix, so every command line is agenix's, and
     `-h` raises :class:`AgenixHelp`. ``environ`` (default: the process's) is read for
-    agenix's `EDITOR=:` and `RULES`.
+    agenix's `EDITOR` and `RULES`; ``stdin_tty`` (default: whether stdin is a terminal)
+    says whether `-e` runs the editor.
     """
     args = list(args)
     if not as_agenix and (not args or args[0] not in AGENIX_FLAGS):
@@ -181,6 +201,8 @@ def translate_agenix_args(
     if parsed.help:
         return [command[0], "--help"]
     command += [*parsed.identities, *parsed.passthrough]
+    if command[0] == "edit":
+        command += _editor_of_agenix(parsed, environ, stdin_tty)
     if command[0] != "decrypt" and _files_from_cwd(parsed, environ):
         command.append("--files-from-cwd")
     if (rekey_one or not parsed.rekey) and parsed.file is not None:

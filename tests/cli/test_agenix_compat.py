@@ -13,7 +13,7 @@ from agepy.errors import UsageError
 
 def as_agenix(*args: str, editor: str | None = None) -> list[str]:
     environ = {} if editor is None else {"EDITOR": editor}
-    return translate_agenix_args(list(args), as_agenix=True, environ=environ)
+    return translate_agenix_args(list(args), as_agenix=True, environ=environ, stdin_tty=False)
 
 
 def test_the_flags_of_agenix_main() -> None:
@@ -45,6 +45,24 @@ def test_editor_colon_reencrypts_one_file_as_agenix_does() -> None:
     assert as_agenix("-d", "a.age", editor=":") == ["decrypt", "--", "a.age"]
     assert as_agenix("-e", "a.age", "--editor", "vi", editor=":")[0] == "edit"  # asked for
     assert translate_agenix_args(["-e", "a.age"], environ={"EDITOR": ":"})[0] == "rekey"
+
+
+def test_in_a_terminal_edit_runs_editor_not_visual() -> None:
+    # agenix's script runs $EDITOR and knows no $VISUAL; piped stdin is the content.
+    t = translate_agenix_args
+    env = {"EDITOR": "cat", "VISUAL": "vim"}
+    assert t(["-e", "a.age"], environ=env, stdin_tty=True) == [
+        "edit",
+        "--editor",
+        "cat",
+        "--",
+        "a.age",
+    ]
+    assert t(["-e", "a.age"], environ=env, stdin_tty=False) == ["edit", "--", "a.age"]
+    assert t(["-e", "a.age"], environ={"VISUAL": "vim"}, stdin_tty=True) == ["edit", "--", "a.age"]
+    given = t(["-e", "a.age", "--editor", "nano"], environ=env, stdin_tty=True)
+    assert given == ["edit", "--editor", "nano", "--", "a.age"]
+    assert t(["-d", "a.age"], environ=env, stdin_tty=True) == ["decrypt", "--", "a.age"]
 
 
 def test_with_rules_names_are_relative_to_the_current_folder() -> None:
