@@ -10,13 +10,18 @@ name `agenix`, every command line is); any other goes to agepy's subcommands unt
 As in the script, the FILE is the last one given to `-e` or `-d`, `-r` wins over `-d`,
 which wins over `-e`; `-i` may appear anywhere and repeat; `-v` is accepted and ignored.
 The FILE is handed on after `--`, so a name starting with `-` stays a name.
-`--rules PATH` and `--editor CMD` (ragenix's flags) pass through. See
-docs/agenix-compat.md for the differences.
+`--rules PATH` and `--editor CMD` (ragenix's flags) pass through. `EDITOR=: agenix -e
+FILE` re-encrypts FILE without editing it, as agenix's script does (its `-r` edits every
+file with `EDITOR=:`); `-e` in a terminal runs $EDITOR, not $VISUAL; with `$RULES`, entry
+names are relative to the current folder, as agenix takes them. See docs/agenix-compat.md
+for the differences.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from agepy.errors import UsageError
@@ -133,20 +138,59 @@ def _parse(args: Sequence[str], strict: bool) -> _Parsed:
     return parsed
 
 
-def translate_agenix_args(args: Sequence[str], *, as_agenix: bool = False) -> list[str]:
+def _reencrypts_only(parsed: _Parsed, environ: Mapping[str, str]) -> bool:
+    """`EDITOR=: agenix -e FILE`: agenix skips the editor (and piped stdin) and always
+    re-encrypts FILE; scripts use it to rekey one secret."""
+    return environ.get("EDITOR") == ":" and "--editor" not in parsed.passthrough
+
+
+def _files_from_cwd(parsed: _Parsed, environ: Mapping[str, str]) -> bool:
+    """With $RULES, agenix's script takes the entry names relative to the current folder
+    (`RULES=./secrets/secrets.nix agenix -e secrets/x.age`), not to the rules file's;
+    decrypt looks in the current folder first anyway."""
+    return bool(environ.get("RULES")) and "--rules" not in parsed.passthrough
+
+
+def _editor_of_agenix(
+    parsed: _Parsed, environ: Mapping[str, str], stdin_tty: bool | None
+) -> list[str]:
+    """agenix runs $EDITOR (never $VISUAL) when stdin is a terminal: `EDITOR=cat agenix -e`
+    in a shell that exports VISUAL=vim runs cat. Piped stdin stays the new content."""
+    editor = environ.get("EDITOR")
+    if not editor or "--editor" in parsed.passthrough:
+        return []
+    if stdin_tty is None:
+        stdin_tty = sys.stdin is not None and sys.stdin.isatty()
+    return ["--editor", editor] if stdin_tty else []
+
+
+def translate_agenix_args(
+    args: Sequence[str],
+    *,
+    as_agenix: bool = False,
+    environ: Mapping[str, str] | None = None,
+    stdin_tty: bool | None = None,
+) -> list[str]:
     """Rewrite an agenix command line into the matching agepy subcommand line.
 
     ``as_agenix``: called under the name agenix, so every command line is agenix's, and
-    `-h` raises :class:`AgenixHelp`.
+    `-h` raises :class:`AgenixHelp`. ``environ`` (default: the process's) is read for
+    agenix's `EDITOR` and `RULES`; ``stdin_tty`` (default: whether stdin is a terminal)
+    says whether `-e` runs the editor.
     """
     args = list(args)
     if not as_agenix and (not args or args[0] not in AGENIX_FLAGS):
         return args
     parsed = _parse(args, strict=as_agenix)
+    environ = os.environ if environ is None else environ
+    rekey_one = False
     if parsed.rekey:
         command = ["rekey", "--force"]
+    elif parsed.file is not None and parsed.decrypt:
+        command = ["decrypt"]
     elif parsed.file is not None:
-        command = ["decrypt" if parsed.decrypt else "edit"]
+        rekey_one = _reencrypts_only(parsed, environ)
+        command = ["rekey", "--force"] if rekey_one else ["edit"]
     elif parsed.help:
         return ["--help"]
     else:
@@ -157,6 +201,10 @@ def translate_agenix_args(args: Sequence[str], *, as_agenix: bool = False) -> li
     if parsed.help:
         return [command[0], "--help"]
     command += [*parsed.identities, *parsed.passthrough]
-    if not parsed.rekey and parsed.file is not None:
+    if command[0] == "edit":
+        command += _editor_of_agenix(parsed, environ, stdin_tty)
+    if command[0] != "decrypt" and _files_from_cwd(parsed, environ):
+        command.append("--files-from-cwd")
+    if (rekey_one or not parsed.rekey) and parsed.file is not None:
         command += ["--", parsed.file]
     return command

@@ -41,6 +41,7 @@ def _store(
     evaluator: str = "auto",
     identities: tuple[Path, ...] = (),
     allow_outside: bool = False,
+    files_from_cwd: bool = False,
 ) -> Store:
 
     store = Store(
@@ -50,6 +51,7 @@ def _store(
         prompt=prompt_passphrase,
         allow_outside=allow_outside,
         hosts=Inventory.load,
+        files_dir=Path.cwd() if files_from_cwd else None,
     )
     announce_rules(store.rules_path, rules)
     return store
@@ -61,6 +63,12 @@ def _allow_outside_option(f: F) -> F:
         is_flag=True,
         help="Write entries whose names lead out of the secrets folder (../x.age, /abs).",
     )(f)
+
+
+def _files_from_cwd_option(f: F) -> F:
+    # Set by agenix's command line when $RULES names the rules: agenix's script takes the
+    # entry names relative to the current folder, not to the rules file's.
+    return click.option("--files-from-cwd", "files_from_cwd", is_flag=True, hidden=True)(f)
 
 
 _STATUS_COLOUR = {"ok": "green", "stale": "yellow", "missing": "red", "unreadable": "red"}
@@ -134,6 +142,7 @@ def list_(as_json: bool, evaluator: str, rules: Path | None) -> None:
     help="Put the plaintext in the system temp folder if no tmpfs is available.",
 )
 @_allow_outside_option
+@_files_from_cwd_option
 @identity_option
 @evaluator_option
 @rules_option
@@ -144,6 +153,7 @@ def edit(
     editor: str | None,
     allow_disk: bool,
     allow_outside: bool,
+    files_from_cwd: bool,
     identities: tuple[Path, ...],
     evaluator: str,
     rules: Path | None,
@@ -163,7 +173,7 @@ def edit(
       agepy edit new-token.age --to alice --host matrix < token.txt
       agepy edit --editor - restic-password.age < new-password.txt
     """
-    store = _store(rules, evaluator, identities, allow_outside)
+    store = _store(rules, evaluator, identities, allow_outside, files_from_cwd)
     # `--editor -` (ragenix) and piped stdin (agenix) replace the content; an editor
     # asked for by name wins over a pipe.
     from_stdin = editor == "-" or (not editor and not sys.stdin.isatty())
@@ -213,6 +223,7 @@ def _print_report(report: RekeyReport) -> None:
 )
 @json_option
 @_allow_outside_option
+@_files_from_cwd_option
 @identity_option
 @evaluator_option
 @rules_option
@@ -223,6 +234,7 @@ def rekey(
     key: str | None,
     as_json: bool,
     allow_outside: bool,
+    files_from_cwd: bool,
     identities: tuple[Path, ...],
     evaluator: str,
     rules: Path | None,
@@ -241,7 +253,7 @@ def rekey(
       agepy rekey heisenbridge-config.age --force
       agepy rekey --key matrix --force
     """
-    store = _store(rules, evaluator, identities, allow_outside)
+    store = _store(rules, evaluator, identities, allow_outside, files_from_cwd)
     if key is not None:
         if names:
             raise click.UsageError("give NAMEs or --key KEY, not both")

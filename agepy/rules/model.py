@@ -90,10 +90,13 @@ class Rules:
     secrets: dict[str, Secret]
     extra_names: dict[str, str] = field(default_factory=dict)
     _key_names: dict[str, str] | None = field(default=None, repr=False)
+    # Where the entries' files are, when not beside secrets.nix (agenix with $RULES).
+    files_dir: Path | None = None
 
     @property
     def dir(self) -> Path:
-        return self.path.parent
+        """The folder the entry names are relative to."""
+        return self.path.parent if self.files_dir is None else self.files_dir
 
     @property
     def key_names(self) -> dict[str, str]:
@@ -225,10 +228,12 @@ def _locator(parsed: ParsedFile | None) -> Callable[[str], tuple[int, int] | Non
     return locate
 
 
-def validate_rules(data: Any, path: Path, parsed: ParsedFile | None = None) -> dict[str, Secret]:
+def validate_rules(
+    data: Any, path: Path, parsed: ParsedFile | None = None, files_dir: Path | None = None
+) -> dict[str, Secret]:
     """The entries of evaluated rules, read as agenix reads them (see
     :mod:`agepy.rules.validate`); RulesError for what agenix could not use either."""
-    return validate_entries(data, path, _locator(parsed))
+    return validate_entries(data, path, _locator(parsed), files_dir)
 
 
 def load_rules(
@@ -236,13 +241,18 @@ def load_rules(
     *,
     evaluator: str = "auto",
     extra_names: Mapping[str, str] | None = None,
+    files_dir: Path | None = None,
 ) -> Rules:
-    """Locate, evaluate and validate secrets.nix. ``extra_names``: key → name (inventory)."""
+    """Locate, evaluate and validate secrets.nix. ``extra_names``: key → name (inventory).
+
+    ``files_dir``: the folder the entry names are relative to (default: the rules folder;
+    agenix's script takes them relative to the current folder).
+    """
     rules_path = locate_rules(path)
     parsed = parse_file(rules_path)
     data = evaluate_rules_file(rules_path, evaluator=evaluator)
-    secrets = validate_rules(data, rules_path, parsed)
-    rules = Rules(path=rules_path, secrets=secrets)
+    secrets = validate_rules(data, rules_path, parsed, files_dir)
+    rules = Rules(path=rules_path, secrets=secrets, files_dir=files_dir)
     if extra_names:
         rules.add_names(extra_names)
     return rules

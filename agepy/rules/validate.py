@@ -120,8 +120,13 @@ def _warner(
     return warn
 
 
-def validate_entries(data: Any, path: Path, locate: Locate) -> dict[str, Secret]:
-    """The entries of evaluated rules ``data``; RulesError for what agenix could not use."""
+def validate_entries(
+    data: Any, path: Path, locate: Locate, files_dir: Path | None = None
+) -> dict[str, Secret]:
+    """The entries of evaluated rules ``data``; RulesError for what agenix could not use.
+
+    Each entry's file is its name relative to ``files_dir`` (default: the rules folder).
+    """
 
     def line_of(name: str) -> int | None:
         location = locate(name)
@@ -197,7 +202,7 @@ def validate_entries(data: Any, path: Path, locate: Locate) -> dict[str, Secret]
             )
         secrets[name] = Secret(
             name=name,
-            file=path.parent / name,
+            file=(path.parent if files_dir is None else files_dir) / name,
             public_keys=public_keys,
             recipients=recipients,
             armor=armor,

@@ -115,7 +115,8 @@ class Store:
 
     ``identities``: private key files to decrypt with (None: ~/.ssh/id_ed25519,
     ~/.ssh/id_rsa); ``prompt`` asks a key's passphrase (once a process); ``hosts`` loads
-    the names of hosts' keys from beside secrets.nix (``agepy.hosts.Inventory.load``).
+    the names of hosts' keys from beside secrets.nix (``agepy.hosts.Inventory.load``);
+    ``files_dir``: the folder the entry names are relative to (default: the rules folder).
     """
 
     def __init__(
@@ -127,6 +128,7 @@ class Store:
         prompt: PromptFn | None = None,
         allow_outside: bool = False,
         hosts: HostBookLoader | None = None,
+        files_dir: Path | None = None,
     ) -> None:
 
         self.given_path = Path(rules_path) if rules_path is not None else None
@@ -135,6 +137,7 @@ class Store:
         self.identity_paths = [Path(p) for p in identities] if identities else None
         self.prompt = prompt
         self.allow_outside = allow_outside
+        self.files_dir = files_dir
         self._rules: Rules | None = None
         self._identities: list[Identity] | None = None
         self._tag_names: dict[str, str] | None = None
@@ -150,6 +153,7 @@ class Store:
                 self.rules_path,
                 evaluator=self.evaluator,
                 extra_names=self._host_book_or_none(lambda book: book.names(), dict[str, str]()),
+                files_dir=self.files_dir,
             )
             self._tag_names = None
         return self._rules

@@ -11,8 +11,9 @@ from agepy.cli.compat import AgenixHelp, translate_agenix_args
 from agepy.errors import UsageError
 
 
-def as_agenix(*args: str) -> list[str]:
-    return translate_agenix_args(list(args), as_agenix=True)
+def as_agenix(*args: str, editor: str | None = None) -> list[str]:
+    environ = {} if editor is None else {"EDITOR": editor}
+    return translate_agenix_args(list(args), as_agenix=True, environ=environ, stdin_tty=False)
 
 
 def test_the_flags_of_agenix_main() -> None:
@@ -27,6 +28,57 @@ def test_the_flags_of_agenix_main() -> None:
     assert as_agenix("-v", "-r", "-i", "k") == ["rekey", "--force", "-i", "k"]
     assert as_agenix("-e", "a.age", "--editor", "-") == ["edit", "--editor", "-", "--", "a.age"]
     assert as_agenix("--debug", "-d", "a.age") == ["decrypt", "--debug", "--", "a.age"]
+
+
+def test_editor_colon_reencrypts_one_file_as_agenix_does() -> None:
+    # agenix's script skips the editor (and piped stdin) when EDITOR is ':' and always
+    # re-encrypts: `EDITOR=: agenix -e FILE` is how scripts rekey one secret.
+    assert as_agenix("-e", "-x.age", "-i", "k", editor=":") == [
+        "rekey",
+        "--force",
+        "-i",
+        "k",
+        "--",
+        "-x.age",
+    ]
+    assert as_agenix("-e", "a.age", editor=": ") == ["edit", "--", "a.age"]  # exact, as agenix
+    assert as_agenix("-d", "a.age", editor=":") == ["decrypt", "--", "a.age"]
+    assert as_agenix("-e", "a.age", "--editor", "vi", editor=":")[0] == "edit"  # asked for
+    assert translate_agenix_args(["-e", "a.age"], environ={"EDITOR": ":"})[0] == "rekey"
+
+
+def test_in_a_terminal_edit_runs_editor_not_visual() -> None:
+    # agenix's script runs $EDITOR and knows no $VISUAL; piped stdin is the content.
+    t = translate_agenix_args
+    env = {"EDITOR": "cat", "VISUAL": "vim"}
+    assert t(["-e", "a.age"], environ=env, stdin_tty=True) == [
+        "edit",
+        "--editor",
+        "cat",
+        "--",
+        "a.age",
+    ]
+    assert t(["-e", "a.age"], environ=env, stdin_tty=False) == ["edit", "--", "a.age"]
+    assert t(["-e", "a.age"], environ={"VISUAL": "vim"}, stdin_tty=True) == ["edit", "--", "a.age"]
+    given = t(["-e", "a.age", "--editor", "nano"], environ=env, stdin_tty=True)
+    assert given == ["edit", "--editor", "nano", "--", "a.age"]
+    assert t(["-d", "a.age"], environ=env, stdin_tty=True) == ["decrypt", "--", "a.age"]
+
+
+def test_with_rules_names_are_relative_to_the_current_folder() -> None:
+    # agenix's script reads $RULES for the keys and the file relative to where it runs.
+    rules = {"RULES": "./secrets/secrets.nix"}
+    t = translate_agenix_args
+    assert t(["-e", "s/a.age"], environ=rules) == ["edit", "--files-from-cwd", "--", "s/a.age"]
+    assert t(["-r"], environ=rules) == ["rekey", "--force", "--files-from-cwd"]
+    assert t(["-e", "a.age"], environ={**rules, "EDITOR": ":"})[-3:] == [
+        "--files-from-cwd",
+        "--",
+        "a.age",
+    ]
+    assert t(["-d", "a.age"], environ=rules) == ["decrypt", "--", "a.age"]  # cwd first anyway
+    assert t(["-r"], environ={"RULES": ""}) == ["rekey", "--force"]  # empty: ./secrets.nix
+    assert "--files-from-cwd" not in t(["-r", "--rules", "x.nix"], environ=rules)  # ragenix's
 
 
 @pytest.mark.parametrize(

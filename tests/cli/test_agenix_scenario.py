@@ -6,25 +6,27 @@ The steps are those of agenix's VM test (`test/integration.nix`) and package che
 every file, an unchanged `-e` leaves the file byte-identical, a bogus `~/.ssh/id_rsa`
 fails `-e` unless `-i` is given, piped `-e` then `-d`, and no plaintext is left in /tmp
 or /dev/shm. `agenix` is the launcher `agepy agenix-shim` writes, and a symlink named
-`agenix` to an agepy entry script.
+`agenix` to an agepy entry script; with AGEPY_AGENIX_REFERENCE set (tests/cli/agenix_world.py)
+the same steps run against that `agenix` too, so agepy can be compared with agenix's
+script (docs/agenix-compat.md, "Checked against the real script").
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
-import shutil
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tool
+from tests.cli.agenix_world import (
+    AGEPY_LAUNCHERS,
+    IMPLEMENTATIONS,
+    AgenixWorld,
+    make_world,
+)
 
-EXAMPLE = Path(__file__).parent / "agenix_example"
 PLAINTEXTS = {
     "secret1.age": b"hello",
     "secret2.age": b"world!",
@@ -32,69 +34,17 @@ PLAINTEXTS = {
     "armored-secret.age": b"an armored secret",
 }
 
-Agenix = Callable[..., subprocess.CompletedProcess[bytes]]
 
-
-def _launcher(bin_dir: Path, how: str) -> Path:
-    if how == "shim":
-        subprocess.run(
-            [sys.executable, "-m", "agepy", "agenix-shim", str(bin_dir)], check=True, timeout=60
-        )
-    else:  # a symlink named agenix to an entry script: agepy reads the name it was called by
-        entry = bin_dir / "agepy-entry"
-        entry.write_text(
-            f"#!{sys.executable}\nimport sys\nfrom agepy.cli import main\nsys.exit(main())\n"
-        )
-        entry.chmod(0o755)
-        (bin_dir / "agenix").symlink_to(entry)
-    return bin_dir / "agenix"
-
-
-@pytest.fixture(params=["shim", "symlink"])
-def agenix(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Agenix, Path]]:
+@pytest.fixture(params=IMPLEMENTATIONS)
+def agenix(request: pytest.FixtureRequest, tmp_path: Path) -> AgenixWorld:
     """`agenix ARGS` in a copy of the example, HOME holding user1's key, as the tests do."""
-    require_tool("age")
-    home = tmp_path / "home"
-    (home / ".ssh").mkdir(parents=True)
-    key = home / ".ssh" / "id_ed25519"
-    shutil.copyfile(EXAMPLE / "example_keys" / "user1", key)
-    key.chmod(0o600)
-    shutil.copyfile(EXAMPLE / "example_keys" / "user1.pub", home / ".ssh" / "id_ed25519.pub")
-    secrets_dir = tmp_path / "secrets"
-    shutil.copytree(EXAMPLE / "example", secrets_dir)
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    launcher = _launcher(bin_dir, request.param)
-    base_env = {k: v for k, v in os.environ.items() if k not in ("RULES", "VISUAL", "EDITOR")}
-    base_env.update(HOME=str(home), PATH=f"{bin_dir}{os.pathsep}{base_env.get('PATH', '')}")
-
-    def run(
-        *args: str, tty: bool = False, input: bytes | None = None, **env: str
-    ) -> subprocess.CompletedProcess[bytes]:
-        leader = follower = -1
-        if tty:  # agenix runs $EDITOR only when stdin is a terminal
-            leader, follower = os.openpty()
-        try:
-            return subprocess.run(
-                [str(launcher), *args],
-                input=input,
-                stdin=follower if tty else (None if input is not None else subprocess.DEVNULL),
-                capture_output=True,
-                cwd=secrets_dir,
-                env={**base_env, **env},
-                timeout=120,
-                check=False,
-            )
-        finally:
-            if tty:
-                os.close(leader)
-                os.close(follower)
-
-    yield run, secrets_dir
+    return make_world(tmp_path, request.param)
 
 
-def _hashes(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.age")}
+@pytest.fixture(params=AGEPY_LAUNCHERS)
+def agepy_agenix(request: pytest.FixtureRequest, tmp_path: Path) -> AgenixWorld:
+    """The same, only agepy under the name agenix (for agepy's own messages)."""
+    return make_world(tmp_path, request.param)
 
 
 def _holding(marker: str) -> list[str]:
@@ -113,22 +63,30 @@ def _holding(marker: str) -> list[str]:
     return found.stdout.splitlines()
 
 
-def test_help_and_usage_exit_codes_as_agenix(agenix: tuple[Agenix, Path]) -> None:
-    run, _ = agenix
+def test_help_and_usage_exit_codes_as_agenix(agenix: AgenixWorld) -> None:
+    run = agenix.run
     shown = run("-h")
     assert shown.returncode == 0 and b"-e, --edit FILE" in shown.stdout
     assert run("--help").returncode == 0
+    assert run("-d", "secret1.age", "-h").returncode == 0  # help at -h, whatever came first
     assert run().returncode == 1  # no arguments: help, exit 1
-    for bad in (["-x"], ["-c"], ["-r", "ssh-ed25519 AAAA"], ["-e"], ["list"]):
+    for bad in (["-x"], ["-c"], ["-r", "ssh-ed25519 AAAA"], ["-e"], ["-i"], ["list"]):
         result = run(*bad)
+        assert result.returncode == 1, (bad, result.stderr)
+
+
+def test_usage_errors_are_one_agepy_line(agepy_agenix: AgenixWorld) -> None:
+    # agenix prints its help on stdout; agepy says what was wrong, on stderr (same exit 1)
+    for bad in (["-x"], ["-c"], ["-r", "ssh-ed25519 AAAA"], ["-e"], ["list"]):
+        result = agepy_agenix.run(*bad)
         assert result.returncode == 1, (bad, result.stderr)
         assert result.stderr.startswith(b"agepy: error: "), result.stderr
         assert b"Traceback" not in result.stderr
-    assert b"agepy check" in run("-c").stderr  # -c is no agenix flag; the hint says where
+    assert b"agepy check" in agepy_agenix.run("-c").stderr  # -c is no agenix flag
 
 
-def test_agenix_integration_steps(agenix: tuple[Agenix, Path]) -> None:
-    run, folder = agenix
+def test_agenix_integration_steps(agenix: AgenixWorld) -> None:
+    run, folder = agenix.run, agenix.folder
     # package check: `agenix -d secret1.age` is hello
     assert run("-d", "secret1.age").stdout == b"hello"
     # -d of every example, the name starting with '-' included
@@ -140,41 +98,34 @@ def test_agenix_integration_steps(agenix: tuple[Agenix, Path]) -> None:
     assert password.returncode == 0 and password.stdout.startswith(b"$6$")
 
     # -r rewrites every file, each still decryptable by the real age
-    before = _hashes(folder)
-    home_key = folder.parent / "home" / ".ssh" / "id_ed25519"
+    before = agenix.hashes()
+    home_key = agenix.key
     missing = run("-r", "-i", str(home_key.with_name("missing")))
     assert missing.returncode != 0  # a missing -i key fails, as age does, and writes nothing
-    assert _hashes(folder) == before
+    assert agenix.hashes() == before
     rekeyed = run("-r", "-i", str(home_key))
     assert rekeyed.returncode == 0, rekeyed.stderr
-    after = _hashes(folder)
+    after = agenix.hashes()
     assert sorted(after) == sorted(before)
     assert all(after[name] != before[name] for name in before), "-r left a file unchanged"
     assert (folder / "armored-secret.age").read_text().startswith("-----BEGIN AGE ENCRYPTED")
     for name, plain in PLAINTEXTS.items():
-        age = subprocess.run(
-            ["age", "-d", "-i", str(home_key), "--", name],
-            cwd=folder,
-            capture_output=True,
-            timeout=60,
-            check=True,
-        )
-        assert age.stdout == plain
+        assert agenix.age_decrypt(name) == plain
 
     # user1 can edit passwordfile-user1.age; unchanged, the file stays byte-identical
-    unchanged = _hashes(folder)
+    unchanged = agenix.hashes()
     edited = run("-e", "passwordfile-user1.age", tty=True, EDITOR="cat")
     assert edited.returncode == 0, edited.stderr
-    assert _hashes(folder) == unchanged
+    assert agenix.hashes() == unchanged
 
     # a bogus id_rsa makes -e fail; -i names the key that works
-    bogus = folder.parent / "home" / ".ssh" / "id_rsa"
+    bogus = agenix.home / ".ssh" / "id_rsa"
     bogus.write_text("bogus\n")
     assert run("-e", "passwordfile-user1.age", tty=True, EDITOR="cat").returncode != 0
     explicit = run("-e", "passwordfile-user1.age", "-i", str(home_key), tty=True, EDITOR="cat")
     assert explicit.returncode == 0, explicit.stderr
     bogus.unlink()
-    assert _hashes(folder) == unchanged
+    assert agenix.hashes() == unchanged
 
     # piped contents replace the secret; -d gives them back
     marker = f"agepy-agenix-{secrets.token_hex(12)}"

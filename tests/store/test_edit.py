@@ -211,7 +211,10 @@ def test_agenix_flags(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
 
 
 def test_translate_agenix_args() -> None:
-    t = translate_agenix_args
+    def t(args: list[str]) -> list[str]:
+        # $EDITOR, $RULES and a terminal on stdin change -e/-r (agenix reads them too)
+        return translate_agenix_args(args, environ={}, stdin_tty=False)
+
     assert t(["-e", "x.age"]) == ["edit", "--", "x.age"]
     assert t(["--edit", "x.age", "-i", "k1", "--identity", "k2"]) == [
         "edit",
