@@ -13,10 +13,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from agepy.age._kdf import hkdf
 from agepy.errors import PayloadError
 
 __all__ = [
@@ -27,6 +26,7 @@ __all__ = [
     "decrypt_payload",
     "encrypt_payload",
     "payload_key",
+    "seal_bytes",
     "write_all",
 ]
 
@@ -65,7 +65,7 @@ def as_readinto(source: Any) -> ReadInto:
 
 def payload_key(file_key: bytes, nonce: bytes) -> ChaCha20Poly1305:
     """The payload AEAD of a file: HKDF(file key, salt = nonce, info "payload")."""
-    key = HKDF(hashes.SHA256(), 32, salt=nonce, info=b"payload").derive(file_key)
+    key = hkdf(file_key, nonce, b"payload")
     return ChaCha20Poly1305(key)
 
 
@@ -108,6 +108,20 @@ def encrypt_payload(aead: ChaCha20Poly1305, src: ReadInto, write: Write) -> None
             return
         counter += 1
         current, ahead, size = ahead, current, ahead_size
+
+
+def seal_bytes(aead: ChaCha20Poly1305, data: bytes) -> bytes:
+    """All of ``data`` encrypted at once: for data already in memory, where the streaming
+    encrypter's 192 KiB of buffers would cost more than a small secret's encryption."""
+    view = memoryview(data)
+    last = max(len(view) - 1, 0) // CHUNK
+    sealed = [
+        aead.encrypt(
+            _nonce(counter, counter == last), view[counter * CHUNK : (counter + 1) * CHUNK], None
+        )
+        for counter in range(last + 1)
+    ]
+    return sealed[0] if last == 0 else b"".join(sealed)
 
 
 def _payload_error(what: str) -> PayloadError:
