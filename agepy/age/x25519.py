@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from cryptography.hazmat.backends.openssl.backend import backend
 from cryptography.hazmat.bindings._rust import openssl as rust_openssl
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
@@ -36,10 +35,19 @@ _LABEL = b"age-encryption.org/v1/X25519"
 
 # X25519PrivateKey.generate() is cryptography's generate_key behind an import statement
 # and a FIPS check, run on every call: ~8 us of a ~100 us wrap, paid once per recipient
-# of every file. The check is made once, here; the public method stays the fallback.
-new_ephemeral: Callable[[], X25519PrivateKey] = X25519PrivateKey.generate
-if backend.x25519_supported():
-    new_ephemeral = getattr(rust_openssl.x25519, "generate_key", X25519PrivateKey.generate)
+# of every file. The same check is made here without the import; should cryptography
+# rename its binding, the public method is used.
+_generate_key: Callable[[], X25519PrivateKey] = getattr(
+    getattr(rust_openssl, "x25519", None), "generate_key", X25519PrivateKey.generate
+)
+_fips_enabled: Callable[[], bool] = getattr(rust_openssl, "is_fips_enabled", lambda: True)
+
+
+def new_ephemeral() -> X25519PrivateKey:
+    """A fresh X25519 private key, as X25519PrivateKey.generate() makes it."""
+    if _fips_enabled():
+        return X25519PrivateKey.generate()  # refuses, as cryptography does under FIPS
+    return _generate_key()
 
 
 def exchange(private: X25519PrivateKey, public: bytes | X25519PublicKey, what: str) -> bytes:
