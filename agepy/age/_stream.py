@@ -13,10 +13,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from agepy.age._kdf import hkdf
 from agepy.errors import PayloadError
 
 __all__ = [
@@ -27,6 +26,7 @@ __all__ = [
     "decrypt_payload",
     "encrypt_payload",
     "payload_key",
+    "seal_bytes",
     "write_all",
 ]
 
@@ -65,16 +65,19 @@ def as_readinto(source: Any) -> ReadInto:
 
 def payload_key(file_key: bytes, nonce: bytes) -> ChaCha20Poly1305:
     """The payload AEAD of a file: HKDF(file key, salt = nonce, info "payload")."""
-    key = HKDF(hashes.SHA256(), 32, salt=nonce, info=b"payload").derive(file_key)
+    key = hkdf(file_key, nonce, b"payload")
     return ChaCha20Poly1305(key)
 
 
-def _fill(src: ReadInto, buffer: bytearray) -> int:
+def _fill(readinto: Callable[[bytearray | memoryview], int | None], buffer: bytearray) -> int:
     """Read until ``buffer`` is full or the source ends; the number of bytes read."""
+    # A regular file fills a chunk in one call: no view, no loop, once per 64 KiB.
+    got = readinto(buffer) or 0
+    if got == len(buffer) or not got:
+        return got
     view = memoryview(buffer)
-    got = 0
     while got < len(buffer):
-        n = src.readinto(view[got:])
+        n = readinto(view[got:])
         if not n:
             break
         got += n
@@ -82,7 +85,8 @@ def _fill(src: ReadInto, buffer: bytearray) -> int:
 
 
 def _nonce(counter: int, final: bool) -> bytes:
-    return counter.to_bytes(11, "big") + (b"\x01" if final else b"\x00")
+    """11-byte big-endian counter, then the final-chunk flag byte."""
+    return (counter << 8 | final).to_bytes(12, "big")
 
 
 def encrypt_payload(aead: ChaCha20Poly1305, src: ReadInto, write: Write) -> None:
@@ -92,22 +96,37 @@ def encrypt_payload(aead: ChaCha20Poly1305, src: ReadInto, write: Write) -> None
     """
     current, ahead = bytearray(CHUNK), bytearray(CHUNK)
     sealed = bytearray(CHUNK + TAG)
-    size = _fill(src, current)
+    readinto, encrypt_into = src.readinto, aead.encrypt_into
+    size = _fill(readinto, current)
     counter = 0
     while True:
-        ahead_size = _fill(src, ahead) if size == CHUNK else 0
+        ahead_size = _fill(readinto, ahead) if size == CHUNK else 0
         final = ahead_size == 0
         if size == CHUNK:
-            aead.encrypt_into(_nonce(counter, final), current, None, sealed)
+            encrypt_into(_nonce(counter, final), current, None, sealed)
             write(sealed)
         else:
             out = memoryview(sealed)[: size + TAG]
-            aead.encrypt_into(_nonce(counter, final), memoryview(current)[:size], None, out)
+            encrypt_into(_nonce(counter, final), memoryview(current)[:size], None, out)
             write(out)
         if final:
             return
         counter += 1
         current, ahead, size = ahead, current, ahead_size
+
+
+def seal_bytes(aead: ChaCha20Poly1305, data: bytes) -> bytes:
+    """All of ``data`` encrypted at once: for data already in memory, where the streaming
+    encrypter's 192 KiB of buffers would cost more than a small secret's encryption."""
+    view = memoryview(data)
+    last = max(len(view) - 1, 0) // CHUNK
+    sealed = [
+        aead.encrypt(
+            _nonce(counter, counter == last), view[counter * CHUNK : (counter + 1) * CHUNK], None
+        )
+        for counter in range(last + 1)
+    ]
+    return sealed[0] if last == 0 else b"".join(sealed)
 
 
 def _payload_error(what: str) -> PayloadError:
@@ -122,9 +141,10 @@ def decrypt_payload(aead: ChaCha20Poly1305, src: ReadInto, write: Write) -> None
     full = CHUNK + TAG
     buffer = bytearray(full)
     plain = bytearray(CHUNK)
+    readinto, decrypt_into = src.readinto, aead.decrypt_into
     counter = 0
     while True:
-        size = _fill(src, buffer)
+        size = _fill(readinto, buffer)
         if size < full:
             if size < TAG:
                 raise _payload_error(
@@ -140,7 +160,7 @@ def decrypt_payload(aead: ChaCha20Poly1305, src: ReadInto, write: Write) -> None
             write(out)
             return
         try:
-            aead.decrypt_into(_nonce(counter, False), buffer, None, plain)
+            decrypt_into(_nonce(counter, False), buffer, None, plain)
         except InvalidTag:
             _final_full_chunk(aead, src, buffer, plain, counter)
             write(plain)
@@ -159,7 +179,7 @@ def _final_full_chunk(
         aead.decrypt_into(_nonce(counter, True), buffer, None, plain)
     except InvalidTag:
         raise _payload_error(f"chunk {counter} fails authentication") from None
-    if _fill(src, bytearray(1)):
+    if _fill(src.readinto, bytearray(1)):
         raise _payload_error("data after the final chunk")
 
 
@@ -167,9 +187,11 @@ def write_all(raw: Any) -> Write:
     """A write function over a raw (unbuffered) file that never writes short."""
 
     def write(data: bytes | bytearray | memoryview) -> None:
-        view = memoryview(data)
+        written = raw.write(data)
+        if written == len(data):  # the usual case: one call, no view
+            return
+        view = memoryview(data)[written:]
         while view:
-            written = raw.write(view)
-            view = view[written:]
+            view = view[raw.write(view) :]
 
     return write

@@ -5,10 +5,9 @@ simply for someone else (keep looking)."""
 from __future__ import annotations
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from agepy.age._kdf import hkdf
 from agepy.age.header import Stanza, b64decode_canonical
 from agepy.errors import HeaderError
 
@@ -26,10 +25,6 @@ FILE_KEY_SIZE = 16
 WRAPPED_SIZE = FILE_KEY_SIZE + 16
 _ZERO_NONCE = bytes(12)
 _HINT = "the file is damaged or was not written by age; restore it or re-encrypt it"
-
-
-def hkdf(ikm: bytes, salt: bytes | None, info: bytes, length: int = 32) -> bytes:
-    return HKDF(hashes.SHA256(), length, salt=salt, info=info).derive(ikm)
 
 
 def malformed(stanza_type: str, what: str) -> HeaderError:

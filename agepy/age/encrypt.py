@@ -5,7 +5,6 @@ call per plugin name, the header and MAC, then the payload streamed chunk by chu
 from __future__ import annotations
 
 import contextlib
-import io
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,9 +17,11 @@ from agepy.age._stream import (
     as_readinto,
     encrypt_payload,
     payload_key,
+    seal_bytes,
     write_all,
 )
 from agepy.age.armor import ArmorWriter
+from agepy.age.armor import armor as armor_bytes
 from agepy.age.header import Stanza, encode_header
 from agepy.age.identities import Identity
 from agepy.age.recipients import Recipient, parse_recipient
@@ -70,6 +71,18 @@ def wrap_file_key(
     keys of ``identities``: plugin identities go to their plugin)."""
     parsed = _parse(recipients)
     _check(parsed, identities, passphrase is not None)
+    return _wrap(file_key, parsed, identities, passphrase, work_factor, ui)
+
+
+def _wrap(
+    file_key: bytes,
+    parsed: Sequence[Recipient],
+    identities: Sequence[Identity],
+    passphrase: str | None,
+    work_factor: int,
+    ui: plugin.PluginUI | None,
+) -> list[Stanza]:
+    """wrap_file_key for recipients already parsed and checked."""
     if passphrase is not None:
         return [ScryptRecipient(passphrase, work_factor).wrap(file_key)]
     stanzas: list[Stanza] = []
@@ -125,13 +138,13 @@ class _Stanzas:
         self._work_factor = work_factor
 
     def __call__(self, file_key: bytes) -> list[Stanza]:
-        return wrap_file_key(
+        return _wrap(
             file_key,
             self._recipients,
-            identities=self._identities,
-            passphrase=self._passphrase,
-            work_factor=self._work_factor,
-            ui=self._ui,
+            self._identities,
+            self._passphrase,
+            self._work_factor,
+            self._ui,
         )
 
 
@@ -147,10 +160,14 @@ def encrypt_bytes(
 ) -> bytes:
     """``data`` encrypted to ``recipients`` (binary, or armored text if ``armor``), or
     with a ``passphrase`` (scrypt of 2**``work_factor``)."""
-    stanzas = _Stanzas(recipients, identities, passphrase, ui, work_factor)
-    out = io.BytesIO()
-    _encrypt_stream(io.BytesIO(data), out, stanzas, armor)
-    return out.getvalue()
+    stanzas_of = _Stanzas(recipients, identities, passphrase, ui, work_factor)
+    # In memory, whole: no stream buffers, no file objects (most secrets are small).
+    file_key = secrets.token_bytes(FILE_KEY_SIZE)
+    stanzas = stanzas_of(file_key)
+    nonce = secrets.token_bytes(NONCE_SIZE)
+    payload = seal_bytes(payload_key(file_key, nonce), data)
+    binary = encode_header(stanzas, file_key) + nonce + payload
+    return armor_bytes(binary) if armor else binary
 
 
 def encrypt_file(

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, hmac
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives import hmac
 
+from agepy.age._kdf import SHA256, hkdf
 from agepy.errors import HeaderError, HmacError
 
 __all__ = [
@@ -72,7 +72,7 @@ def b64decode_canonical(text: bytes, *, padded: bool) -> bytes:
 
 def b64encode_raw(data: bytes) -> str:
     """Standard base64 without padding, as age writes arguments and MACs."""
-    return base64.b64encode(data).decode("ascii").rstrip("=")
+    return binascii.b2a_base64(data, newline=False).decode("ascii").rstrip("=")
 
 
 def stanza_kind(stanza_type: str) -> str:
@@ -107,12 +107,14 @@ class Stanza:
 
     def encode(self) -> bytes:
         """The stanza as it appears in a header: argument line, then the wrapped body."""
-        line = " ".join((self.type, *self.args))
-        body = base64.b64encode(self.body).rstrip(b"=")
+        line = " ".join((self.type, *self.args)).encode("ascii")
+        body = binascii.b2a_base64(self.body, newline=False).rstrip(b"=")
+        if len(body) < COLUMNS:  # native stanzas' bodies: one short line
+            return b"-> " + line + b"\n" + body + b"\n"
         lines = [body[i : i + COLUMNS] for i in range(0, len(body), COLUMNS)]
-        if not lines or len(lines[-1]) == COLUMNS:
+        if len(lines[-1]) == COLUMNS:
             lines.append(b"")  # the body always ends with a short line
-        return b"-> " + line.encode("ascii") + b"\n" + b"\n".join(lines) + b"\n"
+        return b"-> " + line + b"\n" + b"\n".join(lines) + b"\n"
 
 
 @dataclass(frozen=True)
@@ -142,11 +144,11 @@ class Header:
 
 
 def _mac_key(file_key: bytes) -> bytes:
-    return HKDF(hashes.SHA256(), 32, salt=None, info=b"header").derive(file_key)
+    return hkdf(file_key, None, b"header")
 
 
 def _mac(file_key: bytes, covered: bytes) -> bytes:
-    mac = hmac.HMAC(_mac_key(file_key), hashes.SHA256())
+    mac = hmac.HMAC(_mac_key(file_key), SHA256)
     mac.update(covered)
     return mac.finalize()
 
@@ -161,7 +163,7 @@ def verify_mac(header: Header, file_key: bytes) -> None:
     """HmacError unless the header's MAC is right for this file key."""
     # The MAC covers the header through "---", not the space and MAC after it.
     covered = header.raw[: len(header.raw) - 45]
-    mac = hmac.HMAC(_mac_key(file_key), hashes.SHA256())
+    mac = hmac.HMAC(_mac_key(file_key), SHA256)
     mac.update(covered)
     try:
         mac.verify(header.mac)  # constant time

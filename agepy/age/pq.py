@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from agepy.age import _bech32
 from agepy.age._wrapping import check_body, decode_arg, malformed
 from agepy.age.header import Stanza, b64encode_raw
-from agepy.age.x25519 import exchange
+from agepy.age.x25519 import exchange, new_ephemeral
 
 __all__ = [
     "IDENTITY_HRP",
@@ -80,7 +80,7 @@ class HybridRecipient:
 
     def wrap(self, file_key: bytes) -> Stanza:
         ss_pq, ct_pq = self._pq.encapsulate()
-        ephemeral = X25519PrivateKey.generate()
+        ephemeral = new_ephemeral()
         ct_x = ephemeral.public_key().public_bytes_raw()
         ss_x = exchange(ephemeral, self._x, STANZA_TYPE)
         shared = _combine(ss_pq, ss_x, ct_x, self._x_bytes)

@@ -25,7 +25,7 @@ from agepy.age._wrapping import (
     seal_file_key,
 )
 from agepy.age.header import Stanza, b64encode_raw
-from agepy.age.x25519 import exchange
+from agepy.age.x25519 import exchange, new_ephemeral
 from agepy.errors import DecryptError, RecipientError
 
 __all__ = [
@@ -95,7 +95,7 @@ class Ed25519Recipient:
         self._tweaked = X25519PublicKey.from_public_bytes(tweaked)
 
     def wrap(self, file_key: bytes) -> Stanza:
-        ephemeral = X25519PrivateKey.generate()
+        ephemeral = new_ephemeral()
         share = ephemeral.public_key().public_bytes_raw()
         shared = exchange(ephemeral, self._tweaked, "ssh-ed25519")
         key = hkdf(shared, share + self._montgomery, _ED25519_LABEL)

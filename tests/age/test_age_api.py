@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agepy._files import atomic_output, atomic_write
 from agepy.age import (
-    atomic_output,
-    atomic_write,
     dearmor,
     decrypt_bytes,
     decrypt_to,
