@@ -9,7 +9,10 @@ chunk as non-final first, then as final, and releases each chunk once verified.
 from __future__ import annotations
 
 import io
+import queue
+import threading
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -89,30 +92,117 @@ def _nonce(counter: int, final: bool) -> bytes:
     return (counter << 8 | final).to_bytes(12, "big")
 
 
-def encrypt_payload(aead: ChaCha20Poly1305, src: ReadInto, write: Write) -> None:
+class _Output:
+    """Where the chunks go: each is sealed (or opened) straight into ``slot(n)``, then
+    ``commit(n)`` passes it on. Chunks are gathered into batches of ``_BATCH`` bytes.
+
+    With ``overlap``, once more than one batch is needed, a second thread writes each full
+    batch while this one seals the next into the other buffer: ChaCha20-Poly1305 holds the
+    GIL, but the write syscall releases it, so on two cores the kernel's copy into the
+    page cache no longer waits for the cipher. Small files never start the thread.
+    """
+
+    _BATCH = 16 * (CHUNK + TAG)
+
+    def __init__(self, write: Write, *, overlap: bool) -> None:
+        self._write = write
+        self._overlap = overlap
+        # One chunk's room until a second chunk comes: a small secret allocates no batch.
+        self._buffers = [memoryview(bytearray(CHUNK + TAG))]
+        self._current = 0
+        self._used = 0
+        self._thread: threading.Thread | None = None
+        self._work: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
+        self._free: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+
+    def slot(self, size: int) -> memoryview:
+        buffer = self._buffers[self._current]
+        if self._used + size > len(buffer):
+            self._flush(more=True)
+            buffer = self._buffers[self._current]
+        return buffer[self._used : self._used + size]
+
+    def commit(self, size: int) -> None:
+        self._used += size
+
+    def _flush(self, *, more: bool) -> None:
+        if not self._used:
+            return
+        if self._thread is None:
+            self._write(self._buffers[0][: self._used])
+            self._used = 0
+            if more and len(self._buffers[0]) < self._BATCH:  # a large file: batch from now on
+                self._buffers = [memoryview(bytearray(self._BATCH))]
+                if self._overlap:
+                    self._buffers.append(memoryview(bytearray(self._BATCH)))
+                    self._free.put(1)
+                    self._thread = threading.Thread(
+                        target=self._writer, name="agepy-write", daemon=True
+                    )
+                    self._thread.start()
+            return
+        self._work.put((self._current, self._used))
+        self._current, self._used = self._free.get(), 0
+        if self._error is not None:
+            raise self._error
+
+    def _writer(self) -> None:
+        while True:
+            index, size = self._work.get()
+            if index < 0:
+                return
+            if self._error is None:
+                try:
+                    self._write(self._buffers[index][:size])
+                except BaseException as exc:  # re-raised in the sealing thread
+                    self._error = exc
+            self._free.put(index)
+
+    def __enter__(self) -> _Output:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if self._error is None:  # on a damaged chunk too: what was verified goes out, as in age
+                self._flush(more=False)
+        finally:
+            if self._thread is not None:  # the write in flight finishes before we return
+                self._work.put((-1, 0))
+                self._thread.join()
+        if self._error is not None and kind is None:
+            raise self._error
+
+
+def encrypt_payload(
+    aead: ChaCha20Poly1305, src: ReadInto, write: Write, *, overlap: bool = False
+) -> None:
     """Encrypt all of ``src`` into ``write``; reads one chunk ahead to find the last.
 
-    ``write`` gets a view of a buffer reused for the next chunk: it must consume it.
+    ``write`` gets views of buffers reused afterwards: it must consume them. ``overlap``
+    writes in a second thread (see :class:`_Output`): only for a ``write`` that is a
+    plain file's, which holds no lock agepy's other code could need.
     """
     current, ahead = bytearray(CHUNK), bytearray(CHUNK)
-    sealed = bytearray(CHUNK + TAG)
     readinto, encrypt_into = src.readinto, aead.encrypt_into
     size = _fill(readinto, current)
     counter = 0
-    while True:
-        ahead_size = _fill(readinto, ahead) if size == CHUNK else 0
-        final = ahead_size == 0
-        if size == CHUNK:
-            encrypt_into(_nonce(counter, final), current, None, sealed)
-            write(sealed)
-        else:
-            out = memoryview(sealed)[: size + TAG]
-            encrypt_into(_nonce(counter, final), memoryview(current)[:size], None, out)
-            write(out)
-        if final:
-            return
-        counter += 1
-        current, ahead, size = ahead, current, ahead_size
+    with _Output(write, overlap=overlap) as output:
+        while True:
+            ahead_size = _fill(readinto, ahead) if size == CHUNK else 0
+            final = ahead_size == 0
+            plain = current if size == CHUNK else memoryview(current)[:size]
+            encrypt_into(_nonce(counter, final), plain, None, output.slot(size + TAG))
+            output.commit(size + TAG)
+            if final:
+                return
+            counter += 1
+            current, ahead, size = ahead, current, ahead_size
 
 
 def seal_bytes(aead: ChaCha20Poly1305, data: bytes) -> bytes:
@@ -133,46 +223,51 @@ def _payload_error(what: str) -> PayloadError:
     return PayloadError(f"the payload is damaged: {what}", hint=_HINT)
 
 
-def decrypt_payload(aead: ChaCha20Poly1305, src: ReadInto, write: Write) -> None:
-    """Decrypt the chunks of ``src`` (after the nonce) into ``write``, chunk by chunk.
+def decrypt_payload(
+    aead: ChaCha20Poly1305, src: ReadInto, write: Write, *, overlap: bool = False
+) -> None:
+    """Decrypt the chunks of ``src`` (after the nonce) into ``write``; every chunk is
+    authenticated before it is passed on.
 
-    ``write`` gets a view of a buffer reused for the next chunk: it must consume it.
+    ``write`` gets views of buffers reused afterwards: it must consume them. ``overlap``:
+    as for :func:`encrypt_payload`.
     """
     full = CHUNK + TAG
     buffer = bytearray(full)
-    plain = bytearray(CHUNK)
     readinto, decrypt_into = src.readinto, aead.decrypt_into
     counter = 0
-    while True:
-        size = _fill(readinto, buffer)
-        if size < full:
-            if size < TAG:
-                raise _payload_error(
-                    "no final chunk (truncated)" if size == 0 else "a chunk is too short"
-                )
-            if size == TAG and counter > 0:
-                raise _payload_error("an empty chunk after a full one")
-            out = memoryview(plain)[: size - TAG]
+    with _Output(write, overlap=overlap) as output:
+        while True:
+            size = _fill(readinto, buffer)
+            if size < full:
+                if size < TAG:
+                    raise _payload_error(
+                        "no final chunk (truncated)" if size == 0 else "a chunk is too short"
+                    )
+                if size == TAG and counter > 0:
+                    raise _payload_error("an empty chunk after a full one")
+                out = output.slot(size - TAG)
+                try:
+                    decrypt_into(_nonce(counter, True), memoryview(buffer)[:size], None, out)
+                except InvalidTag:
+                    raise _payload_error(f"chunk {counter} fails authentication") from None
+                output.commit(size - TAG)
+                return
+            out = output.slot(CHUNK)
             try:
-                aead.decrypt_into(_nonce(counter, True), memoryview(buffer)[:size], None, out)
+                decrypt_into(_nonce(counter, False), buffer, None, out)
             except InvalidTag:
-                raise _payload_error(f"chunk {counter} fails authentication") from None
-            write(out)
-            return
-        try:
-            decrypt_into(_nonce(counter, False), buffer, None, plain)
-        except InvalidTag:
-            _final_full_chunk(aead, src, buffer, plain, counter)
-            write(plain)
-            return
-        write(plain)
-        if counter >= (1 << 88) - 2:
-            raise _payload_error("too many chunks")
-        counter += 1
+                _final_full_chunk(aead, src, buffer, out, counter)
+                output.commit(CHUNK)
+                return
+            output.commit(CHUNK)
+            if counter >= (1 << 88) - 2:
+                raise _payload_error("too many chunks")
+            counter += 1
 
 
 def _final_full_chunk(
-    aead: ChaCha20Poly1305, src: ReadInto, buffer: bytearray, plain: bytearray, counter: int
+    aead: ChaCha20Poly1305, src: ReadInto, buffer: bytearray, plain: memoryview, counter: int
 ) -> None:
     """A full chunk that is not a middle one must be the last, and the end of the data."""
     try:

@@ -245,11 +245,13 @@ def _no_match(
 # --- decryption --------------------------------------------------------------------------
 
 
-def _decrypt_stream(stream: AgeStream, file_key: bytes, write: Write) -> None:
+def _decrypt_stream(
+    stream: AgeStream, file_key: bytes, write: Write, *, overlap: bool = False
+) -> None:
     nonce = stream.body.read_exactly(NONCE_SIZE)
     if len(nonce) != NONCE_SIZE:
         raise HeaderError("the payload nonce is missing or short", hint=_HINT_DAMAGED)
-    decrypt_payload(payload_key(file_key, nonce), stream.body, write)
+    decrypt_payload(payload_key(file_key, nonce), stream.body, write, overlap=overlap)
 
 
 @contextlib.contextmanager
@@ -303,13 +305,13 @@ def decrypt_to(
         if isinstance(dst, Path):
             try:
                 with atomic_output(dst, buffering=0) as out:
-                    _decrypt_stream(stream, file_key, write_all(out))
+                    _decrypt_stream(stream, file_key, write_all(out), overlap=True)
             except OSError as exc:
                 raise StoreError(
                     f"cannot write {dst}: {exc.strerror or exc}", hint="check the path"
                 ) from None
         else:
-            _decrypt_stream(stream, file_key, write_all(dst))
+            _decrypt_stream(stream, file_key, write_all(dst), overlap=True)
         return stream.header
 
 

@@ -115,7 +115,8 @@ def _encrypt_stream(src: BinaryIO, out: BinaryIO, stanzas_of: _Stanzas, armor: b
     writer = ArmorWriter(out) if armor else None
     write = writer.write if writer is not None else write_all(out)
     write(encode_header(stanzas, file_key) + nonce)
-    encrypt_payload(payload_key(file_key, nonce), as_readinto(src), write)
+    aead = payload_key(file_key, nonce)
+    encrypt_payload(aead, as_readinto(src), write, overlap=writer is None)
     if writer is not None:
         writer.close()
 

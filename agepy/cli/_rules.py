@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agepy._locate import locate_rules
 from agepy.cli._common import announce_rules
-from agepy.rules import locate_rules
 
 __all__ = ["located_rules"]
 

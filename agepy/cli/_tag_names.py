@@ -7,7 +7,7 @@ looks the tag up among known public keys (-R files, ~/.ssh/authorized_keys,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from agepy.age.recipients import Recipient, parse_recipient
@@ -79,3 +79,26 @@ def tag_names(
         if recipient.tag is not None:
             names[recipient.tag] = name
     return names
+
+
+class LazyNames(Mapping[str, str]):
+    """Tag → name, made on first use: decrypting reads secrets.nix and the key files
+    only to word the error when no key matches, so a decryption that works pays nothing."""
+
+    def __init__(self, make: Callable[[], dict[str, str]]) -> None:
+        self._make = make
+        self._names: dict[str, str] | None = None
+
+    def _loaded(self) -> dict[str, str]:
+        if self._names is None:
+            self._names = self._make()
+        return self._names
+
+    def __getitem__(self, tag: str) -> str:
+        return self._loaded()[tag]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())

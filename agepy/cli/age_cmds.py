@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
+from agepy._locate import locate_rules, rules_in_reach
 from agepy.age import decrypt_to, encrypt_file, open_age, read_header
 from agepy.age.identities import load_identities
 from agepy.age.recipients import parse_recipient, parse_recipients_file, plugin_name_ok
@@ -25,9 +26,8 @@ from agepy.cli._common import (
     rules_option,
 )
 from agepy.cli._rules import located_rules
-from agepy.cli._tag_names import default_key_files, tag_names
+from agepy.cli._tag_names import LazyNames, default_key_files, tag_names
 from agepy.errors import AgeFormatError, AgepyError, RecipientError, UsageError
-from agepy.rules import load_rules, locate_rules, rules_in_reach
 
 if TYPE_CHECKING:
     from agepy.rules import Rules
@@ -81,8 +81,17 @@ def _resolve_input(
             )
         return path, None
 
-    loaded = load_rules(located_rules(rules), evaluator=evaluator)
+    loaded = _load_rules(located_rules(rules), evaluator)
     return loaded.get(arg).file, loaded
+
+
+def _load_rules(path: Path, evaluator: str) -> Rules:
+    # Imported here, not at the top: `encrypt` and `decrypt FILE` never evaluate
+    # secrets.nix, and the rules layer (Nix evaluator, tree-sitter) is a fifth of their
+    # start-up, which counts in every scripted decryption.
+    from agepy.rules import load_rules
+
+    return load_rules(path, evaluator=evaluator)
 
 
 def _have_rules(rules: Path | None) -> bool:
@@ -250,7 +259,9 @@ def decrypt(
         keys,
         output if output is not None else _binary_stdout(),
         passphrase=_prompt_file_passphrase,
-        key_names=tag_names(default_key_files(), named=_rules_names(rules, evaluator, loaded)),
+        key_names=LazyNames(
+            lambda: tag_names(default_key_files(), named=_rules_names(rules, evaluator, loaded))
+        ),
     )
 
 
@@ -264,7 +275,7 @@ def _rules_names(
             return []
 
         try:
-            loaded = load_rules(locate_rules(rules), evaluator=evaluator)
+            loaded = _load_rules(locate_rules(rules), evaluator)
         except AgepyError as exc:
             if rules is not None:
                 raise

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agepy import _agepy_toml
+from agepy._locate import locate_rules
 from agepy.age.recipients import parse_recipient
 from agepy.errors import HostError, RecipientError
 from agepy.hosts.targets import format_target
-from agepy.rules import locate_rules
 from agepy.rules.model import rules_key_names
 
 __all__ = [

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from agepy._files import restore_on_failure
+from agepy._locate import locate_rules
 from agepy._lock import store_lock
 from agepy.hosts.inventory import Inventory
-from agepy.rules.locate import locate_rules
 from agepy.rules.model import Rules, load_rules
 from agepy.rules.validate import Secret
 from agepy.rules.verify import write_changes

@@ -1,7 +1,7 @@
 """The rules model: which secrets exist and which public keys each is encrypted to.
 
 ``secrets.nix`` is found as agenix finds it, plus a flake's places
-(:mod:`agepy.rules.locate`), evaluated, and read as agenix reads it
+(:mod:`agepy._locate`), evaluated, and read as agenix reads it
 (:mod:`agepy.rules.validate`): duplicates, empty keys and unknown attributes are
 warnings, a key that does not parse makes only its entry unusable.
 """
@@ -18,12 +18,12 @@ from typing import Any
 
 import tree_sitter
 
+from agepy._locate import locate_rules, rules_in_reach
 from agepy.age.recipients import key_canonical, parse_recipient
 from agepy.errors import NixError, RecipientError, RulesError
 from agepy.nix.parse import ParsedFile, parse_file
 from agepy.nix.source_edit import top_attrset
 from agepy.rules.evaluation import bindings_of, evaluate_rules_file, rules_key_names
-from agepy.rules.locate import locate_rules, rules_in_reach
 from agepy.rules.validate import RuleWarning, Secret, validate_entries
 
 __all__ = [
