@@ -106,7 +106,9 @@ def _read_recipients(
         try:
             found = parse_recipients_file(text)
         except RecipientError as exc:
-            raise RecipientError(f"{path}: {exc.message}", hint=exc.hint) from None
+            raise RecipientError(
+                f"{path}: {exc.message}", hint=exc.hint, reason=exc.reason, details=exc.details
+            ) from None
         if not found:
             # As age does: a recipients file without keys is a mistake, not "no one".
             raise RecipientError(
