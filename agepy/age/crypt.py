@@ -24,7 +24,7 @@ from agepy.age.atomic import atomic_output
 from agepy.age.header import Header, parse_header, split_header, verify_mac
 from agepy.age.identities import Identity
 from agepy.age.scrypt import ScryptIdentity
-from agepy.errors import DecryptError, HeaderError, NoIdentityMatchError, StoreError
+from agepy.errors import DecryptError, HeaderError, NoIdentityMatchError, Reason, StoreError
 
 __all__ = [
     "MAX_HEADER_SIZE",
@@ -238,7 +238,8 @@ def _no_match(
     return NoIdentityMatchError(
         f"no identity opens {source}: it is for {', '.join(parts) or 'no known recipient'}; "
         f"tried {tried}",
-        hint="decrypt with a key the file is encrypted to (-i PATH), or rekey it with yours",
+        hint="decrypt with an identity the file is encrypted to, or rekey it to yours",
+        reason=Reason.NO_IDENTITY_MATCH,
     )
 
 

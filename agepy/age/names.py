@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from agepy.age.recipients import Recipient, parse_recipient
-from agepy.errors import RecipientError
+from agepy.errors import Reason, RecipientError
 
 __all__ = ["default_key_files", "recipients_in_file", "tag_names"]
 
@@ -47,7 +47,8 @@ def recipients_in_file(path: Path, *, strict: bool = False) -> list[tuple[Recipi
         if strict:
             raise RecipientError(
                 f"cannot read public key file {path}: {exc.strerror or exc}",
-                hint="-R takes a file of public keys, one per line",
+                hint="a recipients file holds public keys, one per line",
+                reason=Reason.RECIPIENTS_FILE_UNREADABLE,
             ) from None
         return []
     found = []

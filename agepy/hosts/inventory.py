@@ -20,7 +20,7 @@ import tomli_w
 
 from agepy.age import atomic_write
 from agepy.age.recipients import parse_recipient
-from agepy.errors import HostError, RecipientError
+from agepy.errors import HostError, Reason, RecipientError
 from agepy.hosts.targets import format_target
 from agepy.rules import locate_rules
 from agepy.rules.model import rules_key_names
@@ -228,7 +228,9 @@ class Inventory:
             known = ", ".join(sorted(self.hosts)) or "none yet"
             raise HostError(
                 f"no host {name!r} in {self.path.name}",
-                hint=f"hosts: {known}; add one with `agepy add-host {name} ADDRESS`",
+                hint=f"hosts: {known}; add the host to the inventory first",
+                reason=Reason.UNKNOWN_HOST,
+                details={"name": name, "known": known},
             )
         return host
 

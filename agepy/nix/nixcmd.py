@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from agepy.errors import NixEvalError, NixSyntaxError
+from agepy.errors import NixEvalError, NixSyntaxError, Reason
 
 __all__ = ["evaluate_source_with_nix", "evaluate_with_nix", "nix_instantiate"]
 
@@ -34,7 +34,8 @@ def _command() -> list[str]:
     if executable is None:
         raise NixEvalError(
             "nix-instantiate is not installed",
-            hint="install Nix (Debian: apt install nix-bin) or use --evaluator builtin",
+            hint="install Nix (Debian: apt install nix-bin) or use the built-in evaluator",
+            reason=Reason.NIX_NOT_INSTALLED,
         )
     # --readonly-mode: paths in the result get their store path computed, not copied.
     return [executable, "--eval", "--strict", "--json", "--readonly-mode"]
@@ -73,7 +74,8 @@ def _spawn(
         raise NixEvalError(
             f"nix-instantiate did not finish within {timeout:g} s",
             file=what,
-            hint="the file may loop forever; try --evaluator builtin to find where",
+            hint="the file may loop forever; the built-in evaluator may show where",
+            reason=Reason.NIX_TIMEOUT,
         ) from None
     except OSError as exc:
         raise NixEvalError(f"cannot run nix-instantiate: {exc.strerror}", file=what) from None
@@ -116,7 +118,9 @@ def evaluate_with_nix(path: Path | str, *, timeout: float = DEFAULT_TIMEOUT) -> 
     """``nix-instantiate --eval --strict --json FILE``, parsed; errors as NixEvalError."""
     path = Path(os.path.abspath(path))  # noqa: PTH100
     if not path.is_file():
-        raise NixSyntaxError("no such file", file=path, hint="check the path (--rules PATH)")
+        raise NixSyntaxError(
+            "no such file", file=path, hint="check the path", reason=Reason.RULES_FILE_MISSING
+        )
     return _run([*_command(), str(path)], cwd=path.parent, timeout=timeout, what=path)
 
 

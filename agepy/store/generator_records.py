@@ -62,7 +62,9 @@ def _inventory(rules_path: Path) -> Inventory:
     try:
         return Inventory.load(rules_path)
     except HostError as exc:
-        raise StoreError(exc.message, hint=exc.hint) from None
+        raise StoreError(
+            exc.message, hint=exc.hint, reason=exc.reason, details=exc.details
+        ) from None
 
 
 def load_records(rules_path: Path) -> dict[str, GeneratorRecord]:
