@@ -26,6 +26,7 @@ from agepy.cli._common import (
     prompt_passphrase,
     rules_option,
 )
+from agepy.cli.hints import hint_for, print_error
 from agepy.errors import AgeFormatError, AgepyError, RecipientError, UsageError
 from agepy.rules import load_rules, locate_rules, rules_in_reach
 
@@ -387,13 +388,13 @@ def inspect(
                 raise
             failed = True
             info = {"file": str(path), "error": exc.message, "kind": exc.kind}
-            click.echo(f"agepy: error: {_about(path, exc.message)}", err=True)
+            print_error(_about(path, exc.message), hint_for(exc))
         except AgepyError as exc:
             if len(files) == 1:
                 raise
             failed = True
             info = {"file": str(path), "error": exc.message}
-            click.echo(f"agepy: error: {_about(path, exc.message)}", err=True)
+            print_error(_about(path, exc.message), hint_for(exc))
         results.append(info)
         if not as_json and "error" not in info:
             _print_description(info)
