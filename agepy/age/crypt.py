@@ -300,7 +300,10 @@ def decrypt_to(
                 ui=ui,
             )
         except OSError as exc:
-            raise DecryptError(f"cannot read {source}: {exc.strerror or exc}") from None
+            raise DecryptError(
+                f"cannot read {source}: {exc.strerror or exc}",
+                hint="check the file and the disk it is on",
+            ) from None
         if isinstance(dst, Path):
             try:
                 with atomic_output(dst, buffering=0) as out:

@@ -40,5 +40,8 @@ def hex_token(nbytes: int = 16) -> str:
 def alnum_token(length: int = APPSERVICE_TOKEN_LENGTH) -> str:
     """A token of ``length`` characters from ``[A-Za-z0-9]``, as Heisenbridge makes them."""
     if length < 22:  # 22 × log2(62) ≈ 131 bits
-        raise UsageError(f"an appservice token of {length} characters is too weak")
+        raise UsageError(
+            f"an appservice token of {length} characters is too weak",
+            hint="use 22 characters or more",
+        )
     return "".join(secrets.choice(ALNUM) for _ in range(length))

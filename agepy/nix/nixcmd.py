@@ -54,7 +54,9 @@ def _run(arguments: list[str], *, cwd: Path, timeout: float, what: Path) -> Any:
         return json.loads(completed.stdout)
     except ValueError:
         raise NixEvalError(
-            "nix-instantiate printed something that is not JSON", file=what
+            "nix-instantiate printed something that is not JSON",
+            file=what,
+            hint="run nix-instantiate --eval --strict --json FILE to see what it printed",
         ) from None
 
 
@@ -78,7 +80,11 @@ def _spawn(
             reason=Reason.NIX_TIMEOUT,
         ) from None
     except OSError as exc:
-        raise NixEvalError(f"cannot run nix-instantiate: {exc.strerror}", file=what) from None
+        raise NixEvalError(
+            f"cannot run nix-instantiate: {exc.strerror}",
+            file=what,
+            hint="check that nix-instantiate runs in this shell",
+        ) from None
     return completed
 
 
@@ -88,7 +94,8 @@ def _nix_error(stderr: str, what: Path) -> NixEvalError | NixSyntaxError:
     start = next((i for i, line in enumerate(lines) if line.startswith("error:")), None)
     if start is None:
         message = next((line.strip() for line in lines if line.strip()), "nix-instantiate failed")
-        return NixEvalError(message, file=what)
+        hint = "nix-instantiate --eval --strict --show-trace FILE shows Nix's full trace"
+        return NixEvalError(message, file=what, hint=hint)
     message = lines[start][len("error:") :].strip()
     rest = lines[start + 1 :]
     if not message:  # `error:` alone, the message follows (after any trace lines)
