@@ -153,6 +153,7 @@ def cli_hint(reason: Reason | None, details: Mapping[str, str], hint: str | None
 
 
 def hint_for(error: AgepyError) -> str | None:
+    """The hint the CLI prints for ``error``."""
     return cli_hint(error.reason, error.details, error.hint)
 
 
