@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from agepy.errors import RulesError
+from agepy.errors import Reason, RulesError
 
 __all__ = ["RULES_FILE_NAME", "discover_rules", "locate_rules", "rules_in_reach"]
 
 RULES_FILE_NAME = "secrets.nix"
 # Below a folder: where a flake keeps its rules (agenix issues #201, #316).
 _NESTED = Path("secrets") / RULES_FILE_NAME
-_HINT = "run from the folder holding secrets.nix, or pass --rules PATH (or set RULES=PATH)"
+_HINT = "run from the folder holding secrets.nix, or give its path (or set RULES=PATH)"
 
 
 def _repository_root(folder: Path) -> Path | None:
@@ -60,7 +60,7 @@ def locate_rules(path: Path | str | None = None) -> Path:
     A folder given as ``path`` or $RULES means its ``secrets.nix``.
     """
     if path is not None:
-        candidate, origin = Path(path), "--rules"
+        candidate, origin = Path(path), "the path given"
     elif os.environ.get("RULES"):
         candidate, origin = Path(os.environ["RULES"]), "$RULES"
     else:
@@ -70,10 +70,13 @@ def locate_rules(path: Path | str | None = None) -> Path:
                 "no rules file: no secrets.nix or secrets/secrets.nix here, nor in a parent "
                 "folder of this repository",
                 hint=_HINT,
+                reason=Reason.NO_RULES_FILE,
             )
         return found.absolute()
     if candidate.is_dir():
         candidate = candidate / RULES_FILE_NAME
     if not candidate.is_file():
-        raise RulesError(f"no rules file {candidate} (from {origin})", hint=_HINT)
+        raise RulesError(
+            f"no rules file {candidate} (from {origin})", hint=_HINT, reason=Reason.NO_RULES_FILE
+        )
     return candidate.absolute()

@@ -17,7 +17,7 @@ from agepy.age._stream import NONCE_SIZE, decrypt_payload, payload_key
 from agepy.age.armor import dearmor, looks_armored
 from agepy.age.header import parse_header, split_header, verify_mac
 from agepy.age.scrypt import ScryptIdentity
-from agepy.errors import IdentityError
+from agepy.errors import IdentityError, Reason
 
 __all__ = [
     "OPENSSH_BEGIN",
@@ -83,7 +83,9 @@ def decrypt_ssh_key(data: bytes, passphrase: str | None, path: Path) -> bytes:
     except (ValueError, TypeError) as exc:
         if passphrase is not None:
             raise IdentityError(
-                f"wrong passphrase for {path}", hint="try again, or check -i"
+                f"wrong passphrase for {path}",
+                hint="try again, or check that this is the right key file",
+                reason=Reason.WRONG_PASSPHRASE,
             ) from None
         raise IdentityError(
             f"cannot read private key {path}: {exc}", hint="check the key file"

@@ -24,7 +24,7 @@ from agepy.age.armor import ArmorReader, Reader, looks_armored
 from agepy.age.header import Header, parse_header, split_header, verify_mac
 from agepy.age.identities import Identity
 from agepy.age.scrypt import ScryptIdentity
-from agepy.errors import DecryptError, HeaderError, NoIdentityMatchError, StoreError
+from agepy.errors import DecryptError, HeaderError, NoIdentityMatchError, Reason, StoreError
 
 __all__ = [
     "MAX_HEADER_SIZE",
@@ -238,7 +238,8 @@ def _no_match(
     return NoIdentityMatchError(
         f"no identity opens {source}: it is for {', '.join(parts) or 'no known recipient'}; "
         f"tried {tried}",
-        hint="decrypt with a key the file is encrypted to (-i PATH), or rekey it with yours",
+        hint="decrypt with an identity the file is encrypted to, or rekey it to yours",
+        reason=Reason.NO_IDENTITY_MATCH,
     )
 
 
@@ -301,7 +302,10 @@ def decrypt_to(
                 ui=ui,
             )
         except OSError as exc:
-            raise DecryptError(f"cannot read {source}: {exc.strerror or exc}") from None
+            raise DecryptError(
+                f"cannot read {source}: {exc.strerror or exc}",
+                hint="check the file and the disk it is on",
+            ) from None
         if isinstance(dst, Path):
             try:
                 with atomic_output(dst, buffering=0) as out:

@@ -26,7 +26,7 @@ from agepy.age.header import Stanza, encode_header
 from agepy.age.identities import Identity
 from agepy.age.recipients import Recipient, parse_recipient
 from agepy.age.scrypt import DEFAULT_WORK_FACTOR, ScryptRecipient
-from agepy.errors import RecipientError, StoreError
+from agepy.errors import Reason, RecipientError, StoreError
 
 __all__ = ["encrypt_bytes", "encrypt_file", "wrap_file_key"]
 
@@ -47,7 +47,9 @@ def _check(recipients: Sequence[Recipient], identities: Sequence[Identity], scry
         return
     if not recipients and not identities:
         raise RecipientError(
-            "no recipients to encrypt to", hint="give at least one public key (-r KEY or -R FILE)"
+            "no recipients to encrypt to",
+            hint="give at least one recipient (a public key)",
+            reason=Reason.NO_RECIPIENTS,
         )
     post_quantum = {r.post_quantum for r in recipients} | {i.kind == "pq" for i in identities}
     if len(post_quantum) > 1:

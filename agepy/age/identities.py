@@ -36,7 +36,7 @@ from agepy.age.pq import HybridIdentity
 from agepy.age.recipients import Recipient, parse_recipient, plugin_name_ok
 from agepy.age.ssh import Ed25519Identity, RSAIdentity
 from agepy.age.x25519 import X25519Identity
-from agepy.errors import AgepyError, IdentityError, RecipientError
+from agepy.errors import AgepyError, IdentityError, Reason, RecipientError
 
 __all__ = [
     "Identity",
@@ -140,7 +140,8 @@ def load_identities(
         if not paths:
             raise IdentityError(
                 "no identity given and neither ~/.ssh/id_ed25519 nor ~/.ssh/id_rsa exists",
-                hint="pass the private key to decrypt with: -i PATH",
+                hint="pass the private key to decrypt with (identities=[PATH])",
+                reason=Reason.NO_IDENTITY,
             )
     identities: list[Identity] = []
     for path in paths:
@@ -155,7 +156,8 @@ def load_identity_file(path: Path, *, prompt: PromptFn | None = None) -> list[Id
     except OSError as exc:
         raise IdentityError(
             f"cannot read identity {path}: {exc.strerror or exc}",
-            hint="check the path and its permissions (-i PATH)",
+            hint="check the path and its permissions",
+            reason=Reason.IDENTITY_UNREADABLE,
         ) from None
     try:
         text = data.decode("ascii")
@@ -176,7 +178,8 @@ def load_identity_file(path: Path, *, prompt: PromptFn | None = None) -> list[Id
     if lines and _is_public_key(lines[0]):
         raise IdentityError(
             f"{path} is a public key, not a private key (identity)",
-            hint="give the private key: the file without .pub (e.g. -i ~/.ssh/id_ed25519)",
+            hint="give the private key: the file without .pub (e.g. ~/.ssh/id_ed25519)",
+            reason=Reason.PUBLIC_KEY_AS_IDENTITY,
         )
     raise IdentityError(
         f"{path} is not a private key agepy knows (OpenSSH, PEM or age identity file)",
@@ -208,7 +211,9 @@ def _recipient_of_blob(path: Path, blob: bytes) -> Recipient:
     try:
         return parse_recipient(f"{keytype} {base64.b64encode(blob).decode()}")
     except RecipientError as exc:
-        raise IdentityError(f"{path}: {exc.message}", hint=exc.hint) from None
+        raise IdentityError(
+            f"{path}: {exc.message}", hint=exc.hint, reason=exc.reason, details=exc.details
+        ) from None
 
 
 def _load_openssh(path: Path, armored: str, data: bytes, prompt: PromptFn | None) -> Identity:
@@ -266,7 +271,11 @@ def _native(kind: str, secret: bytes, path: Path) -> Unwrapper:
             serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
         )
         return RSAIdentity(key, base64.b64decode(blob.split()[1]))
-    raise IdentityError(f"{path} is not an ssh-ed25519 or ssh-rsa key", hint="check -i")
+    raise IdentityError(
+        f"{path} is not an ssh-ed25519 or ssh-rsa key",
+        hint="give an ssh-ed25519 or ssh-rsa key, or an age identity file",
+        reason=Reason.IDENTITY_KEY_TYPE,
+    )
 
 
 def _age_secret(line: bytes, hrp: str) -> bytes:

@@ -312,7 +312,9 @@ class _Exchange:
             # The plugin decides whether a failed request is fatal (spec); keep the reason.
             if self.ui_failure is None:
                 failure = exc if isinstance(exc, PluginError) else None
-                self.ui_failure = failure or PluginUIError(exc.message, hint=exc.hint)
+                self.ui_failure = failure or PluginUIError(
+                    exc.message, hint=exc.hint, reason=exc.reason, details=exc.details
+                )
             return ("fail", (), b"")
 
     def _choices(self, request: Stanza) -> tuple[str, str | None]:

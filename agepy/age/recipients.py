@@ -333,5 +333,10 @@ def parse_recipients_file(content: str) -> list[Recipient]:
         try:
             recipients.append(parse_recipient(line))
         except RecipientError as exc:
-            raise RecipientError(f"line {number}: {exc.message}", hint=exc.hint) from None
+            raise RecipientError(
+                f"line {number}: {exc.message}",
+                hint=exc.hint,
+                reason=exc.reason,
+                details=exc.details,
+            ) from None
     return recipients

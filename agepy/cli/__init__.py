@@ -25,6 +25,7 @@ from agepy._plaintext import wipe_dead_sessions
 from agepy._signals import raise_on_signals
 from agepy.cli._common import State, debug_option, quiet_option
 from agepy.cli.compat import AGENIX_HELP, AgenixHelp, translate_agenix_args
+from agepy.cli.hints import hint_for, print_error
 from agepy.errors import AgepyError, UsageError
 
 __all__ = ["agenix_main", "cli", "main"]
@@ -231,19 +232,13 @@ def _wants_debug(args: Sequence[str]) -> bool:
     return "--debug" in args
 
 
-def _print_error(message: str, hint: str | None) -> None:
-    click.echo(f"agepy: error: {message}", err=True)
-    if hint:
-        click.echo(f"agepy: hint: {hint}", err=True)
-
-
 def _interrupted(exc: KeyboardInterrupt) -> Any:
     # Exit 128 + signal number, as shells report a process killed by that signal:
     # Ctrl-C (SIGINT) 130; the store's handlers raise a KeyboardInterrupt carrying
     # .signum for SIGTERM (143) and SIGHUP (129).
     signum = getattr(exc, "signum", 2)
     name = "" if signum == 2 else f" ({exc})"
-    _print_error(f"interrupted{name}", None)
+    print_error(f"interrupted{name}", None)
     return sys.exit(128 + signum)
 
 
@@ -256,7 +251,7 @@ def _print_usage_error(exc: click.UsageError, args: Sequence[str]) -> None:
         named = [a for a in args if a.startswith(option) and os.path.lexists(a)]
         if named:
             hint = f"a name starting with '-' goes after '--': {command} -- {named[0]}"
-    _print_error(exc.format_message(), hint)
+    print_error(exc.format_message(), hint)
 
 
 class _StdoutClosedError(OSError):
@@ -343,7 +338,7 @@ def _output_failed(exc: OSError) -> Any:
     if _broken_pipe(exc):
         return _quiet_after_broken_pipe()
     sys.stdout = io.StringIO()  # what is left to flush at exit has nowhere to go
-    _print_error(f"cannot write to standard output: {_os_error_message(exc)}", None)
+    print_error(f"cannot write to standard output: {_os_error_message(exc)}", None)
     return sys.exit(1)
 
 
@@ -367,7 +362,7 @@ def _main(argv: Sequence[str] | None, *, as_agenix: bool | None) -> Any:
             click.echo(AGENIX_HELP)
             return sys.exit(0)
         except UsageError as exc:
-            _print_error(exc.message, exc.hint)
+            print_error(exc.message, hint_for(exc))
             return sys.exit(usage_status)
         # Not standalone: click hands back ctx.exit(N) as a return value instead of exiting.
         try:
@@ -390,19 +385,19 @@ def _main(argv: Sequence[str] | None, *, as_agenix: bool | None) -> Any:
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, KeyboardInterrupt):
             return _interrupted(exc.__cause__)
-        _print_error("aborted", None)
+        print_error("aborted", None)
         return sys.exit(1)
     except click.exceptions.Exit as exc:
         return sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        _print_error(exc.format_message(), None)
+        print_error(exc.format_message(), None)
         return sys.exit(exc.exit_code)
     except AgepyError as exc:
         if _broken_pipe(exc):
             return _quiet_after_broken_pipe()
         if debug:
             traceback.print_exc()
-        _print_error(exc.message, exc.hint)
+        print_error(exc.message, hint_for(exc))
         return sys.exit(1 if as_agenix and isinstance(exc, UsageError) else exc.exit_code)
     except KeyboardInterrupt as exc:
         return _interrupted(exc)
@@ -411,12 +406,12 @@ def _main(argv: Sequence[str] | None, *, as_agenix: bool | None) -> Any:
             raise  # main() reports standard output's failures
         if debug:
             traceback.print_exc()
-        _print_error(_os_error_message(exc), "check the path, its permissions and free space")
+        print_error(_os_error_message(exc), "check the path, its permissions and free space")
         return sys.exit(1)
     except RecursionError:
         if debug:
             traceback.print_exc()
-        _print_error(
+        print_error(
             "the input is nested too deeply to read",
             "flatten the deepest nesting (secrets.nix, a .age header, a key file)",
         )
@@ -424,7 +419,7 @@ def _main(argv: Sequence[str] | None, *, as_agenix: bool | None) -> Any:
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        _print_error(
+        print_error(
             f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
             "this is a bug in agepy; rerun with --debug and report the traceback",
         )

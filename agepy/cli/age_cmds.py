@@ -27,6 +27,7 @@ from agepy.cli._common import (
 )
 from agepy.cli._rules import located_rules
 from agepy.cli._tag_names import LazyNames, default_key_files, tag_names
+from agepy.cli.hints import hint_for, print_error
 from agepy.errors import AgeFormatError, AgepyError, RecipientError, UsageError
 
 if TYPE_CHECKING:
@@ -115,7 +116,9 @@ def _read_recipients(
         try:
             found = parse_recipients_file(text)
         except RecipientError as exc:
-            raise RecipientError(f"{path}: {exc.message}", hint=exc.hint) from None
+            raise RecipientError(
+                f"{path}: {exc.message}", hint=exc.hint, reason=exc.reason, details=exc.details
+            ) from None
         if not found:
             # As age does: a recipients file without keys is a mistake, not "no one".
             raise RecipientError(
@@ -396,13 +399,13 @@ def inspect(
                 raise
             failed = True
             info = {"file": str(path), "error": exc.message, "kind": exc.kind}
-            click.echo(f"agepy: error: {_about(path, exc.message)}", err=True)
+            print_error(_about(path, exc.message), hint_for(exc))
         except AgepyError as exc:
             if len(files) == 1:
                 raise
             failed = True
             info = {"file": str(path), "error": exc.message}
-            click.echo(f"agepy: error: {_about(path, exc.message)}", err=True)
+            print_error(_about(path, exc.message), hint_for(exc))
         results.append(info)
         if not as_json and "error" not in info:
             _print_description(info)

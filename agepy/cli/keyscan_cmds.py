@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from agepy.cli._common import FILE_PATH, emit_json, json_option, timeout_option
+from agepy.cli.hints import hint_for, print_error
 from agepy.errors import HostError
 from agepy.hosts import keyscan as run_keyscan
 from agepy.hosts.scan import KEY_TYPES, format_target, parse_target
@@ -127,8 +128,6 @@ def keyscan(
                 click.echo(line)
     for result in results:
         if result.error is not None:
-            click.echo(f"agepy: error: {result.error.message}", err=True)
-            if result.error.hint:
-                click.echo(f"agepy: hint: {result.error.hint}", err=True)
+            print_error(result.error.message, hint_for(result.error))
     if any(result.error is not None for result in results):
         sys.exit(1)

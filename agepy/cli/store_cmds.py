@@ -23,6 +23,7 @@ from agepy.cli._common import (
     state,
     style,
 )
+from agepy.cli.hints import cli_hint, print_error
 from agepy.cli.rotate_cmds import print_exposures, show_rotation_needs
 from agepy.errors import AgepyError
 from agepy.hosts.inventory import Inventory
@@ -198,9 +199,8 @@ def _print_report(report: RekeyReport) -> None:
         elif result.action == "missing":
             err(f"missing: {name}: skipped, the file does not exist")
         elif result.action == "failed":
-            click.echo(f"agepy: error: {name}: {printable(result.error or '')}", err=True)
-            if result.hint:
-                click.echo(f"agepy: hint: {result.hint}", err=True)
+            hint = cli_hint(result.reason, result.details, result.hint)
+            print_error(f"{name}: {printable(result.error or '')}", hint)
     if not report.dry_run:
         counts = f"{len(report.rekeyed)} rekeyed, {len(report.skipped)} up to date"
         if report.failed:
@@ -271,7 +271,10 @@ def rekey(
     else:
         report = store.rekey(list(names) or None, force=force, dry_run=dry_run)
     if as_json:
-        emit_json(report.to_json())
+        document = report.to_json()
+        for entry, result in zip(document["files"], report.results, strict=True):
+            entry["hint"] = cli_hint(result.reason, result.details, result.hint)
+        emit_json(document)
     else:
         _print_report(report)
         if report.rekeyed and not report.dry_run:

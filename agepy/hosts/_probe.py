@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agepy.errors import KeyscanError
+from agepy.errors import KeyscanError, Reason
 from agepy.hosts.targets import KEY_TYPES, display_name
 
 __all__ = ["KEY_TYPES", "Connector", "Heard", "NoMatch", "classify", "display_name", "listen"]
@@ -145,30 +145,36 @@ def classify(
         reason = reason or str(exc)
         return KeyscanError(
             name,
-            "unresolved",
+            Reason.HOST_UNRESOLVED,
             f"cannot resolve host name ({reason})",
             hint="check the spelling of the name, or give the IP address",
         )
     if isinstance(exc, ConnectionRefusedError):
         return KeyscanError(
             name,
-            "refused",
+            Reason.HOST_REFUSED,
             f"connection refused on port {port}",
             hint="check the address and port; is sshd running there?",
         )
     not_ssh_hint = "check the port: SSH usually listens on 22"
     if heard.banner is None and heard.pre_banner:
         return KeyscanError(
-            name, "not-ssh", f"not an SSH server (it said {heard.pre_banner!r})", hint=not_ssh_hint
+            name,
+            Reason.HOST_NOT_SSH,
+            f"not an SSH server (it said {heard.pre_banner!r})",
+            hint=not_ssh_hint,
         )
     if heard.banner is not None and not heard.banner.startswith(("SSH-2.0-", "SSH-1.99-")):
         return KeyscanError(
-            name, "not-ssh", f"speaks an old SSH protocol: {heard.banner[:60]}", hint=not_ssh_hint
+            name,
+            Reason.HOST_NOT_SSH,
+            f"speaks an old SSH protocol: {heard.banner[:60]}",
+            hint=not_ssh_hint,
         )
     if heard.garbage:
         return KeyscanError(
             name,
-            "not-ssh",
+            Reason.HOST_NOT_SSH,
             "sent an SSH banner, then data that is not SSH",
             hint="something other than sshd answers on this port",
         )
@@ -179,15 +185,15 @@ def classify(
         said = "sent its banner but finished no key exchange" if heard.banner else "did not answer"
         return KeyscanError(
             name,
-            "timeout",
+            Reason.HOST_TIMEOUT,
             f"{said} within {timeout:g}s",
-            hint="check the address, port and firewall; a slow host needs a longer -T",
+            hint="check the address, port and firewall; a slow host needs a longer timeout",
         )
     if heard.nothing and isinstance(exc, OSError | EOFError):
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else "connection lost"
         return KeyscanError(
             name,
-            "error",
+            Reason.KEYSCAN_FAILED,
             f"closed the connection before the SSH banner ({detail})",
             hint="sshd may be refusing connections (MaxStartups, tcp wrappers, fail2ban)",
         )
@@ -195,5 +201,8 @@ def classify(
     if isinstance(exc, OSError) and exc.strerror:
         detail = exc.strerror
     return KeyscanError(
-        name, "error", f"key exchange failed: {detail}", hint="try `ssh -v` with this host"
+        name,
+        Reason.KEYSCAN_FAILED,
+        f"key exchange failed: {detail}",
+        hint="try `ssh -v` with this host",
     )

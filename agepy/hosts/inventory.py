@@ -18,7 +18,7 @@ from typing import Any, Literal
 from agepy import _agepy_toml
 from agepy._locate import locate_rules
 from agepy.age.recipients import parse_recipient
-from agepy.errors import HostError, RecipientError
+from agepy.errors import HostError, Reason, RecipientError
 from agepy.hosts.targets import format_target
 from agepy.rules.model import rules_key_names
 
@@ -212,7 +212,9 @@ class Inventory:
             known = ", ".join(sorted(self.hosts)) or "none yet"
             raise HostError(
                 f"no host {name!r} in {self.path.name}",
-                hint=f"hosts: {known}; add one with `agepy add-host {name} ADDRESS`",
+                hint=f"hosts: {known}; add the host to the inventory first",
+                reason=Reason.UNKNOWN_HOST,
+                details={"name": name, "known": known},
             )
         return host
 
@@ -220,7 +222,12 @@ class Inventory:
         """Host ``name``'s key, as secrets.nix lists it; an error if it has none yet."""
         host = self.get(name)
         if not host.key:
-            raise HostError(f"host {name!r} has no key yet", hint=f"scan it: agepy rescan {name}")
+            raise HostError(
+                f"host {name!r} has no key yet",
+                hint="scan it first",
+                reason=Reason.HOST_NOT_SCANNED,
+                details={"name": name},
+            )
         return host.key
 
     def known_keys(self) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-from agepy.errors import HostError, KeyscanError
+from agepy.errors import HostError, KeyscanError, Reason
 from agepy.hosts._probe import Connector, classify, listen
 from agepy.hosts.targets import (
     KEY_TYPES,
@@ -74,7 +74,12 @@ async def _scan_one(
     if key is None:
         return (
             None,
-            KeyscanError(name, "error", "no host key received", hint="try `ssh -v` with this host"),
+            KeyscanError(
+                name,
+                Reason.KEYSCAN_FAILED,
+                "no host key received",
+                hint="try `ssh -v` with this host",
+            ),
             banner,
         )
     line = f"{key.get_algorithm()} {base64.b64encode(key.public_data).decode()}"
@@ -100,7 +105,7 @@ def _merge(
         found = ", ".join(sorted({k.type for k in result.keys}))
         result.error = KeyscanError(
             name,
-            "no-usable-key",
+            Reason.NO_USABLE_HOST_KEY,
             f"offers no {wanted} key age can use (only {found})",
             hint="age needs an ssh-ed25519 or ssh-rsa (>= 2048 bits) host key; "
             "enable one in services.openssh.hostKeys",
@@ -113,10 +118,10 @@ def _merge(
     offered = sorted({alg for f in failures for alg in f.offered})
     result.error = KeyscanError(
         name,
-        "no-usable-key",
+        Reason.NO_USABLE_HOST_KEY,
         f"offers no {wanted} host key (only {', '.join(offered) or 'none'})",
         hint="age needs an ssh-ed25519 or ssh-rsa host key; enable one in "
-        "services.openssh.hostKeys, or scan other types with -t",
+        "services.openssh.hostKeys",
     )
     return result
 
@@ -136,7 +141,11 @@ async def keyscan_async(
             hint="use ed25519, rsa or ecdsa, comma-separated",
         )
     if timeout <= 0 or concurrency < 1:
-        raise HostError("timeout and concurrency must be positive", hint="e.g. -T 5")
+        raise HostError(
+            "timeout and concurrency must be positive",
+            hint="e.g. timeout=5",
+            reason=Reason.BAD_SCAN_SETTINGS,
+        )
     parsed = [parse_target(target) for target in targets]
     semaphore = asyncio.Semaphore(concurrency)
     tasks = [

@@ -14,7 +14,7 @@ import re
 
 import tomli_w
 
-from agepy.errors import StoreError, UsageError
+from agepy.errors import Reason, StoreError, UsageError
 
 __all__ = [
     "ENV_VAR",
@@ -44,8 +44,9 @@ def validate_server_name(server_name: str) -> str:
     )
     if not ok:
         raise UsageError(
-            f"--server-name {server_name!r} is not a Matrix server name",
-            hint="the domain of your user ids, without https:// — e.g. --server-name example.com",
+            f"server name {server_name!r} is not a Matrix server name",
+            hint="the domain of your user ids, without https:// — e.g. example.com",
+            reason=Reason.BAD_SERVER_NAME,
         )
     return server_name
 
@@ -69,7 +70,8 @@ def registration_token_env(token: str) -> bytes:
     if not _TOKEN.fullmatch(token):
         raise UsageError(
             "the registration token must be 16 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -",
-            hint="leave out --token to generate one (agepy generate token)",
+            hint="leave the token out to have one generated",
+            reason=Reason.BAD_TOKEN,
         )
     return f"{ENV_VAR}={token}\n".encode()
 
@@ -82,7 +84,8 @@ def parse_registration_token_env(data: bytes, *, source: str = "secret") -> str:
             return value.strip().strip("'\"")
     raise StoreError(
         f"{source} has no {ENV_VAR}= line",
-        hint="re-create it: agepy encrypt conduit-registration-token --rotate",
+        hint="re-create it with a new registration token",
+        reason=Reason.NO_TOKEN_LINE,
     )
 
 
@@ -109,13 +112,16 @@ def conduit_config_toml(
     """A conduit.toml ``[global]`` section; the registration token stays out of it."""
     validate_server_name(server_name)
     if not 0 < port < 65536:
-        raise UsageError(f"--port {port} is out of range", hint="use 1-65535, e.g. --port 6167")
+        raise UsageError(
+            f"port {port} is out of range", hint="use 1-65535, e.g. 6167", reason=Reason.BAD_PORT
+        )
     try:
         ipaddress.ip_address(address)
     except ValueError:
         raise UsageError(
-            f"--address {address!r} is not an IP address",
-            hint="e.g. --address 127.0.0.1 behind a reverse proxy",
+            f"address {address!r} is not an IP address",
+            hint="e.g. 127.0.0.1 behind a reverse proxy",
+            reason=Reason.BAD_ADDRESS,
         ) from None
     settings = {
         "global": {

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from agepy.errors import StoreError, UsageError
+from agepy.errors import Reason, StoreError, UsageError
 from agepy.matrix.tokens import ALNUM, APPSERVICE_TOKEN_LENGTH, alnum_token
 
 __all__ = [
@@ -62,35 +62,41 @@ class RegistrationOptions:
             or any(c.isspace() for c in self.url)
         ):
             raise UsageError(
-                f"--url {self.url!r} is not an http(s) URL",
-                hint="the address the homeserver reaches the bridge at, "
-                "e.g. --url http://127.0.0.1:9898",
+                f"url {self.url!r} is not an http(s) URL",
+                hint="the address the homeserver reaches the bridge at, e.g. http://127.0.0.1:9898",
+                reason=Reason.BAD_BRIDGE_URL,
             )
         try:
             parsed.port  # noqa: B018 -- raises ValueError on a bad port
         except ValueError:
             raise UsageError(
-                f"--url {self.url!r} has a bad port", hint="e.g. --url http://127.0.0.1:9898"
+                f"url {self.url!r} has a bad port",
+                hint="e.g. http://127.0.0.1:9898",
+                reason=Reason.BAD_BRIDGE_PORT,
             ) from None
         if not _ID.fullmatch(self.id):
             raise UsageError(
-                f"--id {self.id!r} is not a valid appservice id",
-                hint="use letters, digits, '.', '_', '~' or '-', e.g. --id heisenbridge",
+                f"id {self.id!r} is not a valid appservice id",
+                hint="use letters, digits, '.', '_', '~' or '-', e.g. heisenbridge",
+                reason=Reason.BAD_APPSERVICE_ID,
             )
         if not _LOCALPART.fullmatch(self.sender_localpart):
             raise UsageError(
-                f"--sender {self.sender_localpart!r} is not a Matrix user localpart",
-                hint="use lowercase letters, digits and ._=/-, e.g. --sender heisenbridge",
+                f"sender {self.sender_localpart!r} is not a Matrix user localpart",
+                hint="use lowercase letters, digits and ._=/-, e.g. heisenbridge",
+                reason=Reason.BAD_SENDER,
             )
         if not _PREFIX.fullmatch(self.prefix):
             raise UsageError(
-                f"--prefix {self.prefix!r} is not a puppet prefix Heisenbridge accepts",
-                hint="lowercase letters, digits, =, - ending in '_' or '/', e.g. --prefix irc_",
+                f"prefix {self.prefix!r} is not a puppet prefix Heisenbridge accepts",
+                hint="lowercase letters, digits, =, - ending in '_' or '/', e.g. irc_",
+                reason=Reason.BAD_PREFIX,
             )
         if self.prefix.rstrip("_/") == self.sender_localpart:
             raise UsageError(
-                f"--prefix {self.prefix!r} would overlap the bridge user's own name",
-                hint="pick a different prefix, e.g. --prefix irc_",
+                f"prefix {self.prefix!r} would overlap the bridge user's own name",
+                hint="pick a different prefix, e.g. irc_",
+                reason=Reason.PREFIX_OVERLAPS_SENDER,
             )
 
 
@@ -154,8 +160,8 @@ def generate_registration(options: RegistrationOptions | None = None) -> str:
 def _invalid(message: str, source: str) -> StoreError:
     return StoreError(
         f"{source}: {message}",
-        hint="fix it with agepy edit, or move it away and run "
-        "agepy encrypt heisenbridge-config again",
+        hint="fix the secret's content, or move it away and make it again",
+        reason=Reason.BAD_BRIDGE_CONFIG,
     )
 
 

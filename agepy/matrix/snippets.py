@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from agepy.errors import UsageError
+from agepy.errors import Reason, UsageError
 from agepy.matrix.conduit import validate_server_name
 
 __all__ = [
@@ -55,7 +55,8 @@ def nix_path(relative: str) -> str:
     if not parts or ".." in parts:
         raise UsageError(
             f"the secret {relative!r} is not inside the configuration folder",
-            hint="pass --flake-dir with the folder the module lives in",
+            hint="write the module into a folder that holds the secrets",
+            reason=Reason.OUTSIDE_FLAKE_DIR,
         )
     if all(_PATH_CHARS.fullmatch(p) for p in parts):
         return "./" + "/".join(parts)
@@ -124,7 +125,8 @@ def _conduit(options: SnippetOptions) -> list[str]:
     if not options.server_name:
         raise UsageError(
             "the Conduit snippet needs the server name",
-            hint="pass --server-name example.com (the domain of your user ids)",
+            hint="give the server name, e.g. example.com (the domain of your user ids)",
+            reason=Reason.SERVER_NAME_NEEDED,
         )
     name = secret_attr_name(options.conduit_env_file)
     return [
@@ -157,13 +159,15 @@ def nixos_snippet(part: SnippetPart = "all", options: SnippetOptions | None = No
         validate_server_name(options.server_name)
     if options.owner and not _MXID.fullmatch(options.owner):
         raise UsageError(
-            f"--owner {options.owner!r} is not a Matrix user id",
-            hint="e.g. --owner @you:example.com",
+            f"owner {options.owner!r} is not a Matrix user id",
+            hint="e.g. @you:example.com",
+            reason=Reason.BAD_OWNER,
         )
     if options.homeserver and not re.fullmatch(r"https?://[^\s\"]+", options.homeserver):
         raise UsageError(
-            f"--homeserver {options.homeserver!r} is not an http(s) URL",
-            hint="e.g. --homeserver http://127.0.0.1:6167",
+            f"homeserver {options.homeserver!r} is not an http(s) URL",
+            hint="e.g. http://127.0.0.1:6167",
+            reason=Reason.BAD_HOMESERVER,
         )
     if not 0 < options.conduit_port < 65536:
         raise UsageError(f"port {options.conduit_port} is out of range", hint="use 1-65535")

@@ -370,7 +370,11 @@ def compile_let(compiler: Compiler, node: tree_sitter.Node, scope: Scope | None)
     if attr_node.dynamic:
         path, line, column = compiler.loc(attr_node.dynamic[0][0])
         raise NixSyntaxError(
-            "dynamic attributes not allowed in let", file=path, line=line, column=column
+            "dynamic attributes not allowed in let",
+            file=path,
+            line=line,
+            column=column,
+            hint="name let bindings plainly (a = …;), not with ${…}",
         )
     build = compile_node(compiler, attr_node, scope)
     body_node = node.child_by_field_name("body")

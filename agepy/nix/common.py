@@ -56,7 +56,10 @@ def children(node: tree_sitter.Node) -> list[tree_sitter.Node]:
 def field(node: tree_sitter.Node, name: str) -> tree_sitter.Node:
     child = node.child_by_field_name(name)
     if child is None:  # the parser guarantees these; defensive only
-        raise NixEvalError(f"malformed syntax tree: no {name} in {node.type}")
+        raise NixEvalError(
+            f"malformed syntax tree: no {name} in {node.type}",
+            hint="this is a bug in agepy's Nix parser; please report the file",
+        )
     return child
 
 

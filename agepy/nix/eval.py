@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from agepy.errors import NixEvalError, NixSyntaxError, NixUnsupportedError, UsageError
+from agepy.errors import NixEvalError, NixSyntaxError, NixUnsupportedError, Reason, UsageError
 from agepy.nix import nixcmd
 from agepy.nix.builtins import IMPORT_HOOK
 from agepy.nix.compile import Code, Compiler, from_failure
@@ -128,7 +128,8 @@ def run_guarded(path: Path, work: Callable[[], Any]) -> Any:
         raise NixUnsupportedError(
             "stack overflow: infinite recursion, or nesting too deep for the built-in evaluator",
             file=path,
-            hint="look for a function that calls itself without end; else use --evaluator nix",
+            hint="look for a function that calls itself without end; else evaluate with Nix",
+            reason=Reason.BUILTIN_EVALUATOR_RECURSION,
         ) from None
     except EvalFailure as exc:
         raise from_failure(exc, (path, 1, 1)) from None
@@ -269,6 +270,7 @@ def evaluate_file(path: Path | str, *, evaluator: Evaluator | str = "auto") -> A
                 f"{exc.construct} needs real Nix: install it (Debian: apt install nix-bin) "
                 "or change the file to avoid it"
             )
+            exc.reason = None  # the hint above is the whole advice: nothing for the CLI to add
         raise
 
 

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from agepy.errors import NixEvalError, NixSyntaxError
+from agepy.errors import NixEvalError, NixSyntaxError, Reason
 
 __all__ = ["evaluate_source_with_nix", "evaluate_with_nix", "nix_instantiate"]
 
@@ -34,7 +34,8 @@ def _command() -> list[str]:
     if executable is None:
         raise NixEvalError(
             "nix-instantiate is not installed",
-            hint="install Nix (Debian: apt install nix-bin) or use --evaluator builtin",
+            hint="install Nix (Debian: apt install nix-bin) or use the built-in evaluator",
+            reason=Reason.NIX_NOT_INSTALLED,
         )
     # --readonly-mode: paths in the result get their store path computed, not copied.
     return [executable, "--eval", "--strict", "--json", "--readonly-mode"]
@@ -53,7 +54,9 @@ def _run(arguments: list[str], *, cwd: Path, timeout: float, what: Path) -> Any:
         return json.loads(completed.stdout)
     except ValueError:
         raise NixEvalError(
-            "nix-instantiate printed something that is not JSON", file=what
+            "nix-instantiate printed something that is not JSON",
+            file=what,
+            hint="run nix-instantiate --eval --strict --json FILE to see what it printed",
         ) from None
 
 
@@ -73,10 +76,15 @@ def _spawn(
         raise NixEvalError(
             f"nix-instantiate did not finish within {timeout:g} s",
             file=what,
-            hint="the file may loop forever; try --evaluator builtin to find where",
+            hint="the file may loop forever; the built-in evaluator may show where",
+            reason=Reason.NIX_TIMEOUT,
         ) from None
     except OSError as exc:
-        raise NixEvalError(f"cannot run nix-instantiate: {exc.strerror}", file=what) from None
+        raise NixEvalError(
+            f"cannot run nix-instantiate: {exc.strerror}",
+            file=what,
+            hint="check that nix-instantiate runs in this shell",
+        ) from None
     return completed
 
 
@@ -86,7 +94,8 @@ def _nix_error(stderr: str, what: Path) -> NixEvalError | NixSyntaxError:
     start = next((i for i, line in enumerate(lines) if line.startswith("error:")), None)
     if start is None:
         message = next((line.strip() for line in lines if line.strip()), "nix-instantiate failed")
-        return NixEvalError(message, file=what)
+        hint = "nix-instantiate --eval --strict --show-trace FILE shows Nix's full trace"
+        return NixEvalError(message, file=what, hint=hint)
     message = lines[start][len("error:") :].strip()
     rest = lines[start + 1 :]
     if not message:  # `error:` alone, the message follows (after any trace lines)
@@ -116,7 +125,9 @@ def evaluate_with_nix(path: Path | str, *, timeout: float = DEFAULT_TIMEOUT) -> 
     """``nix-instantiate --eval --strict --json FILE``, parsed; errors as NixEvalError."""
     path = Path(os.path.abspath(path))  # noqa: PTH100
     if not path.is_file():
-        raise NixSyntaxError("no such file", file=path, hint="check the path (--rules PATH)")
+        raise NixSyntaxError(
+            "no such file", file=path, hint="check the path", reason=Reason.RULES_FILE_MISSING
+        )
     return _run([*_command(), str(path)], cwd=path.parent, timeout=timeout, what=path)
 
 

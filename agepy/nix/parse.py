@@ -10,7 +10,7 @@ from pathlib import Path
 import tree_sitter
 import tree_sitter_nix
 
-from agepy.errors import NixSyntaxError
+from agepy.errors import NixSyntaxError, Reason
 
 __all__ = ["ParsedFile", "node_text", "parse_file", "parse_source", "read_nix_file", "unparen"]
 
@@ -184,7 +184,7 @@ def read_nix_file(path: Path) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise NixSyntaxError(
-            "no such file", file=path, hint="check the path (--rules PATH or $RULES)"
+            "no such file", file=path, hint="check the path", reason=Reason.RULES_FILE_MISSING
         ) from None
     except IsADirectoryError:
         raise NixSyntaxError(

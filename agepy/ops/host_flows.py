@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from agepy.errors import HostError
+from agepy.errors import HostError, Reason
 from agepy.hosts.inventory import valid_name
 from agepy.hosts.known_hosts import check_known_hosts, keys_from_file, known_keys
 from agepy.hosts.scan import ScanResult, format_target, parse_target, scanned_key
@@ -58,7 +58,11 @@ def add_host(
     to the secrets ``to`` and re-encrypt them."""
     valid_name(name)
     if key_type not in (None, "ed25519", "rsa"):
-        raise HostError(f"bad key type {key_type!r}", hint="use --type ed25519 or --type rsa")
+        raise HostError(
+            f"bad key type {key_type!r}",
+            hint="use 'ed25519' or 'rsa'",
+            reason=Reason.BAD_HOST_KEY_TYPE,
+        )
     host, port = parse_target(address)
     with open_workspace(
         rules_path, evaluator=evaluator, identities=identities, prompt=prompt
@@ -67,7 +71,9 @@ def add_host(
         if name in inventory.hosts:
             raise HostError(
                 f"host {name!r} is already in {inventory.path.name}",
-                hint=f"to take a reinstalled host's new key: agepy rescan {name}",
+                hint="to take a reinstalled host's new key, rescan it",
+                reason=Reason.HOST_EXISTS,
+                details={"name": name},
             )
         targets = [rules.get(secret).name for secret in to]  # RulesError for unknown entries
 
@@ -79,7 +85,8 @@ def add_host(
             if not keys:
                 raise HostError(
                     f"{format_target(host, port)} is not in known_hosts",
-                    hint="scan the host instead (leave out --known-hosts)",
+                    hint="scan the host instead",
+                    reason=Reason.NOT_IN_KNOWN_HOSTS,
                 )
         else:
             keys, source = scan_one(host, port, timeout).keys, "scan"
@@ -96,8 +103,9 @@ def add_host(
             raise HostError(
                 f"secrets.nix already binds {name} to another key than the host presents "
                 f"({key.fingerprint})",
-                hint=f"if the host was reinstalled: agepy add-host {name} {address} "
-                f"--key-file OLD.pub, then agepy rescan {name}",
+                hint="if the host was reinstalled: add it with its old public key, then rescan it",
+                reason=Reason.HOST_REBOUND,
+                details={"name": name, "address": address},
             )
         other = rules.key_names.get(key.line)
         if other is not None and other != name:
@@ -174,7 +182,12 @@ def rescan(
         bound = {n: k for k, n in rules.key_names.items()}
         old_key = bound.get(name) or host.key
         if not old_key:
-            raise HostError(f"no key recorded for {name}", hint=f"agepy add-host {name} ADDRESS")
+            raise HostError(
+                f"no key recorded for {name}",
+                hint="add the host again, from its address",
+                reason=Reason.HOST_WITHOUT_KEY,
+                details={"name": name},
+            )
         old = scanned_key(old_key)
 
         if key_file is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from agepy.errors import HostError
+from agepy.errors import HostError, Reason
 from agepy.hosts.inventory import HostKey
 from agepy.hosts.known_hosts import KnownHostsCheck
 from agepy.hosts.scan import ScannedKey, ScanResult, format_target, keyscan
@@ -91,7 +91,8 @@ def choose_key(keys: list[ScannedKey], key_type: str | None, fingerprint: str | 
     have = have or "no keys"
     raise HostError(
         f"no {key_type or 'ed25519 or rsa'} key age can use (found: {have})",
-        hint="age needs an ssh-ed25519 or ssh-rsa host key; try --type rsa or another source",
+        hint="age needs an ssh-ed25519 or ssh-rsa host key; try the rsa key or another source",
+        reason=Reason.NO_AGE_HOST_KEY,
     )
 
 
@@ -108,7 +109,8 @@ def ask(preview: HostPreview, yes: bool, confirm: ConfirmFn | None) -> None:
     if confirm is None:
         raise HostError(
             "confirmation needed and no way to ask",
-            hint="check the fingerprint, then pass --yes or --fingerprint SHA256:…",
+            hint="check the fingerprint, then confirm it (yes=True) or give it (SHA256:…)",
+            reason=Reason.CONFIRMATION_NEEDED,
         )
     if not confirm(preview):
         raise HostError("not confirmed; nothing was changed", hint="run again and answer y")
@@ -129,7 +131,8 @@ def refuse_known_hosts(preview: HostPreview) -> None:
         raise HostError(
             f"host key of {preview.address} differs from {check.path}:{lines}; nothing was changed",
             hint="someone may be intercepting the connection, or the host was reinstalled: "
-            "check the new fingerprint on the host and pass --fingerprint SHA256:…",
+            "check the new fingerprint on the host and give it (SHA256:…)",
+            reason=Reason.HOST_KEY_MISMATCH,
         )
 
 

@@ -19,7 +19,7 @@ from agepy._files import atomic_write, written_by_us
 from agepy._lock import store_lock
 from agepy.age.identities import load_identities
 from agepy.age.recipients import parse_recipient
-from agepy.errors import AgepyError, IdentityError, StoreError
+from agepy.errors import AgepyError, IdentityError, Reason, StoreError
 from agepy.hosts.inventory import Inventory
 from agepy.matrix.conduit import (
     parse_registration_token_env,
@@ -135,12 +135,16 @@ def _entry(
     if rotate:
         raise StoreError(
             f"no entry {name!r} in {rules.path.name}: nothing to rotate",
-            hint=f"create it first: agepy encrypt {what} --host NAME",
+            hint="create it first, for the host that will read it",
+            reason=Reason.MATRIX_NO_ENTRY,
+            details={"what": what},
         )
     if not recipients.given:
         raise StoreError(
             f"no entry {name!r} in {rules.path.name} to take the recipients from",
-            hint=f"say who may read it: agepy encrypt {what} --host NAME [--to KEY_OR_NAME]",
+            hint="say who may read it: the hosts (and keys) to encrypt it to",
+            reason=Reason.MATRIX_NO_RECIPIENTS,
+            details={"what": what},
         )
     if (rules.dir / name).exists():
         raise StoreError(
@@ -205,13 +209,16 @@ def _write(
         if exists and not rotate:
             raise StoreError(
                 f"{secret.name} already exists; not overwriting it",
-                hint=f"agepy encrypt {what} --rotate makes new tokens (keeping the rest), "
-                f"or agepy edit {secret.name}",
+                hint="rotating it makes new tokens (keeping the rest), or edit it",
+                reason=Reason.MATRIX_SECRET_EXISTS,
+                details={"what": what, "name": secret.name},
             )
         if rotate and not exists:
             raise StoreError(
                 f"{secret.name} does not exist yet: nothing to rotate",
-                hint=f"create it: agepy encrypt {what} (without --rotate)",
+                hint="create it first (without rotating)",
+                reason=Reason.MATRIX_NOTHING_TO_ROTATE,
+                details={"what": what},
             )
         try:
             store = ctx.store(rules)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agepy.age.recipients import key_canonical, parse_recipient
-from agepy.errors import EditError, NixError
+from agepy.errors import EditError, NixError, Reason
 from agepy.nix import source_edit as edit
 from agepy.nix.parse import parse_source
 from agepy.rules.model import Rules, Secret, evaluate_rules_file, load_rules
@@ -267,8 +267,9 @@ def _unknown_name(rules: Rules, items: list[edit.Item], exc: EditError) -> None:
             raise EditError(
                 f"{item.text!r} is neither a public key nor a name bound in {rules.path.name}",
                 file=rules.path,
-                hint=f"give a public key or one of its names ({known}); "
-                "add a host first with agepy add-host NAME ADDRESS",
+                hint=f"give a public key or one of its names ({known}); or bind the name first",
+                reason=Reason.UNKNOWN_KEY_NAME,
+                details={"known": known},
             ) from None
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import tree_sitter
 
 from agepy.age.recipients import parse_recipient
-from agepy.errors import AgepyError, NixEvalError, RecipientError
+from agepy.errors import AgepyError, NixEvalError, Reason, RecipientError
 from agepy.nix import evaluate_file, key_names
 from agepy.nix.parse import ParsedFile, parse_file
 
@@ -29,7 +29,8 @@ def evaluate_rules_file(path: Path, *, evaluator: str = "auto") -> Any:
         raise NixEvalError(
             f"internal evaluator error ({type(exc).__name__}: {exc})",
             file=path,
-            hint="use --evaluator nix, and please report this file",
+            hint="evaluate with Nix, and please report this file",
+            reason=Reason.BUILTIN_EVALUATOR_BUG,
         ) from None
 
 

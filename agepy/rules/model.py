@@ -20,7 +20,7 @@ import tree_sitter
 
 from agepy._locate import locate_rules, rules_in_reach
 from agepy.age.recipients import key_canonical, parse_recipient
-from agepy.errors import NixError, RecipientError, RulesError
+from agepy.errors import NixError, Reason, RecipientError, RulesError
 from agepy.nix.parse import ParsedFile, parse_file
 from agepy.nix.source_edit import top_attrset
 from agepy.rules.evaluation import bindings_of, evaluate_rules_file, rules_key_names
@@ -200,7 +200,8 @@ class Rules:
             raise RulesError(
                 f"no entry lists the key {key_or_name}",
                 file=self.path,
-                hint="agepy list shows who each secret is for",
+                hint="check which keys each secret is for",
+                reason=Reason.KEY_IN_NO_ENTRY,
             )
         return found
 

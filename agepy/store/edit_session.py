@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from agepy.errors import StoreError
+from agepy.errors import Reason, StoreError
 from agepy.store.editor import editor_command, run_editor
 from agepy.store.tmpfs import private_dir, raise_on_signals
 
@@ -78,8 +78,9 @@ def edit_secret(
             # An empty pipe (a script, < /dev/null) is a mistake, not a wish to wipe it.
             raise StoreError(
                 f"nothing on stdin: {secret.name} was not written",
-                hint="pipe the new content in, or run in a terminal (or give --editor) "
+                hint="pipe the new content in, or run in a terminal (or give an editor) "
                 "to use your editor",
+                reason=Reason.NOTHING_ON_STDIN,
             )
         old = store.try_decrypt(secret) if existed else None
         if old is not None and hmac.compare_digest(old, new):

@@ -8,13 +8,11 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from agepy.errors import StoreError
+from agepy.errors import Reason, StoreError
 
 __all__ = ["editor_command", "private_editor_command", "run_editor"]
 
-_HINT_SET = (
-    "set $EDITOR (e.g. export EDITOR=nano), or pipe the new content in: agepy edit NAME < FILE"
-)
+_HINT_SET = "set $EDITOR (e.g. export EDITOR=nano), or pipe the new content in"
 
 
 def editor_command(editor: str | None = None, env: Mapping[str, str] | None = None) -> list[str]:
@@ -25,10 +23,14 @@ def editor_command(editor: str | None = None, env: Mapping[str, str] | None = No
         argv = shlex.split(text)
     except ValueError as exc:
         raise StoreError(
-            f"cannot parse the editor command {text!r}: {exc}", hint=_HINT_SET
+            f"cannot parse the editor command {text!r}: {exc}",
+            hint=_HINT_SET,
+            reason=Reason.NO_EDITOR,
         ) from None
     if not argv:
-        raise StoreError("no editor: neither $VISUAL nor $EDITOR is set", hint=_HINT_SET)
+        raise StoreError(
+            "no editor: neither $VISUAL nor $EDITOR is set", hint=_HINT_SET, reason=Reason.NO_EDITOR
+        )
     return argv
 
 
@@ -102,9 +104,13 @@ def run_editor(path: Path, editor: str | None = None) -> None:
         # into Terminated) makes subprocess.run kill the editor before re-raising.
         result = subprocess.run(argv, check=False)
     except FileNotFoundError:
-        raise StoreError(f"editor {argv[0]!r} not found", hint=_HINT_SET) from None
+        raise StoreError(
+            f"editor {argv[0]!r} not found", hint=_HINT_SET, reason=Reason.NO_EDITOR
+        ) from None
     except PermissionError:
-        raise StoreError(f"editor {argv[0]!r} is not executable", hint=_HINT_SET) from None
+        raise StoreError(
+            f"editor {argv[0]!r} is not executable", hint=_HINT_SET, reason=Reason.NO_EDITOR
+        ) from None
     if result.returncode != 0:
         raise StoreError(
             f"the editor {argv[0]!r} exited with status {result.returncode}; nothing was written",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from agepy._files import restore_on_failure
 from agepy._lock import store_lock
-from agepy.errors import StoreError, UsageError
+from agepy.errors import Reason, StoreError, UsageError
 from agepy.generators import Generated, OptionValue, get_kind, resolve_options
 from agepy.generators.nixos import SecretSnippet, secret_snippet
 from agepy.matrix.snippets import module_root, secret_attr_name
@@ -118,8 +118,10 @@ def generate_secret(
         )
     if existing is not None and (recipients or hosts):
         raise StoreError(
-            f"{entry} already has an entry; --to/--host only create new ones",
+            f"{entry} already has an entry; recipients and hosts only make new ones",
             hint=f"change its keys in {store.rules_path.name}, then rekey it",
+            reason=Reason.ENTRY_EXISTS,
+            details={"name": entry, "rules": store.rules_path.name},
         )
     if existing is not None and existing.file.exists() and not rotate:
         if record is not None and _options_of(record, entry) == resolved:
@@ -127,7 +129,8 @@ def generate_secret(
         why = "was made with other options" if record is not None else "was not generated"
         raise StoreError(
             f"{display_path(existing.file)} exists and {why}; not overwriting it",
-            hint="rotate it to replace its value (agepy generate NAME --kind KIND --rotate)",
+            hint="rotate it to replace its value (rotate=True)",
+            reason=Reason.GENERATED_EXISTS,
         )
     # A failure takes back what this run added (the entry, the file), nothing else.
     with restore_on_failure([store.rules_path]):
@@ -165,7 +168,8 @@ def _recorded(store: Store, names: Sequence[str] | None) -> list[tuple[Secret, G
         if key not in records:
             raise StoreError(
                 f"{name} has no generator recorded in agepy.toml",
-                hint="create it once with: agepy generate NAME --kind KIND",
+                hint="create it once with generate_secret(store, NAME, KIND)",
+                reason=Reason.NOT_GENERATED,
             )
         wanted.append(key)
     pairs = []
@@ -174,8 +178,9 @@ def _recorded(store: Store, names: Sequence[str] | None) -> list[tuple[Secret, G
         if secret is None:
             raise StoreError(
                 f"{key} is recorded in agepy.toml but has no entry in {store.rules_path.name}",
-                hint="add its entry (agepy generate NAME --kind KIND --host H), "
+                hint="add its entry (generate_secret with hosts), "
                 "or remove its table from agepy.toml",
+                reason=Reason.GENERATED_WITHOUT_ENTRY,
             )
         record = records[key]
         # A damaged record fails here, before any write; hand-written ones get the defaults.
@@ -229,7 +234,9 @@ def generate_missing(store: Store, names: Sequence[str] | None = None) -> list[G
 def rotate_secrets(store: Store, names: Sequence[str]) -> list[GenerateResult]:
     """New values for exactly the recorded secrets ``names`` (missing files are created)."""
     if not names:
-        raise UsageError("name the secrets to rotate", hint="e.g. agepy generate --rotate wg.age")
+        raise UsageError(
+            "name the secrets to rotate", hint="e.g. wg.age", reason=Reason.NOTHING_TO_ROTATE
+        )
     return _regenerate_all(store, _recorded(store, names))
 
 
@@ -248,7 +255,8 @@ def public_half(store: Store, name: str | Path) -> str:
         what = "has no generator recorded" if record is None else f"is a {record.kind} secret"
         raise StoreError(
             f"{key} {what}: there is no public half to show",
-            hint="only ssh-ed25519 and wireguard secrets made by agepy generate have one",
+            hint="only generated ssh-ed25519 and wireguard secrets have one",
+            reason=Reason.NO_PUBLIC_HALF,
         )
     return record.public
 

@@ -32,14 +32,21 @@ from typing import TYPE_CHECKING
 
 from agepy._files import Stamp, file_mode, file_stamp
 from agepy.age import read_header
-from agepy.errors import AgepyError, StoreError
+from agepy.errors import AgepyError, Reason, StoreError
 from agepy.store.writer import BatchWriter
 
 if TYPE_CHECKING:
     from agepy.store.store import Store
     from agepy.store.writer import BatchWriter
 
-__all__ = ["MIN_PARALLEL", "default_jobs", "rekey_files", "rekey_parallel"]
+__all__ = [
+    "MIN_PARALLEL",
+    "Outcome",
+    "changed_while_rekeyed",
+    "default_jobs",
+    "rekey_files",
+    "rekey_parallel",
+]
 
 # Below this many files, forking costs more than it saves.
 MIN_PARALLEL = 24
@@ -52,11 +59,11 @@ _PR_SET_PDEATHSIG = 1
 _READ_INTERVAL = 0.005
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 # A worker's record: file index, mode (or _FAILED), payload length; then the payload:
-# the new ciphertext, or for _FAILED the JSON [error, hint].
+# the new ciphertext, or for _FAILED the JSON [error, hint, reason, details].
 _RECORD = struct.Struct("<iIQ")
 _FAILED = 0xFFFFFFFF
 
-Outcome = tuple[str, str | None, str | None]  # name, error message, hint
+Outcome = tuple[str, AgepyError | None]  # name, and why it failed (None: rekeyed)
 
 
 def default_jobs(count: int) -> int:
@@ -82,7 +89,7 @@ def rekey_files(
 
     def changed(path: Path) -> None:
         outcome = _changed_outcome(by_file.pop(path)[0])
-        outcomes[outcomes.index((outcome[0], None, None))] = outcome
+        outcomes[outcomes.index((outcome[0], None))] = outcome
         if done is not None:
             done(outcome)
 
@@ -96,12 +103,12 @@ def rekey_files(
             try:
                 data = store.encrypt_secret(secret, store.decrypt_secret(secret))
             except AgepyError as exc:
-                outcome: Outcome = (name, exc.message, exc.hint)
+                outcome: Outcome = (name, exc)
                 outcomes.append(outcome)
                 if done is not None:
                     done(outcome)
                 continue
-            outcome = (name, None, None)
+            outcome = (name, None)
             outcomes.append(outcome)
             by_file[secret.file] = outcome
             w.write(secret.file, data, mode=file_mode(secret.file))
@@ -116,10 +123,14 @@ def _stamps(store: Store, names: Sequence[str]) -> dict[Path, Stamp | None]:
 
 
 def _changed_outcome(name: str) -> Outcome:
-    return (
-        name,
+    return (name, changed_while_rekeyed())
+
+
+def changed_while_rekeyed() -> StoreError:
+    return StoreError(
         "it changed on disk while being rekeyed; left as it is",
-        "run agepy rekey again to rekey its new content",
+        hint="rekey it again to rekey its new content",
+        reason=Reason.CHANGED_WHILE_REKEYED,
     )
 
 
@@ -169,7 +180,7 @@ def _worker(store: Store, names: Sequence[str], tickets: _Tickets, out: int) -> 
                 data = store.encrypt_secret(secret, store.decrypt_secret(secret))
                 mode = file_mode(secret.file)
             except AgepyError as exc:
-                data, mode = json.dumps([exc.message, exc.hint]).encode(), _FAILED
+                data, mode = _failure_record(exc), _FAILED
             _send(out, _RECORD.pack(index_of[name], mode, len(data)) + data)
         code = 1 if stop else 0
     except BaseException:  # the parent reports a worker that died
@@ -270,7 +281,7 @@ def rekey_parallel(
             children[read_end] = pid
         pending: dict[Path, str] = {}  # file -> name, until it is in place
         with BatchWriter(
-            on_commit=lambda p: report((pending.pop(p), None, None)),
+            on_commit=lambda p: report((pending.pop(p), None)),
             stamps=stamps,
             on_changed=lambda p: report(_changed_outcome(pending.pop(p))),
         ) as writer:
@@ -292,7 +303,8 @@ def rekey_parallel(
     if died or reported < len(names):
         raise StoreError(
             "a rekey worker process died; files already rekeyed are complete",
-            hint="run agepy rekey again: it picks up what is still stale",
+            hint="rekey again: it picks up what is still stale",
+            reason=Reason.REKEY_WORKER_DIED,
         )
 
 
@@ -326,7 +338,20 @@ def _start(
 def _start_error(exc: OSError) -> StoreError:
     return StoreError(
         f"cannot start rekey workers: {exc.strerror or exc}",
-        hint="free some memory or processes and run agepy rekey again",
+        hint="free some memory or processes and rekey again",
+        reason=Reason.REKEY_WORKERS_FAILED,
+    )
+
+
+def _failure_record(exc: AgepyError) -> bytes:
+    """A worker's failure, as the parent rebuilds it (message, hint, reason, details)."""
+    return json.dumps([exc.message, exc.hint, exc.reason, exc.details]).encode()
+
+
+def _failure_from_record(payload: bytes) -> StoreError:
+    message, hint, reason, details = json.loads(payload)
+    return StoreError(
+        message, hint=hint, reason=Reason(reason) if reason else None, details=details
     )
 
 
@@ -373,8 +398,7 @@ def _collect(
                     start = end
                     name = names[index]
                     if mode == _FAILED:
-                        error, hint = json.loads(payload)
-                        report((name, error, hint))
+                        report((name, _failure_from_record(payload)))
                         continue
                     file = store.rules.secrets[name].file
                     pending[file] = name

@@ -12,8 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from agepy.errors import AgepyError, StoreError
-from agepy.store.parallel import default_jobs, rekey_files, rekey_parallel
+from agepy.errors import AgepyError, Reason, StoreError
+from agepy.store.parallel import (
+    Outcome,
+    changed_while_rekeyed,
+    default_jobs,
+    rekey_files,
+    rekey_parallel,
+)
 from agepy.store.status import Status, display_path
 from agepy.store.writer import BatchWriter, file_stamp, remove_leftover_temps
 
@@ -37,6 +43,9 @@ class RekeyResult:
     reasons: list[str] = field(default_factory=list)
     error: str | None = None
     hint: str | None = None
+    # Why it failed, for a caller that words its own hint (see agepy.errors.Reason).
+    reason: Reason | None = None
+    details: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -122,6 +131,8 @@ def _fail(result: RekeyResult, exc: AgepyError) -> None:
     result.action = "failed"
     result.error = exc.message
     result.hint = exc.hint
+    result.reason = exc.reason
+    result.details = exc.details
 
 
 def rekey(
@@ -170,13 +181,13 @@ def _rekey_each(
 
     results = {secret.name: result for secret, result in todo}
 
-    def done(outcome: tuple[str, str | None, str | None]) -> None:
-        name, error, hint = outcome
+    def done(outcome: Outcome) -> None:
+        name, error = outcome
         result = results[name]
         if error is None:
             result.action = "rekeyed"
         else:
-            result.action, result.error, result.hint = "failed", error, hint
+            _fail(result, error)
         if progress is not None:
             progress(name)
 
@@ -204,7 +215,8 @@ def _rekey_all_or_nothing(
         raise StoreError(
             f"cannot decrypt {len(failures)} of {len(todo)} secret(s), nothing was rekeyed: "
             + "; ".join(failures),
-            hint="decrypt with a key these files are encrypted to (-i PATH)",
+            hint="decrypt with an identity these files are encrypted to",
+            reason=Reason.CANNOT_DECRYPT_ALL,
         )
     changed: set[Path] = set()
     with BatchWriter(stamps=stamps, on_changed=changed.add) as writer:
@@ -212,11 +224,7 @@ def _rekey_all_or_nothing(
             store.write_secret(secret, plaintext, writer)
     for secret, result in todo:
         if secret.file in changed:
-            result.action, result.error, result.hint = (
-                "failed",
-                "it changed on disk while being rekeyed; left as it is",
-                "run agepy rekey again to rekey its new content",
-            )
+            _fail(result, changed_while_rekeyed())
         else:
             result.action = "rekeyed"
         if progress is not None:

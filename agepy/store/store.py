@@ -15,7 +15,7 @@ from agepy._files import atomic_write, file_mode, open_regular, restore_on_failu
 from agepy._lock import store_lock
 from agepy.age import decrypt_to, encrypt_bytes
 from agepy.age.identities import load_identities
-from agepy.errors import AgepyError, RulesError, StoreError
+from agepy.errors import AgepyError, Reason, RulesError, StoreError
 from agepy.rules import add_secret, load_rules, locate_rules
 from agepy.store.check import check
 from agepy.store.edit_session import edit_secret
@@ -236,7 +236,9 @@ class Store:
         except FileNotFoundError:
             raise StoreError(
                 f"{display_path(secret.file)} does not exist",
-                hint=f"create it with: agepy edit {secret.name}",
+                hint="create it first, e.g. by editing it",
+                reason=Reason.SECRET_FILE_MISSING,
+                details={"name": secret.name},
             ) from None
         except OSError as exc:
             raise StoreError(
@@ -331,9 +333,10 @@ class Store:
             secret = self.rules.find(name)
             if secret is not None and (recipients or hosts):
                 raise StoreError(
-                    f"{secret.name} already has an entry; --to/--host only create new ones",
-                    hint=f"change its keys in {self.rules_path.name}, then: "
-                    f"agepy rekey {secret.name}",
+                    f"{secret.name} already has an entry; recipients and hosts only make new ones",
+                    hint=f"change its keys in {self.rules_path.name}, then rekey it",
+                    reason=Reason.ENTRY_EXISTS,
+                    details={"name": secret.name, "rules": self.rules_path.name},
                 )
             if secret is not None:
                 secret.ensure_encryptable()  # before any decrypting or editor
@@ -368,7 +371,9 @@ class Store:
                 f"no entry {entry!r} in the rules",
                 file=self.rules_path,
                 hint=f'add "{entry}".publicKeys = [ … ]; to {self.rules_path.name}, or give '
-                "its recipients: --to KEY_OR_NAME / --host NAME",
+                "its recipients or hosts",
+                reason=Reason.NO_RECIPIENTS_FOR_ENTRY,
+                details={"entry": entry, "rules": self.rules_path.name},
             )
         add_secret(self.rules_path, entry, items, evaluator=self.evaluator)
         self.reload()
@@ -500,6 +505,7 @@ def secret_file(
             raise
         raise StoreError(
             f"no such file: {name}",
-            hint="give an .age file, or an entry of secrets.nix (--rules PATH)",
+            hint="give an .age file, or an entry of secrets.nix (and the rules' path)",
+            reason=Reason.NOT_A_SECRET,
         ) from None
     return Store(rules_path, evaluator=evaluator).secret(name).file

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agepy.cli.hints import hint_for
 from agepy.errors import AgepyError, NixError, NixSyntaxError, RulesError
 from agepy.rules import Rules, load_rules, locate_rules
 
@@ -103,7 +104,8 @@ def test_locate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(RulesError) as info:
         locate_rules(None)
-    assert info.value.hint and "--rules" in info.value.hint
+    assert info.value.hint and "RULES=PATH" in info.value.hint and "--" not in info.value.hint
+    assert "--rules PATH" in (hint_for(info.value) or "")
 
 
 BROKEN = {

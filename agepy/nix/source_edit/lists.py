@@ -7,7 +7,7 @@ from pathlib import Path
 import tree_sitter
 
 from agepy.age.recipients import key_canonical
-from agepy.errors import EditError
+from agepy.errors import EditError, Reason
 from agepy.nix.parse import ParsedFile
 from agepy.nix.source_edit._tree import (
     Edit,
@@ -176,6 +176,7 @@ def remove_list_item(
         )
     raise EditError(
         f"{secret!r} does not list {item.source()}",
-        hint="see the entry's keys with `agepy list`",
+        hint="check which keys the entry lists",
+        reason=Reason.KEY_NOT_LISTED,
         **_where(parsed, keys),
     )
