@@ -20,6 +20,7 @@ processes, a reader closing the pipe (EPIPE), the `agenix` launcher.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -73,8 +74,8 @@ class _Feed(threading.Thread):
         try:
             while view:
                 view = view[os.write(self.fd, view) :]
-        except OSError:
-            pass  # the command stopped reading (EPIPE), as a child may
+        except OSError:  # the command stopped reading (EPIPE), as a child may
+            return
         finally:
             os.close(self.fd)
 
@@ -107,9 +108,7 @@ def _process_state(cwd: Path | str | None, env: Mapping[str, str] | None) -> Ite
 
 
 @contextmanager
-def _standard_streams(
-    stdin: bytes, merge_stderr: bool
-) -> Iterator[tuple[_Drain, _Drain | None]]:
+def _standard_streams(stdin: bytes, merge_stderr: bool) -> Iterator[tuple[_Drain, _Drain | None]]:
     """Descriptors 0, 1, 2 (and sys.std*) on fresh pipes for the call, then back."""
     in_read, in_write = os.pipe()
     out_read, out_write = os.pipe()
@@ -143,10 +142,8 @@ def _standard_streams(
         yield out, err
     finally:
         for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass  # Python drops what it cannot flush at exit too
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()  # Python drops what it cannot flush at exit too
         sys.stdin, sys.stdout, sys.stderr = old_streams
         for fd, copy in zip((0, 1, 2), saved, strict=True):
             os.dup2(copy, fd)
@@ -168,6 +165,12 @@ def _exit_status(code: object) -> int:
     return 1
 
 
+def _has_controlling_terminal() -> bool:
+    # Field 7 of /proc/self/stat is the controlling terminal's device number, 0 for none.
+    stat = Path("/proc/self/stat").read_text()
+    return int(stat[stat.rindex(")") + 2 :].split()[4]) != 0
+
+
 def _text(data: bytes) -> str:
     # As subprocess's text mode reads a pipe: UTF-8, universal newlines.
     return data.decode().replace("\r\n", "\n").replace("\r", "\n")
@@ -184,6 +187,7 @@ def run_agepy(
     text: Literal[True],
     merge_stderr: bool = ...,
     as_agenix: bool = ...,
+    no_terminal: bool = ...,
 ) -> subprocess.CompletedProcess[str]: ...
 
 
@@ -198,6 +202,7 @@ def run_agepy(
     text: Literal[False] = ...,
     merge_stderr: bool = ...,
     as_agenix: bool = ...,
+    no_terminal: bool = ...,
 ) -> subprocess.CompletedProcess[bytes]: ...
 
 
@@ -211,12 +216,15 @@ def run_agepy(
     text: bool = False,
     merge_stderr: bool = False,
     as_agenix: bool = False,
+    no_terminal: bool = False,
 ) -> subprocess.CompletedProcess[str] | subprocess.CompletedProcess[bytes]:
     """`agepy ARGS` in this process; see the module's docstring for what it gets.
 
     ``env`` replaces the whole environment (as subprocess's ``env=``); ``set_env`` then
     sets variables, or unsets those given as None. ``merge_stderr`` sends stderr into
     stdout (``stderr=subprocess.STDOUT``). ``as_agenix`` runs agenix's command line.
+    ``no_terminal`` promises the run no controlling terminal (as under cron or CI): when
+    this process has one, the run is a child in its own session instead.
     """
     argv = [os.fspath(a) for a in args]
     environment = dict(os.environ if env is None else env)
@@ -226,6 +234,20 @@ def run_agepy(
         else:
             environment[name] = value
     data = input.encode() if isinstance(input, str) else (input or b"")
+    if no_terminal and _has_controlling_terminal():
+        assert not as_agenix, "the agenix launcher runs as a child anyway"
+        return subprocess.run(
+            [*AGEPY, *argv],
+            input=data.decode() if text else data,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+            cwd=cwd,
+            env=environment,
+            text=text,
+            timeout=_READ_TIMEOUT,
+            start_new_session=True,
+            check=False,
+        )
     with _process_state(cwd, environment), _standard_streams(data, merge_stderr) as (out, err):
         sys.argv[:] = [_MAIN_PY, *argv]
         try:
