@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from agepy.store import Store
-from tests.store.conftest import AGEPY, Key, MakeRepo
+from tests.store.conftest import Key, MakeRepo
+from tests.support.cli import AGEPY
 
 ROUNDS = 20
 

@@ -20,7 +20,8 @@ import pytest
 
 from agepy.age import decrypt_bytes, parse_header
 from agepy.age.identities import load_identities
-from tests.store.conftest import AGEPY, Key, MakeRepo
+from tests.store.conftest import Key, MakeRepo
+from tests.support.cli import AGEPY
 
 COUNT = 200
 KILLS = 30

@@ -25,7 +25,8 @@ from agepy._plaintext import plaintext_base
 from agepy.cli import main
 from agepy.store import Store
 from tests.conftest import require_tool
-from tests.store.conftest import AGEPY, Key, MakeRepo, run_agepy
+from tests.store.conftest import Key, MakeRepo, run_agepy
+from tests.support.cli import AGEPY
 
 
 def _places(home: Path) -> list[str]:

@@ -184,10 +184,12 @@ def run_agepy(
     env: Mapping[str, str] | None = ...,
     set_env: Mapping[str, str | None] | None = ...,
     input: bytes | str | None = ...,
+    stdin: int | None = ...,
     text: Literal[True],
     merge_stderr: bool = ...,
     as_agenix: bool = ...,
     no_terminal: bool = ...,
+    child: bool = ...,
 ) -> subprocess.CompletedProcess[str]: ...
 
 
@@ -199,10 +201,12 @@ def run_agepy(
     env: Mapping[str, str] | None = ...,
     set_env: Mapping[str, str | None] | None = ...,
     input: bytes | str | None = ...,
+    stdin: int | None = ...,
     text: Literal[False] = ...,
     merge_stderr: bool = ...,
     as_agenix: bool = ...,
     no_terminal: bool = ...,
+    child: bool = ...,
 ) -> subprocess.CompletedProcess[bytes]: ...
 
 
@@ -213,18 +217,23 @@ def run_agepy(
     env: Mapping[str, str] | None = None,
     set_env: Mapping[str, str | None] | None = None,
     input: bytes | str | None = None,
+    stdin: int | None = None,
     text: bool = False,
     merge_stderr: bool = False,
     as_agenix: bool = False,
     no_terminal: bool = False,
+    child: bool = False,
 ) -> subprocess.CompletedProcess[str] | subprocess.CompletedProcess[bytes]:
     """`agepy ARGS` in this process; see the module's docstring for what it gets.
 
     ``env`` replaces the whole environment (as subprocess's ``env=``); ``set_env`` then
-    sets variables, or unsets those given as None. ``merge_stderr`` sends stderr into
-    stdout (``stderr=subprocess.STDOUT``). ``as_agenix`` runs agenix's command line.
+    sets variables, or unsets those given as None. ``input`` is standard input's bytes;
+    ``stdin`` a descriptor instead (a terminal's follower end: the run is then a child;
+    ``subprocess.DEVNULL`` reads as empty). ``merge_stderr`` sends stderr into stdout
+    (``stderr=subprocess.STDOUT``). ``as_agenix`` runs agenix's command line.
     ``no_terminal`` promises the run no controlling terminal (as under cron or CI): when
-    this process has one, the run is a child in its own session instead.
+    this process has one, the run is a child in its own session instead. ``child`` runs
+    `python -m agepy` as a child, where a separate process is the point (locks).
     """
     argv = [os.fspath(a) for a in args]
     environment = dict(os.environ if env is None else env)
@@ -234,18 +243,22 @@ def run_agepy(
         else:
             environment[name] = value
     data = input.encode() if isinstance(input, str) else (input or b"")
-    if no_terminal and _has_controlling_terminal():
-        assert not as_agenix, "the agenix launcher runs as a child anyway"
+    if stdin == subprocess.DEVNULL:
+        stdin = None
+    own_session = no_terminal and _has_controlling_terminal()
+    if child or own_session or stdin is not None:
+        assert not as_agenix, "the agenix launchers are tested as children of their own"
         return subprocess.run(
             [*AGEPY, *argv],
-            input=data.decode() if text else data,
+            input=None if stdin is not None else (data.decode() if text else data),
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
             cwd=cwd,
             env=environment,
             text=text,
             timeout=_READ_TIMEOUT,
-            start_new_session=True,
+            start_new_session=own_session,
             check=False,
         )
     with _process_state(cwd, environment), _standard_streams(data, merge_stderr) as (out, err):
