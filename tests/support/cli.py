@@ -8,7 +8,8 @@ which `python -m agepy` and the `agepy` script call) with what a child would get
   empty), and ``sys.stdin``/``sys.stdout``/``sys.stderr`` are fresh streams on them, so
   code that calls ``fileno()``/``isatty()`` or ``os.write(1, …)``, and the tools agepy
   starts (editors, nix-instantiate, plugins), write where a child's would;
-- the working directory and environment are the call's, and restored after it;
+- the working directory and environment are the call's, and restored after it (with
+  ``tempfile``'s cached folder, which follows $TMPDIR);
 - signal handlers and the signal mask are restored after it;
 - the exit status is the one `python -m agepy` would exit with (``SystemExit``'s code);
   an exception escaping ``main`` is printed as Python prints it, status 1.
@@ -26,6 +27,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -89,7 +91,9 @@ def _process_state(cwd: Path | str | None, env: Mapping[str, str] | None) -> Ite
     old_handlers = {s: signal.getsignal(s) for s in _SIGNALS}
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     old_recursion = sys.getrecursionlimit()
+    old_tempdir = tempfile.tempdir
     try:
+        tempfile.tempdir = None  # cached from $TMPDIR on first use: the call's $TMPDIR counts
         if env is not None:
             os.environ.clear()
             os.environ.update(env)
@@ -105,6 +109,7 @@ def _process_state(cwd: Path | str | None, env: Mapping[str, str] | None) -> Ite
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         sys.setrecursionlimit(old_recursion)
+        tempfile.tempdir = old_tempdir
 
 
 @contextmanager
