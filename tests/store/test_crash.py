@@ -21,7 +21,7 @@ import pytest
 from agepy.age import decrypt_bytes, parse_header
 from agepy.age.identities import load_identities
 from tests.store.conftest import Key, MakeRepo
-from tests.support.cli import AGEPY
+from tests.support.cli import AGEPY, run_agepy
 
 COUNT = 200
 KILLS = 30
@@ -109,11 +109,9 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
             assert decrypt_bytes(data, identities) == repo.plaintexts[name], name
 
     assert _processes_in(repo.dir) == []  # forked workers die with their parent
-    final = subprocess.run(argv, cwd=repo.dir, env=env, capture_output=True, check=False)
+    final = run_agepy(argv[len(AGEPY) :], cwd=repo.dir, env=env)
     assert final.returncode == 0, final.stderr
-    check = subprocess.run(
-        [*AGEPY, "check"], cwd=repo.dir, env=env, capture_output=True, check=False
-    )
+    check = run_agepy(["check"], cwd=repo.dir, env=env)
     assert check.returncode == 0, check.stdout
     leftovers = [p.name for p in repo.dir.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []

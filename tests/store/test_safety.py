@@ -20,6 +20,7 @@ from agepy._lock import store_lock
 from agepy.store import Store
 from agepy.store.writer import BatchWriter, file_stamp
 from tests.store.conftest import Key, MakeRepo, run_agepy
+from tests.support import cli
 from tests.support.cli import AGEPY
 
 
@@ -28,14 +29,18 @@ def _mode(path: Path) -> int:
 
 
 def _umasked(umask: int, argv: list[str], cwd: Path, stdin: bytes | None = None) -> int:
-    """Run ``argv`` under ``umask`` (through sh, as a user's shell would); its status."""
-    command = f"umask {umask:03o} && exec {shlex.join(argv)}"
+    """Run ``argv`` under ``umask`` (through sh, as a user's shell would; agepy in this
+    process, under that umask); its status."""
     env = dict(os.environ, NO_COLOR="1", HOME=str(cwd))
     for name in ("RULES", "VISUAL", "EDITOR"):
         env.pop(name, None)
-    result = subprocess.run(
-        ["sh", "-c", command], cwd=cwd, env=env, input=stdin, capture_output=True, check=False
-    )
+    if argv[: len(AGEPY)] == AGEPY:
+        result = cli.run_agepy(argv[len(AGEPY) :], cwd=cwd, env=env, input=stdin, umask=umask)
+    else:
+        command = f"umask {umask:03o} && exec {shlex.join(argv)}"
+        result = subprocess.run(
+            ["sh", "-c", command], cwd=cwd, env=env, input=stdin, capture_output=True, check=False
+        )
     assert result.returncode == 0, result.stderr
     return result.returncode
 

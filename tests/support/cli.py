@@ -83,8 +83,11 @@ class _Feed(threading.Thread):
 
 
 @contextmanager
-def _process_state(cwd: Path | str | None, env: Mapping[str, str] | None) -> Iterator[None]:
-    """Working directory, environment, argv, signal handlers and mask: the call's, then back."""
+def _process_state(
+    cwd: Path | str | None, env: Mapping[str, str] | None, umask: int | None
+) -> Iterator[None]:
+    """Working directory, environment, umask, argv, signal handlers and mask: the call's,
+    then back."""
     old_cwd = os.getcwd()
     old_env = dict(os.environ)
     old_argv = sys.argv[:]
@@ -92,6 +95,9 @@ def _process_state(cwd: Path | str | None, env: Mapping[str, str] | None) -> Ite
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     old_recursion = sys.getrecursionlimit()
     old_tempdir = tempfile.tempdir
+    old_umask = os.umask(0o022 if umask is None else umask)
+    if umask is None:
+        os.umask(old_umask)
     try:
         tempfile.tempdir = None  # cached from $TMPDIR on first use: the call's $TMPDIR counts
         if env is not None:
@@ -110,6 +116,7 @@ def _process_state(cwd: Path | str | None, env: Mapping[str, str] | None) -> Ite
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         sys.setrecursionlimit(old_recursion)
         tempfile.tempdir = old_tempdir
+        os.umask(old_umask)
 
 
 @contextmanager
@@ -195,6 +202,7 @@ def run_agepy(
     as_agenix: bool = ...,
     no_terminal: bool = ...,
     child: bool = ...,
+    umask: int | None = ...,
 ) -> subprocess.CompletedProcess[str]: ...
 
 
@@ -212,6 +220,7 @@ def run_agepy(
     as_agenix: bool = ...,
     no_terminal: bool = ...,
     child: bool = ...,
+    umask: int | None = ...,
 ) -> subprocess.CompletedProcess[bytes]: ...
 
 
@@ -228,6 +237,7 @@ def run_agepy(
     as_agenix: bool = False,
     no_terminal: bool = False,
     child: bool = False,
+    umask: int | None = None,
 ) -> subprocess.CompletedProcess[str] | subprocess.CompletedProcess[bytes]:
     """`agepy ARGS` in this process; see the module's docstring for what it gets.
 
@@ -239,6 +249,7 @@ def run_agepy(
     ``no_terminal`` promises the run no controlling terminal (as under cron or CI): when
     this process has one, the run is a child in its own session instead. ``child`` runs
     `python -m agepy` as a child, where a separate process is the point (locks).
+    ``umask`` is the call's umask (as a shell's `umask` before the command).
     """
     argv = [os.fspath(a) for a in args]
     environment = dict(os.environ if env is None else env)
@@ -252,6 +263,7 @@ def run_agepy(
         stdin = None
     own_session = no_terminal and _has_controlling_terminal()
     if child or own_session or stdin is not None:
+        assert umask is None, "set a child's umask through its shell"
         assert not as_agenix, "the agenix launchers are tested as children of their own"
         return subprocess.run(
             [*AGEPY, *argv],
@@ -266,7 +278,10 @@ def run_agepy(
             start_new_session=own_session,
             check=False,
         )
-    with _process_state(cwd, environment), _standard_streams(data, merge_stderr) as (out, err):
+    with (
+        _process_state(cwd, environment, umask),
+        _standard_streams(data, merge_stderr) as (out, err),
+    ):
         sys.argv[:] = [_MAIN_PY, *argv]
         try:
             main(argv, as_agenix=as_agenix)
