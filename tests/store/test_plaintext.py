@@ -22,10 +22,10 @@ import pytest
 
 from agepy import _plaintext
 from agepy._plaintext import plaintext_base
-from agepy.cli import main
 from agepy.store import Store
 from tests.conftest import require_tool
 from tests.store.conftest import Key, MakeRepo, run_agepy
+from tests.support import cli
 from tests.support.cli import AGEPY
 
 
@@ -256,7 +256,6 @@ def test_agepys_shm_folder_open_to_others_is_refused(
     tmp_path: Path,
     runtime_dirs: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # In-process, with a RAM disk of this test's own standing in for /dev/shm: opening
     # the real agepy-UID folder to others would make every agepy run beside it refuse.
@@ -269,9 +268,8 @@ def test_agepys_shm_folder_open_to_others_is_refused(
     folder.chmod(0o755)
     script = _recording_editor(tmp_path)
     args = ["edit", "--editor", str(script), "a.age", "-i", str(keys["alice"].private)]
-    with pytest.raises(SystemExit) as status:
-        main(args)
-    assert status.value.code == 1
-    stderr = capsys.readouterr().err
+    result = cli.run_agepy(args, text=True)  # this environment, with its patched /dev/shm
+    assert result.returncode == 1
+    stderr = result.stderr
     assert "agepy: error: refusing " in stderr and "not 0700" in stderr
     assert not (tmp_path / "where").exists()
