@@ -17,12 +17,15 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import require_tool
+from tests.support.cli import run_agepy
+from tests.support.scan import files_holding
 
 EXAMPLE = Path(__file__).parent / "agenix_example"
 PLAINTEXTS = {
@@ -37,9 +40,8 @@ Agenix = Callable[..., subprocess.CompletedProcess[bytes]]
 
 def _launcher(bin_dir: Path, how: str) -> Path:
     if how == "shim":
-        subprocess.run(
-            [sys.executable, "-m", "agepy", "agenix-shim", str(bin_dir)], check=True, timeout=60
-        )
+        installed = run_agepy(["agenix-shim", str(bin_dir)])
+        assert installed.returncode == 0, installed.stderr
     else:  # a symlink named agenix to an entry script: agepy reads the name it was called by
         entry = bin_dir / "agepy-entry"
         entry.write_text(
@@ -97,20 +99,10 @@ def _hashes(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.glob("*.age")}
 
 
-def _holding(marker: str) -> list[str]:
+def _holding(marker: str, since: float) -> list[Path]:
     """Files under /tmp, /dev/shm and $XDG_RUNTIME_DIR that contain ``marker`` (read only)."""
     places = [p for p in ("/tmp", "/dev/shm", os.environ.get("XDG_RUNTIME_DIR")) if p]
-    found = subprocess.run(
-        ["grep", "-rlsF", "--", marker, *places],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    # 2: some file vanished or was unreadable meanwhile (other processes use /tmp too);
-    # the files grep did read are still listed.
-    assert found.returncode in (0, 1, 2), found.stderr
-    return found.stdout.splitlines()
+    return files_holding([marker.encode()], places, since)
 
 
 def test_help_and_usage_exit_codes_as_agenix(agenix: tuple[Agenix, Path]) -> None:
@@ -177,6 +169,7 @@ def test_agenix_integration_steps(agenix: tuple[Agenix, Path]) -> None:
     assert _hashes(folder) == unchanged
 
     # piped contents replace the secret; -d gives them back
+    made = time.time()
     marker = f"agepy-agenix-{secrets.token_hex(12)}"
     piped = run("-e", "passwordfile-user1.age", input=f"{marker}\n".encode())
     assert piped.returncode == 0, piped.stderr
@@ -189,4 +182,4 @@ def test_agenix_integration_steps(agenix: tuple[Agenix, Path]) -> None:
     assert again.returncode == 0 and marker.encode() in again.stdout
 
     # finally, the plaintext lingers nowhere in /tmp or /dev/shm
-    assert _holding(marker) == []
+    assert _holding(marker, made) == []

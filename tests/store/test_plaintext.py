@@ -27,20 +27,20 @@ from tests.conftest import require_tool
 from tests.store.conftest import Key, MakeRepo, run_agepy
 from tests.support import cli
 from tests.support.cli import AGEPY
+from tests.support.scan import files_holding
 
 
 def _places(home: Path) -> list[str]:
     return [str(home), "/tmp", "/var/tmp", "/dev/shm"]
 
 
-def _holding(marker: bytes, home: Path) -> list[str]:
+# When each marker was made: only files written since then can hold it.
+_MADE: dict[bytes, float] = {}
+
+
+def _holding(marker: bytes, home: Path) -> list[Path]:
     """Files under $HOME, /tmp, /var/tmp and /dev/shm that contain ``marker``."""
-    result = subprocess.run(
-        ["grep", "-rlsF", "--devices=skip", marker.decode(), *_places(home)],
-        capture_output=True,
-        check=False,
-    )
-    return result.stdout.decode().splitlines()
+    return files_holding([marker], _places(home), _MADE[marker])
 
 
 @pytest.fixture
@@ -48,6 +48,7 @@ def marked(make_repo: MakeRepo) -> tuple[Path, bytes]:
     """A store whose a.age holds a random marker, and that marker."""
     repo = make_repo({"a.age": ["alice"]})
     marker = f"MARK{secrets.token_hex(12)}".encode()
+    _MADE[marker] = time.time()
     Store(repo.rules).write("a.age", marker + b"\n")
     return repo.dir, marker
 
