@@ -65,3 +65,27 @@ def test_state_is_restored(tmp_path: Path) -> None:
         {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)},
     )
     assert after == before
+
+
+def test_tools_agepy_starts_write_to_the_captured_descriptors(tmp_path: Path) -> None:
+    # The editor is a child of this process: what it writes to descriptor 2 and the
+    # environment it sees are the run's, as for a child agepy.
+    key = tmp_path / "key.txt"
+    recipient = _recipient(tmp_path, key)
+    (tmp_path / "secrets.nix").write_text(
+        f'let k = "{recipient}"; in {{ "new.age".publicKeys = [ k ]; }}\n'
+    )
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\necho "editor saw $RUNNER_MARK" >&2\necho hello > "$1"\n')
+    editor.chmod(0o755)
+    result = run_agepy(
+        ["edit", "--editor", str(editor), "new.age"],
+        cwd=tmp_path,
+        set_env={"RUNNER_MARK": "the run's environment"},
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "editor saw the run's environment" in result.stderr
+    assert "RUNNER_MARK" not in os.environ
+    back = run_agepy(["decrypt", "-i", str(key), str(tmp_path / "new.age")])
+    assert back.stdout == b"hello\n"
