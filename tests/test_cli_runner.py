@@ -7,6 +7,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pyrage
+
 from tests.support.cli import AGEPY, run_agepy
 
 
@@ -34,8 +36,6 @@ def test_stdin_bytes_reach_the_command_and_stdout_is_bytes(tmp_path: Path) -> No
 
 
 def _recipient(tmp_path: Path, key: Path) -> str:
-    import pyrage
-
     identity = pyrage.x25519.Identity.generate()
     key.write_text(f"{identity}\n")
     return str(identity.to_public())
