@@ -120,16 +120,16 @@ def _process_state(
 
 
 @contextmanager
-def _standard_streams(stdin: bytes, merge_stderr: bool) -> Iterator[tuple[_Drain, _Drain | None]]:
+def _standard_streams(stdin: bytes) -> Iterator[tuple[_Drain, _Drain]]:
     """Descriptors 0, 1, 2 (and sys.std*) on fresh pipes for the call, then back."""
     in_read, in_write = os.pipe()
     out_read, out_write = os.pipe()
-    err_read, err_write = (out_read, out_write) if merge_stderr else os.pipe()
+    err_read, err_write = os.pipe()
     saved = [os.dup(fd) for fd in (0, 1, 2)]
     old_streams = (sys.stdin, sys.stdout, sys.stderr)
     feed = _Feed(in_write, stdin)
     out = _Drain(out_read)
-    err = None if merge_stderr else _Drain(err_read)
+    err = _Drain(err_read)
     try:
         os.dup2(in_read, 0)
         os.dup2(out_write, 1)
@@ -138,10 +138,11 @@ def _standard_streams(stdin: bytes, merge_stderr: bool) -> Iterator[tuple[_Drain
             os.close(fd)
         feed.start()
         out.start()
-        if err is not None:
-            err.start()
-        # As Python sets them up in a child whose standard streams are pipes (UTF-8 mode).
-        sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "rb", closefd=False)))
+        err.start()
+        # As Python sets them up in a child whose standard streams are pipes (UTF-8 locale).
+        sys.stdin = io.TextIOWrapper(
+            io.BufferedReader(io.FileIO(0, "rb", closefd=False)), encoding="utf-8"
+        )
         sys.stdout = io.TextIOWrapper(
             io.BufferedWriter(io.FileIO(1, "wb", closefd=False)), encoding="utf-8"
         )
@@ -161,7 +162,7 @@ def _standard_streams(stdin: bytes, merge_stderr: bool) -> Iterator[tuple[_Drain
             os.dup2(copy, fd)
             os.close(copy)
         for thread in (feed, out, err):
-            if thread is not None:
+            if thread.ident is not None:  # started
                 thread.join(_READ_TIMEOUT)
                 if thread.is_alive():
                     raise RuntimeError("a process agepy started still holds its output open")
@@ -198,7 +199,6 @@ def run_agepy(
     input: bytes | str | None = ...,
     stdin: int | None = ...,
     text: Literal[True],
-    merge_stderr: bool = ...,
     as_agenix: bool = ...,
     no_terminal: bool = ...,
     child: bool = ...,
@@ -216,7 +216,6 @@ def run_agepy(
     input: bytes | str | None = ...,
     stdin: int | None = ...,
     text: Literal[False] = ...,
-    merge_stderr: bool = ...,
     as_agenix: bool = ...,
     no_terminal: bool = ...,
     child: bool = ...,
@@ -233,7 +232,6 @@ def run_agepy(
     input: bytes | str | None = None,
     stdin: int | None = None,
     text: bool = False,
-    merge_stderr: bool = False,
     as_agenix: bool = False,
     no_terminal: bool = False,
     child: bool = False,
@@ -244,8 +242,7 @@ def run_agepy(
     ``env`` replaces the whole environment (as subprocess's ``env=``); ``set_env`` then
     sets variables, or unsets those given as None. ``input`` is standard input's bytes;
     ``stdin`` a descriptor instead (a terminal's follower end: the run is then a child;
-    ``subprocess.DEVNULL`` reads as empty). ``merge_stderr`` sends stderr into stdout
-    (``stderr=subprocess.STDOUT``). ``as_agenix`` runs agenix's command line.
+    ``subprocess.DEVNULL`` reads as empty). ``as_agenix`` runs agenix's command line.
     ``no_terminal`` promises the run no controlling terminal (as under cron or CI): when
     this process has one, the run is a child in its own session instead. ``child`` runs
     `python -m agepy` as a child, where a separate process is the point (locks).
@@ -269,8 +266,7 @@ def run_agepy(
             [*AGEPY, *argv],
             input=None if stdin is not None else (data.decode() if text else data),
             stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+            capture_output=True,
             cwd=cwd,
             env=environment,
             text=text,
@@ -280,7 +276,7 @@ def run_agepy(
         )
     with (
         _process_state(cwd, environment, umask),
-        _standard_streams(data, merge_stderr) as (out, err),
+        _standard_streams(data) as (out, err),
     ):
         sys.argv[:] = [_MAIN_PY, *argv]
         try:
@@ -292,7 +288,7 @@ def run_agepy(
             traceback.print_exc()
             status = 1
     stdout = bytes(out.data)
-    stderr = b"" if err is None else bytes(err.data)
+    stderr = bytes(err.data)
     if text:
         return subprocess.CompletedProcess([*AGEPY, *argv], status, _text(stdout), _text(stderr))
     return subprocess.CompletedProcess([*AGEPY, *argv], status, stdout, stderr)
