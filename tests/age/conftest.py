@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import IN_CI, require_tool
+from tests.support.cli import AGEPY
 
 VECTORS = Path(__file__).parent / "vectors"
 PASSPHRASE = "correct horse battery staple"
@@ -90,7 +90,7 @@ def keys(
 @pytest.fixture(scope="session")
 def agepy_cmd() -> list[str]:
     """The agepy command line, run as a real subprocess."""
-    return [sys.executable, "-m", "agepy"]
+    return list(AGEPY)
 
 
 REPO = Path(__file__).resolve().parents[2]

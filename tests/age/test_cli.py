@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.age.conftest import KeyPair
+from tests.support.cli import AGEPY, run_agepy
 
 
 def run(
@@ -21,10 +22,13 @@ def run(
     home: Path | None = None,
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
+    """``cmd ARGS``; agepy's own command line runs in this process (tests/support/cli)."""
     env = dict(os.environ)
     if home is not None:
         env["HOME"] = str(home)
     env.pop("RULES", None)
+    if cmd == AGEPY:
+        return run_agepy(args, input=stdin, env=env, cwd=cwd)
     return subprocess.run(
         [*cmd, *args], input=stdin, capture_output=True, env=env, cwd=cwd, timeout=60
     )

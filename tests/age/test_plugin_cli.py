@@ -21,6 +21,7 @@ import pytest
 from agepy.age.pq import HybridIdentity
 from tests.age.conftest import KeyPair
 from tests.age.plugin import ANSWER, MODE_VARIABLES, PluginKey, make_plugin_key, plugin_search_path
+from tests.support.cli import run_agepy
 
 ROOT = Path(__file__).resolve().parents[2]
 # A well-formed recipient of a plugin that is not installed here.
@@ -66,15 +67,13 @@ def environment(mode: str | None = None) -> dict[str, str]:
 def agepy(
     *args: str | Path, cwd: Path, stdin: bytes = b"", mode: str | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    """`python -m agepy …` in its own session: no controlling terminal, as under cron/CI."""
-    return subprocess.run(
-        [sys.executable, "-m", "agepy", *map(str, args)],
+    """`agepy …` with no controlling terminal, as under cron/CI (tests/support/cli)."""
+    return run_agepy(
+        args,
         input=stdin,
-        capture_output=True,
         cwd=cwd,
         env={**environment(mode), "HOME": str(cwd)},
-        timeout=120,
-        start_new_session=True,
+        no_terminal=True,
     )
 
 

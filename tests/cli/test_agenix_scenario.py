@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from tests.cli.agenix_world import (
     AgenixWorld,
     make_world,
 )
+from tests.support.scan import files_holding
 
 PLAINTEXTS = {
     "secret1.age": b"hello",
@@ -47,20 +48,11 @@ def agepy_agenix(request: pytest.FixtureRequest, tmp_path: Path) -> AgenixWorld:
     return make_world(tmp_path, request.param)
 
 
-def _holding(marker: str) -> list[str]:
-    """Files under /tmp, /dev/shm and $XDG_RUNTIME_DIR that contain ``marker`` (read only)."""
+def _holding(marker: str, since: float) -> list[Path]:
+    """Files under /tmp, /dev/shm and $XDG_RUNTIME_DIR written since ``since`` that hold
+    ``marker`` (read only; see tests/support/scan.py)."""
     places = [p for p in ("/tmp", "/dev/shm", os.environ.get("XDG_RUNTIME_DIR")) if p]
-    found = subprocess.run(
-        ["grep", "-rlsF", "--", marker, *places],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    # 2: some file vanished or was unreadable meanwhile (other processes use /tmp too);
-    # the files grep did read are still listed.
-    assert found.returncode in (0, 1, 2), found.stderr
-    return found.stdout.splitlines()
+    return files_holding([marker.encode()], places, since)
 
 
 def test_help_and_usage_exit_codes_as_agenix(agenix: AgenixWorld) -> None:
@@ -128,7 +120,7 @@ def test_agenix_integration_steps(agenix: AgenixWorld) -> None:
     assert agenix.hashes() == unchanged
 
     # piped contents replace the secret; -d gives them back
-    marker = f"agepy-agenix-{secrets.token_hex(12)}"
+    marker, since = f"agepy-agenix-{secrets.token_hex(12)}", time.time()
     piped = run("-e", "passwordfile-user1.age", input=f"{marker}\n".encode())
     assert piped.returncode == 0, piped.stderr
     assert marker.encode() in run("-d", "passwordfile-user1.age").stdout
@@ -140,4 +132,4 @@ def test_agenix_integration_steps(agenix: AgenixWorld) -> None:
     assert again.returncode == 0 and marker.encode() in again.stdout
 
     # finally, the plaintext lingers nowhere in /tmp or /dev/shm
-    assert _holding(marker) == []
+    assert _holding(marker, since) == []

@@ -20,6 +20,7 @@ import pytest
 
 from agepy.cli import ENCRYPT_GENERATORS, SECRET_COMMANDS, cli
 from tests.conftest import require_tool
+from tests.support.cli import run_agepy
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "secrets.example"
@@ -196,19 +197,11 @@ def test_a_flag_means_the_same_everywhere() -> None:
 def run(
     args: list[str], cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m agepy ARGS` in ``cwd``, NO_COLOR and the rules variables unset unless
+    """`agepy ARGS` in ``cwd`` (in-process), NO_COLOR and the rules variables unset unless
     ``env`` sets them."""
     full = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "RULES", "AGENIX_RULES")}
     full.update(HOME=str(cwd), **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "agepy", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=full,
-        timeout=60,
-        check=False,
-    )
+    return run_agepy(args, text=True, cwd=cwd, env=full)
 
 
 @pytest.fixture

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-AGEPY = [sys.executable, "-m", "agepy"]
+from tests.support.cli import run_agepy
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_script_is_printed(shell: str) -> None:
-    result = subprocess.run(
-        [*AGEPY, "completion", shell], capture_output=True, text=True, timeout=30, check=False
-    )
+    result = run_agepy(["completion", shell], text=True)
     assert result.returncode == 0, result.stderr
     assert "_AGEPY_COMPLETE" in result.stdout
 
 
 def complete(words: str, cword: int) -> list[str]:
-    env = {
-        **os.environ,
-        "_AGEPY_COMPLETE": "bash_complete",
-        "COMP_WORDS": words,
-        "COMP_CWORD": str(cword),
-    }
-    result = subprocess.run(AGEPY, env=env, capture_output=True, text=True, timeout=30, check=False)
+    env = {"_AGEPY_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+    result = run_agepy([], set_env=env, text=True)
     return [line.split(",", 1)[1] for line in result.stdout.splitlines() if "," in line]
 
 

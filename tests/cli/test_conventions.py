@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import click
 import pytest
 
 from agepy.cli import COMMANDS, ENCRYPT_GENERATORS, SECRET_COMMANDS, cli
-
-AGEPY = [sys.executable, "-m", "agepy"]
+from tests.support.cli import run_agepy
 
 
 def _command_paths() -> list[list[str]]:
@@ -35,10 +32,9 @@ COMMAND_PATHS = _command_paths()
 
 
 def run(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, NO_COLOR="1", HOME=str(cwd or Path.cwd()))
-    env.pop("RULES", None)
-    return subprocess.run(
-        [*AGEPY, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=60, check=False
+    home = str(cwd or Path.cwd())
+    return run_agepy(
+        args, text=True, cwd=cwd, set_env={"NO_COLOR": "1", "HOME": home, "RULES": None}
     )
 
 

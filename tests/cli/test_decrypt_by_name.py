@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli import run_agepy
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "secrets.example"
 
@@ -24,15 +25,7 @@ def agepy(
 ) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k != "RULES"}
     full_env.update(NO_COLOR="1", HOME=str(cwd), **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "agepy", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=full_env,
-        timeout=60,
-        check=False,
-    )
+    return run_agepy(args, text=True, cwd=cwd, env=full_env)
 
 
 def test_by_name_in_the_rules_folder(repo: Path) -> None:

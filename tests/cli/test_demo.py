@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SSHD, require_tool
+from tests.support.cli import run_agepy
 
 # One worker runs the demo once for all the checks below.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
@@ -23,14 +21,7 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> str:
     require_tool("ssh-keygen")
     # A temp folder of its own, to see that the demo removes everything it made.
     tmp = tmp_path_factory.mktemp("demo-tmp")
-    result = subprocess.run(
-        [sys.executable, "-m", "agepy", "demo"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_COLOR": "1", "TMPDIR": str(tmp)},
-        check=False,
-    )
+    result = run_agepy(["demo"], text=True, set_env={"NO_COLOR": "1", "TMPDIR": str(tmp)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert not list(tmp.iterdir()), f"the demo left {sorted(tmp.iterdir())} behind"
@@ -91,14 +82,8 @@ def test_cleanup(demo_output: str) -> None:
 def test_without_sshd_the_demo_uses_the_recorded_host_key(tmp_path: Path) -> None:
     """Where sshd can't start, it says so and still runs every other step."""
     require_tool("age")
-    result = subprocess.run(
-        [sys.executable, "-m", "agepy", "demo"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_COLOR": "1", "TMPDIR": str(tmp_path), "AGEPY_SSHD": "/nonexistent"},
-        check=False,
-    )
+    env = {"NO_COLOR": "1", "TMPDIR": str(tmp_path), "AGEPY_SSHD": "/nonexistent"}
+    result = run_agepy(["demo"], text=True, set_env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "sshd could not start" in _step(out, 1)

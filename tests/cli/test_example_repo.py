@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import require_tool
+from tests.support.cli import run_agepy
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "secrets.example"
 
 
 def agepy(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "RULES"}
-    return subprocess.run(
-        [sys.executable, "-m", "agepy", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**env, "NO_COLOR": "1", "HOME": str(EXAMPLE / "keys")},
-        timeout=60,
-        check=False,
+    home = str(EXAMPLE / "keys")
+    return run_agepy(
+        args, text=True, cwd=REPO, set_env={"RULES": None, "NO_COLOR": "1", "HOME": home}
     )
 
 

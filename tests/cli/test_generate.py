@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from agepy.cli import main
 from agepy.hosts import Inventory
 from agepy.store import Store
 from tests.conftest import require_tool
+from tests.support.cli import run_agepy
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -70,7 +70,7 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Env:
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
     root = tmp_path / "flake"
     shutil.copytree(EXAMPLE, root / "secrets")
     (root / "flake.nix").write_text("{ outputs = _: { }; }\n")
@@ -82,12 +82,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     found = Env(root, root / "secrets")
 
     def run(*args: str) -> Result:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        captured = capsys.readouterr()
-        code = info.value.code
-        return Result(code if isinstance(code, int) else 1, captured.out, captured.err)
+        done = run_agepy(args, text=True)
+        return Result(done.returncode, done.stdout, done.stderr)
 
     found.run = run  # type: ignore[method-assign]
     return found

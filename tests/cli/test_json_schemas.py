@@ -9,11 +9,9 @@ the keys `list` must print.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from jsonschema import Draft202012Validator
 
 from agepy.demo.sshd import Sshd, free_port
 from tests.conftest import SSHD, require_tool
+from tests.support.cli import run_agepy
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "secrets.example"
@@ -56,18 +55,9 @@ class Run:
 
 
 def agepy(*args: str, cwd: Path) -> Run:
-    env = {k: v for k, v in os.environ.items() if k != "RULES"}
-    env.update(HOME=str(cwd), NO_COLOR="1")
     return Run(
-        subprocess.run(
-            [sys.executable, "-m", "agepy", *args],
-            capture_output=True,
-            text=True,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            timeout=120,
-            check=False,
+        run_agepy(
+            args, text=True, cwd=cwd, set_env={"RULES": None, "HOME": str(cwd), "NO_COLOR": "1"}
         )
     )
 

@@ -8,11 +8,11 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 from tests.conftest import require_tool
+from tests.support.cli import run_agepy
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -45,15 +45,7 @@ def test_readme_generate_example_runs_as_written(tmp_path: Path) -> None:
     for line in commands:
         argv = shlex.split(line)
         assert argv[0] == "agepy", line
-        done = subprocess.run(
-            [sys.executable, "-m", "agepy", *argv[1:]],
-            cwd=root / "secrets",
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = run_agepy(argv[1:], cwd=root / "secrets", env=env, text=True)
         assert done.returncode == 0, (line, done.stderr)
         outputs.append(done.stdout)
         if argv[1] == "nixos-snippet":

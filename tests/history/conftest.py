@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tool
+from tests.support.cli import run_agepy
 
 WORKTREE = Path(__file__).resolve().parents[2]
 
@@ -129,21 +129,11 @@ class GitSecrets:
             argv += ["-r", self.keys[key].public]
         subprocess.run(argv, input=value, check=True, timeout=30)
 
-    def agepy_argv(self) -> list[str]:
-        return [sys.executable, "-m", "agepy"]
-
-    def agepy(self, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "agepy", *args],
-            cwd=self.dir,
-            env=self.env,
-            input=stdin.decode() if stdin is not None else None,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    def agepy(
+        self, *args: str, stdin: bytes | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`agepy ARGS` in the secrets folder (or ``cwd``), in-process."""
+        return run_agepy(args, cwd=cwd or self.dir, env=self.env, input=stdin, text=True)
 
     def decrypts(self, data: bytes, key: str) -> bytes | None:
         """The plaintext of ``data`` with ``key``'s private key (real age); None if not."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 from agepy.store import Store
@@ -97,9 +96,7 @@ def test_outside_git_a_notice_and_nothing_else(repo: GitSecrets, tmp_path: Path)
     repo.encrypt("wifi.age", b"wifi", ["alice"])
     plain = tmp_path / "plain"
     shutil.copytree(repo.dir, plain, ignore=shutil.ignore_patterns(".git"))
-    run = subprocess.run(
-        [*repo.agepy_argv(), "check"], cwd=plain, env=repo.env, capture_output=True, text=True
-    )
+    run = repo.agepy("check", cwd=plain)
     assert run.returncode == 0, run.stdout
     assert run.stdout == ""
     notices = [line for line in run.stderr.splitlines() if "git" in line]
@@ -110,9 +107,7 @@ def test_shallow_clone_says_how_far_back(repo: GitSecrets, tmp_path: Path) -> No
     _bob_left(repo)
     clone = tmp_path / "clone"
     repo.git("clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone))
-    run = subprocess.run(
-        [*repo.agepy_argv(), "check"], cwd=clone, env=repo.env, capture_output=True, text=True
-    )
+    run = repo.agepy("check", cwd=clone)
     head = repo.git("rev-parse", "HEAD")
     assert f"shallow clone: history checked back to {head[:7]}, 2026-11-02 only" in run.stderr
     assert run.stdout == "", "bob's version is not in the clone"

@@ -6,9 +6,7 @@ private keys serve as the host's age identities.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ import pytest
 from agepy.demo.sshd import Sshd
 from agepy.hosts import keyscan
 from tests.conftest import SSHD, require_tool
+from tests.support.cli import run_agepy
 
 SECRETS = {"a.age": b"alpha secret\n", "b.age": b"beta secret\n", "other.age": b"not for hosts\n"}
 
@@ -40,17 +39,12 @@ class Repo:
         return self.home / ".ssh" / "known_hosts"
 
     def agepy(self, *args: str, input: str = "") -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "HOME": str(self.home), "NO_COLOR": "1"}
-        env.pop("RULES", None)
-        return subprocess.run(
-            [sys.executable, "-m", "agepy", *args, "--rules", str(self.rules)],
+        return run_agepy(
+            [*args, "--rules", str(self.rules)],
             input=input,
-            capture_output=True,
             text=True,
-            env=env,
+            set_env={"HOME": str(self.home), "NO_COLOR": "1", "RULES": None},
             cwd=self.dir,
-            timeout=120,
-            check=False,
         )
 
     def snapshot(self) -> dict[str, bytes]:

@@ -12,6 +12,7 @@ from agepy.demo.sshd import Sshd
 from agepy.errors import HostError
 from agepy.hosts import keyscan, parse_target
 from tests.conftest import require_tool
+from tests.support.cli import run_agepy
 
 
 def ssh_keyscan_lines(port: int, types: str = "ed25519,rsa") -> list[str]:
@@ -188,11 +189,7 @@ def test_parse_target_fuzz(text: str) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    import sys
-
-    return subprocess.run(
-        [sys.executable, "-m", "agepy", *args], capture_output=True, text=True, timeout=60
-    )
+    return run_agepy(args, text=True)
 
 
 def test_cli_lines_match_ssh_keyscan_and_errors_go_to_stderr(sshd: Sshd, closed_port: int) -> None:

@@ -4,20 +4,14 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 from agepy.demo.sshd import Sshd
 from tests.hosts.test_keyscan import ssh_keyscan_lines
+from tests.support.cli import run_agepy
 
 
 def agepy_keyscan(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "agepy", "keyscan", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_agepy(["keyscan", *args], text=True)
 
 
 def test_port_flag_and_ssh_type_names_match_ssh_keyscan(sshd: Sshd) -> None:

@@ -20,8 +20,8 @@ import pytest
 
 import agepy.nix.eval
 import agepy.nix.parse
-from agepy.cli import main
 from tests.conftest import require_tool
+from tests.support.cli import run_agepy
 
 SECRETS = {"a.age": b"alpha\n", "b.age": b"beta\n"}
 
@@ -101,9 +101,8 @@ def _opens(repo: Path, identity: str, name: str) -> bool:
 
 
 def _run(*args: str) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(list(args))
-    assert exit_.value.code in (0, None)
+    result = run_agepy(args, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 def _add_host(repo: Path) -> None:
@@ -139,9 +138,7 @@ def test_rescan_evaluates_at_most_three_times(repo: Path) -> None:
     assert counts["evaluations"] <= 3, counts
 
 
-def test_a_failed_write_puts_secrets_nix_and_the_inventory_back(
-    repo: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_failed_write_puts_secrets_nix_and_the_inventory_back(repo: Path) -> None:
     # An entry outside the folder decrypts, but the store refuses to write it: that
     # happens after secrets.nix was edited, inside the transaction.
     outside = repo.parent / "outside.age"
@@ -149,13 +146,12 @@ def test_a_failed_write_puts_secrets_nix_and_the_inventory_back(
     rules = repo / "secrets.nix"
     rules.write_text(rules.read_text().replace('"a.age"', '"../outside.age"'))
     before = {p.name: p.read_bytes() for p in (rules, outside)}
-    with pytest.raises(SystemExit) as exit_:
-        main([
-            "add-host", "web", "127.0.0.1:2222", "--key-file", str(repo.parent / "host-old.pub"),
-            "--to", "../outside.age", "-i", str(repo.parent / "admin"), "--rules", str(rules),
-        ])  # fmt: skip
-    assert exit_.value.code == 1
-    error = capsys.readouterr().err
+    result = run_agepy([
+        "add-host", "web", "127.0.0.1:2222", "--key-file", str(repo.parent / "host-old.pub"),
+        "--to", "../outside.age", "-i", str(repo.parent / "admin"), "--rules", str(rules),
+    ], text=True)  # fmt: skip
+    assert result.returncode == 1
+    error = result.stderr
     assert "agepy: error:" in error and "outside" in error and "Traceback" not in error
     assert {p.name: p.read_bytes() for p in (rules, outside)} == before
     assert not (repo / "agepy.toml").exists()

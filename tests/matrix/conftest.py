@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from agepy.cli import main
 from tests.conftest import require_tool
+from tests.support.cli import run_agepy
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +82,7 @@ def repo(tmp_path: Path, ssh_keygen_bin: str, age_bin: str) -> Repo:
 
 
 @pytest.fixture
-def agepy(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+def agepy(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> Run:
     """Run agepy in-process from the rules folder, with an empty HOME."""
     home = repo.root.parent / "home"
     home.mkdir()
@@ -92,11 +92,7 @@ def agepy(repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFix
     monkeypatch.chdir(repo.rules.parent)
 
     def run(*args: str) -> Result:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as info:
-            main(list(args))
-        captured = capsys.readouterr()
-        code = info.value.code
-        return Result(code if isinstance(code, int) else 1, captured.out, captured.err)
+        done = run_agepy(args, text=True)
+        return Result(done.returncode, done.stdout, done.stderr)
 
     return run

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-AGEPY = [sys.executable, "-m", "agepy"]
+from tests.support import cli
 
 
 @dataclass(frozen=True)
@@ -119,20 +118,12 @@ def run_agepy(
     env: Mapping[str, str] | None = None,
     input: bytes | None = None,
     stdin: int | None = None,
-    timeout: float = 60,
+    child: bool = False,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run ``python -m agepy`` with a clean environment (no $RULES, no colour)."""
+    """`agepy ARGS` with a clean environment (no $RULES, no colour), in this process
+    unless ``stdin`` is a terminal or ``child`` asks for a process of its own."""
     environment = dict(os.environ, NO_COLOR="1", HOME=str(cwd))
     for name in ("RULES", "VISUAL", "EDITOR"):
         environment.pop(name, None)
     environment.update(env or {})
-    return subprocess.run(
-        [*AGEPY, *args],
-        cwd=cwd,
-        env=environment,
-        input=input,
-        stdin=stdin,
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
+    return cli.run_agepy(args, cwd=cwd, env=environment, input=input, stdin=stdin, child=child)

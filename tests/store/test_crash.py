@@ -20,7 +20,9 @@ import pytest
 
 from agepy.age import decrypt_bytes, parse_header
 from agepy.age.identities import load_identities
-from tests.store.conftest import AGEPY, Key, MakeRepo
+from tests.store.conftest import Key, MakeRepo
+from tests.support.cli import AGEPY, run_agepy
+from tests.support.scan import files_holding
 
 COUNT = 200
 KILLS = 30
@@ -31,25 +33,6 @@ def _env(cwd: Path, runtime: Path) -> dict[str, str]:
     env = dict(os.environ, NO_COLOR="1", HOME=str(cwd), XDG_RUNTIME_DIR=str(runtime))
     env.pop("RULES", None)
     return env
-
-
-def _files_with(folder: Path, needles: list[bytes], since: float) -> list[Path]:
-    hits = []
-    # os.walk, not rglob: other tests' folders vanish mid-walk, and walk ignores that.
-    paths = (Path(top, name) for top, _, names in os.walk(folder) for name in names)
-    for path in paths:
-        try:
-            info = path.lstat()
-            if not path.is_file() or path.is_symlink() or info.st_mtime < since:
-                continue
-            if info.st_size > 1 << 24:
-                continue
-            data = path.read_bytes()
-        except OSError:
-            continue  # other tests' files come and go
-        if any(n in data for n in needles):
-            hits.append(path)
-    return hits
 
 
 def _processes_in(folder: Path) -> list[int]:
@@ -108,19 +91,17 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
             assert decrypt_bytes(data, identities) == repo.plaintexts[name], name
 
     assert _processes_in(repo.dir) == []  # forked workers die with their parent
-    final = subprocess.run(argv, cwd=repo.dir, env=env, capture_output=True, check=False)
+    final = run_agepy(argv[len(AGEPY) :], cwd=repo.dir, env=env)
     assert final.returncode == 0, final.stderr
-    check = subprocess.run(
-        [*AGEPY, "check"], cwd=repo.dir, env=env, capture_output=True, check=False
-    )
+    check = run_agepy(["check"], cwd=repo.dir, env=env)
     assert check.returncode == 0, check.stdout
     leftovers = [p.name for p in repo.dir.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
     markers = sorted({p.split(b"-")[1] for p in repo.plaintexts.values()})
     assert markers and all(len(m) == 16 for m in markers)
     needles = [b"PLAINTEXT-" + m for m in markers]
-    assert _files_with(repo.dir, needles, start) == []
-    assert _files_with(Path(tempfile.gettempdir()), needles, start) == []
+    assert files_holding(needles, [repo.dir], start) == []
+    assert files_holding(needles, [tempfile.gettempdir()], start) == []
     assert list(runtime.iterdir()) == []
     assert list(Path(tempfile.gettempdir()).glob("agepy-plain-*")) == []
     # Not an assertion on timing: just that the kills did land inside runs sometimes.

@@ -22,24 +22,25 @@ import pytest
 
 from agepy import _plaintext
 from agepy._plaintext import plaintext_base
-from agepy.cli import main
 from agepy.store import Store
 from tests.conftest import require_tool
-from tests.store.conftest import AGEPY, Key, MakeRepo, run_agepy
+from tests.store.conftest import Key, MakeRepo, run_agepy
+from tests.support import cli
+from tests.support.cli import AGEPY
+from tests.support.scan import files_holding
 
 
 def _places(home: Path) -> list[str]:
     return [str(home), "/tmp", "/var/tmp", "/dev/shm"]
 
 
-def _holding(marker: bytes, home: Path) -> list[str]:
+# When each marker was made: only files written since then can hold it.
+_MADE: dict[bytes, float] = {}
+
+
+def _holding(marker: bytes, home: Path) -> list[Path]:
     """Files under $HOME, /tmp, /var/tmp and /dev/shm that contain ``marker``."""
-    result = subprocess.run(
-        ["grep", "-rlsF", "--devices=skip", marker.decode(), *_places(home)],
-        capture_output=True,
-        check=False,
-    )
-    return result.stdout.decode().splitlines()
+    return files_holding([marker], _places(home), _MADE[marker])
 
 
 @pytest.fixture
@@ -47,6 +48,7 @@ def marked(make_repo: MakeRepo) -> tuple[Path, bytes]:
     """A store whose a.age holds a random marker, and that marker."""
     repo = make_repo({"a.age": ["alice"]})
     marker = f"MARK{secrets.token_hex(12)}".encode()
+    _MADE[marker] = time.time()
     Store(repo.rules).write("a.age", marker + b"\n")
     return repo.dir, marker
 
@@ -255,7 +257,6 @@ def test_agepys_shm_folder_open_to_others_is_refused(
     tmp_path: Path,
     runtime_dirs: Path,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # In-process, with a RAM disk of this test's own standing in for /dev/shm: opening
     # the real agepy-UID folder to others would make every agepy run beside it refuse.
@@ -268,9 +269,8 @@ def test_agepys_shm_folder_open_to_others_is_refused(
     folder.chmod(0o755)
     script = _recording_editor(tmp_path)
     args = ["edit", "--editor", str(script), "a.age", "-i", str(keys["alice"].private)]
-    with pytest.raises(SystemExit) as status:
-        main(args)
-    assert status.value.code == 1
-    stderr = capsys.readouterr().err
+    result = cli.run_agepy(args, text=True)  # this environment, with its patched /dev/shm
+    assert result.returncode == 1
+    stderr = result.stderr
     assert "agepy: error: refusing " in stderr and "not 0700" in stderr
     assert not (tmp_path / "where").exists()

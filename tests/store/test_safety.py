@@ -19,7 +19,9 @@ from agepy._files import atomic_write, restore_on_failure
 from agepy._lock import store_lock
 from agepy.store import Store
 from agepy.store.writer import BatchWriter, file_stamp
-from tests.store.conftest import AGEPY, Key, MakeRepo, run_agepy
+from tests.store.conftest import Key, MakeRepo, run_agepy
+from tests.support import cli
+from tests.support.cli import AGEPY
 
 
 def _mode(path: Path) -> int:
@@ -27,14 +29,18 @@ def _mode(path: Path) -> int:
 
 
 def _umasked(umask: int, argv: list[str], cwd: Path, stdin: bytes | None = None) -> int:
-    """Run ``argv`` under ``umask`` (through sh, as a user's shell would); its status."""
-    command = f"umask {umask:03o} && exec {shlex.join(argv)}"
+    """Run ``argv`` under ``umask`` (through sh, as a user's shell would; agepy in this
+    process, under that umask); its status."""
     env = dict(os.environ, NO_COLOR="1", HOME=str(cwd))
     for name in ("RULES", "VISUAL", "EDITOR"):
         env.pop(name, None)
-    result = subprocess.run(
-        ["sh", "-c", command], cwd=cwd, env=env, input=stdin, capture_output=True, check=False
-    )
+    if argv[: len(AGEPY)] == AGEPY:
+        result = cli.run_agepy(argv[len(AGEPY) :], cwd=cwd, env=env, input=stdin, umask=umask)
+    else:
+        command = f"umask {umask:03o} && exec {shlex.join(argv)}"
+        result = subprocess.run(
+            ["sh", "-c", command], cwd=cwd, env=env, input=stdin, capture_output=True, check=False
+        )
     assert result.returncode == 0, result.stderr
     return result.returncode
 
@@ -267,10 +273,10 @@ def test_a_fifo_named_like_a_secret_is_reported_not_read(
     (repo.dir / "b.age").unlink()
     os.mkfifo(repo.dir / "b.age")
     alice = str(keys["alice"].private)
-    result = run_agepy(["list"], cwd=repo.dir, timeout=60)
+    result = run_agepy(["list"], cwd=repo.dir)
     assert b"b.age  unreadable" in result.stdout
     for args in (["check"], ["rekey", "-i", alice], ["rekey", "--force", "-i", alice]):
-        result = run_agepy(args, cwd=repo.dir, timeout=60)
+        result = run_agepy(args, cwd=repo.dir)
         assert result.returncode == 1, (args, result.stderr)
         assert b"FIFO" in result.stdout + result.stderr, args
     assert stat.S_ISFIFO((repo.dir / "b.age").lstat().st_mode)
@@ -344,6 +350,7 @@ def test_a_second_writer_waits_then_gives_up(make_repo: MakeRepo) -> None:
             cwd=repo.dir,
             input=b"x\n",
             env={"AGEPY_LOCK_TIMEOUT": "0.2"},
+            child=True,  # the lock is re-entrant within one process
         )
     lines = result.stderr.decode().splitlines()
     assert result.returncode == 1
