@@ -23,6 +23,7 @@ from agepy.generators import Generated, OptionValue, get_kind, resolve_options
 from agepy.generators.nixos import SecretSnippet, secret_snippet
 from agepy.matrix.snippets import module_root, secret_attr_name
 from agepy.store.generator_records import GeneratorRecord, load_records, save_records
+from agepy.store.new_entry import add_entry, entry_name
 from agepy.store.status import display_path
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ def generate_secret(
     and ``hosts``), encrypt it and record the generator. An existing file is replaced
     only with ``rotate``; the same generator on an existing file changes nothing."""
     existing = store.rules.find(name)
-    entry = existing.name if existing is not None else store.entry_name(name)
+    entry = existing.name if existing is not None else entry_name(store, name)
     resolved = resolve_options(kind, options or {}, secret_name=entry)
     records = load_records(store.rules_path)
     record = records.get(entry)
@@ -134,7 +135,7 @@ def generate_secret(
         )
     # A failure takes back what this run added (the entry, the file), nothing else.
     with restore_on_failure([store.rules_path]):
-        secret = existing if existing is not None else store.add_entry(name, recipients, hosts)
+        secret = existing if existing is not None else add_entry(store, name, recipients, hosts)
         created = not secret.file.exists()
         generated = get_kind(kind).make(resolved)
         try:
@@ -164,7 +165,7 @@ def _recorded(store: Store, names: Sequence[str] | None) -> list[tuple[Secret, G
     wanted: list[str] = []
     for name in names if names is not None else sorted(records):
         found = store.rules.find(name)
-        key = found.name if found is not None else store.entry_name(name)
+        key = found.name if found is not None else entry_name(store, name)
         if key not in records:
             raise StoreError(
                 f"{name} has no generator recorded in agepy.toml",
@@ -249,7 +250,7 @@ def regenerate(store: Store, name: str) -> GenerateResult:
 def public_half(store: Store, name: str | Path) -> str:
     """The recorded public half of ``name`` (SSH line, WireGuard key); no identity needed."""
     found = store.rules.find(name)
-    key = found.name if found is not None else store.entry_name(name)
+    key = found.name if found is not None else entry_name(store, name)
     record = load_records(store.rules_path).get(key)
     if record is None or record.public is None:
         what = "has no generator recorded" if record is None else f"is a {record.kind} secret"
