@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Decrypt an age file (binary or armored) with SSH or age private keys, like `age -d`.",
     ),
     "inspect": (
-        "agepy.cli.age_cmds:inspect",
+        "agepy.cli.inspect_cmds:inspect",
         "Show who an age file is for, without decrypting it (no FILE or -: stdin).",
     ),
     "list": (
