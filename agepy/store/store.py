@@ -10,8 +10,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
-from agepy._files import atomic_write, file_mode, open_regular, restore_on_failure
-from agepy._lock import store_lock
+from agepy._files import atomic_write, file_mode, open_regular
 from agepy.age import decrypt_to, encrypt_bytes
 from agepy.age.identities import load_identities
 from agepy.errors import AgepyError, Reason, StoreError
@@ -20,9 +19,9 @@ from agepy.store.check import check
 from agepy.store.edit_session import edit_secret
 from agepy.store.generate import GenerateResult, generate_missing, generate_secret, rotate_secrets
 from agepy.store.listing import ListRow, list_rows
-from agepy.store.new_entry import add_entry
 from agepy.store.rekey import RekeyReport, rekey
 from agepy.store.status import Status, display_path, file_status
+from agepy.store.transaction import Transaction
 
 if TYPE_CHECKING:
     from agepy.age.identities import Identity
@@ -273,7 +272,7 @@ class Store:
             writer.write(secret.file, data, mode=mode)
             return
         try:
-            with store_lock(self.rules_path):
+            with Transaction(self):
                 secret.file.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(secret.file, data, mode=mode)
         except OSError as exc:
@@ -302,35 +301,38 @@ class Store:
         (hosts of the inventory): an entry is then added to secrets.nix first.
         """
 
-        with store_lock(self.rules_path):
-            self.reload()  # what another writer changed before we got the lock
-            secret = self.rules.find(name)
-            if secret is not None and (recipients or hosts):
-                raise StoreError(
-                    f"{secret.name} already has an entry; recipients and hosts only make new ones",
-                    hint=f"change its keys in {self.rules_path.name}, then rekey it",
-                    reason=Reason.ENTRY_EXISTS,
-                    details={"name": secret.name, "rules": self.rules_path.name},
-                )
-            if secret is not None:
-                secret.ensure_encryptable()  # before any decrypting or editor
-                return edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
-            # A new entry without its file (editor failed, left it empty, Ctrl-C) is taken
-            # back out, so that a failed edit changes nothing on disk; only if secrets.nix
-            # is still as agepy wrote it (a change made by hand meanwhile stays).
-            try:
-                with restore_on_failure([self.rules_path]):
-                    secret = add_entry(self, name, recipients, hosts)
+        try:
+            with Transaction(self, reload=True) as transaction:
+                secret = self.rules.find(name)
+                if secret is not None and (recipients or hosts):
+                    raise StoreError(
+                        f"{secret.name} already has an entry; recipients and hosts only make "
+                        "new ones",
+                        hint=f"change its keys in {self.rules_path.name}, then rekey it",
+                        reason=Reason.ENTRY_EXISTS,
+                        details={"name": secret.name, "rules": self.rules_path.name},
+                    )
+                if secret is not None:
+                    secret.ensure_encryptable()  # before any decrypting or editor
+                    return edit_secret(
+                        self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin
+                    )
+                # A new entry without its file (editor failed, left it empty, Ctrl-C) is
+                # taken back out by the transaction, so that a failed edit changes nothing
+                # on disk; only if secrets.nix is still as agepy wrote it (a change made
+                # by hand meanwhile stays).
+                try:
+                    secret = transaction.add_entry(name, recipients, hosts)
                     secret.ensure_encryptable()
                     if not edit_secret(
                         self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin
                     ):
                         raise _NothingWrittenError
-            except _NothingWrittenError:
-                return False
-            finally:
-                self.reload()
-            return True
+                finally:
+                    self.reload()
+                return True
+        except _NothingWrittenError:
+            return False
 
     # --- generated secrets (agepy.store.generate) ------------------------------------------
 
@@ -375,9 +377,9 @@ class Store:
     ) -> RekeyReport:
         """Re-encrypt stale files (all with ``force``); see :func:`agepy.store.rekey.rekey`."""
 
-        with contextlib.nullcontext() if dry_run else store_lock(self.rules_path):
-            if not dry_run:
-                self.reload()  # the entries as the last writer left them
+        # Not a dry run: under the lock, on the entries as the last writer left them; no
+        # snapshot (each file is replaced atomically, one changed meanwhile is left alone).
+        with contextlib.nullcontext() if dry_run else Transaction(self, reload=True):
             return rekey(
                 self,
                 names,
