@@ -19,7 +19,7 @@ from agepy.generators import OptionValue, get_kind, resolve_options
 from agepy.generators.nixos import SecretSnippet, secret_snippet
 from agepy.matrix.snippets import module_root, secret_attr_name
 from agepy.store.generator_records import GeneratorRecord, load_records, save_records
-from agepy.store.new_entry import entry_name
+from agepy.store.new_entry import entry_exists, entry_name
 from agepy.store.status import display_path
 from agepy.store.transaction import Transaction
 
@@ -97,12 +97,7 @@ def generate_secret(
                 hint="pick another name, or remove its table from agepy.toml first",
             )
         if existing is not None and (recipients or hosts):
-            raise StoreError(
-                f"{entry} already has an entry; recipients and hosts only make new ones",
-                hint=f"change its keys in {store.rules_path.name}, then rekey it",
-                reason=Reason.ENTRY_EXISTS,
-                details={"name": entry, "rules": store.rules_path.name},
-            )
+            raise entry_exists(store, entry)
         if existing is not None and existing.file.exists() and not rotate:
             if record is not None and _options_of(record, entry) == resolved:
                 return _result(store, existing, kind, "unchanged", public=record.public)

@@ -1,21 +1,23 @@
-"""A secret that secrets.nix does not list yet: its entry name, and adding the entry
-(for `edit NEW`, `generate NEW`) from keys, key names and inventory hosts."""
+"""A secret that secrets.nix does not list yet: its entry name, adding the entry (for
+`edit NEW`, `generate NEW`) from keys, key names and inventory hosts, and `edit NEW`."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from agepy.errors import Reason, RulesError, StoreError
 from agepy.rules import add_secret
+from agepy.store.edit_session import edit_secret
 
 if TYPE_CHECKING:
     from agepy.rules import Secret
     from agepy.store.store import Store
+    from agepy.store.transaction import Transaction
 
-__all__ = ["add_entry", "entry_name"]
+__all__ = ["NothingWrittenError", "add_entry", "edit_new", "entry_exists", "entry_name"]
 
 
 def entry_name(store: Store, name: str | Path) -> str:
@@ -26,6 +28,16 @@ def entry_name(store: Store, name: str | Path) -> str:
         return os.path.relpath(os.path.normpath(absolute), store.rules_path.parent)
     except ValueError:
         return str(name)
+
+
+def entry_exists(store: Store, entry: str) -> StoreError:
+    """The error for recipients or hosts given for a name that already has an entry."""
+    return StoreError(
+        f"{entry} already has an entry; recipients and hosts only make new ones",
+        hint=f"change its keys in {store.rules_path.name}, then rekey it",
+        reason=Reason.ENTRY_EXISTS,
+        details={"name": entry, "rules": store.rules_path.name},
+    )
 
 
 def add_entry(
@@ -66,3 +78,33 @@ def _host_items(store: Store, hosts: Sequence[str]) -> list[str]:
         else:
             items.append(book.host_key(name))
     return items
+
+
+class NothingWrittenError(Exception):
+    """A new entry's edit wrote no file: its transaction takes the entry back out."""
+
+
+def edit_new(
+    store: Store,
+    transaction: Transaction,
+    name: str | Path,
+    recipients: Sequence[str],
+    hosts: Sequence[str],
+    *,
+    editor: str | None,
+    allow_disk: bool,
+    stdin: IO[bytes] | bytes | None,
+) -> bool:
+    """`edit NEW`: add the entry, then edit its file; True if written, else
+    NothingWrittenError (raised, so that ``transaction`` undoes the entry)."""
+    # A new entry without its file (editor failed, left it empty, Ctrl-C) is taken
+    # back out, so that a failed edit changes nothing on disk; only if secrets.nix is
+    # still as agepy wrote it (a change made by hand meanwhile stays).
+    try:
+        secret = transaction.add_entry(name, recipients, hosts)
+        secret.ensure_encryptable()
+        if not edit_secret(store, secret, editor=editor, allow_disk=allow_disk, stdin=stdin):
+            raise NothingWrittenError
+    finally:
+        store.reload()
+    return True

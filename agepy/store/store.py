@@ -19,6 +19,7 @@ from agepy.store.check import check
 from agepy.store.edit_session import edit_secret
 from agepy.store.generate import GenerateResult, generate_missing, generate_secret, rotate_secrets
 from agepy.store.listing import ListRow, list_rows
+from agepy.store.new_entry import NothingWrittenError, edit_new, entry_exists
 from agepy.store.rekey import RekeyReport, rekey
 from agepy.store.status import Status, display_path, file_status
 from agepy.store.transaction import Transaction
@@ -61,10 +62,6 @@ def outside_folder(name: str) -> bool:
     """True if the entry name ``name`` leads out of the rules folder (``..``, absolute)."""
     path = Path(os.path.normpath(name))
     return path.is_absolute() or path.parts[:1] == ("..",)
-
-
-class _NothingWrittenError(Exception):
-    """A new entry's edit wrote no file: its entry is taken back out."""
 
 
 class _TagNames(Mapping[str, str]):
@@ -304,34 +301,22 @@ class Store:
         try:
             with Transaction(self, reload=True) as transaction:
                 secret = self.rules.find(name)
-                if secret is not None and (recipients or hosts):
-                    raise StoreError(
-                        f"{secret.name} already has an entry; recipients and hosts only make "
-                        "new ones",
-                        hint=f"change its keys in {self.rules_path.name}, then rekey it",
-                        reason=Reason.ENTRY_EXISTS,
-                        details={"name": secret.name, "rules": self.rules_path.name},
+                if secret is None:
+                    return edit_new(
+                        self,
+                        transaction,
+                        name,
+                        recipients,
+                        hosts,
+                        editor=editor,
+                        allow_disk=allow_disk,
+                        stdin=stdin,
                     )
-                if secret is not None:
-                    secret.ensure_encryptable()  # before any decrypting or editor
-                    return edit_secret(
-                        self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin
-                    )
-                # A new entry without its file (editor failed, left it empty, Ctrl-C) is
-                # taken back out by the transaction, so that a failed edit changes nothing
-                # on disk; only if secrets.nix is still as agepy wrote it (a change made
-                # by hand meanwhile stays).
-                try:
-                    secret = transaction.add_entry(name, recipients, hosts)
-                    secret.ensure_encryptable()
-                    if not edit_secret(
-                        self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin
-                    ):
-                        raise _NothingWrittenError
-                finally:
-                    self.reload()
-                return True
-        except _NothingWrittenError:
+                if recipients or hosts:
+                    raise entry_exists(self, secret.name)
+                secret.ensure_encryptable()  # before any decrypting or editor
+                return edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
+        except NothingWrittenError:
             return False
 
     # --- generated secrets (agepy.store.generate) ------------------------------------------
