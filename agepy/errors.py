@@ -85,7 +85,6 @@ class Reason(StrEnum):
     CONFIRMATION_NEEDED = "confirmation-needed"
     HOST_KEY_MISMATCH = "host-key-mismatch"
     # store: entries, files, editing, rekeying
-    NOT_A_SECRET = "not-a-secret"
     SECRET_FILE_MISSING = "secret-file-missing"
     ENTRY_EXISTS = "entry-exists"
     NO_RECIPIENTS_FOR_ENTRY = "no-recipients-for-entry"

@@ -32,6 +32,7 @@ __all__ = [
     "out",
     "prompt_passphrase",
     "quiet_option",
+    "recipients_file_option",
     "rules_option",
     "state",
     "style",
@@ -166,6 +167,17 @@ def rules_option(f: F) -> F:
         help="The rules file (else $RULES, else ./secrets.nix or ./secrets/secrets.nix, "
         "else one of those in a parent folder of the repository).",
     )(f)
+
+
+recipients_file_option = click.option(
+    "-R",
+    "--recipients-file",
+    "recipient_files",
+    multiple=True,
+    type=FILE_PATH,
+    metavar="FILE",
+    help="File of public keys, one per line (e.g. ~/.ssh/id_ed25519.pub); repeatable.",
+)
 
 
 def evaluator_option(f: F) -> F:

@@ -1,39 +1,34 @@
-"""`agepy encrypt`, `agepy decrypt`, `agepy inspect`: age files, as the `age` command does."""
+"""`agepy encrypt`, `agepy decrypt`: age files, as the `age` command does."""
 
 from __future__ import annotations
 
 import getpass
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
-from agepy._locate import locate_rules, rules_in_reach
-from agepy.age import decrypt_to, encrypt_file, open_age, read_header
+from agepy._locate import rules_in_reach
+from agepy.age import decrypt_to, encrypt_file, read_header
 from agepy.age.identities import load_identities
-from agepy.age.recipients import parse_recipient, parse_recipients_file, plugin_name_ok
+from agepy.age.recipients import parse_recipient, parse_recipients_file
 from agepy.cli._common import (
     FILE_PATH,
-    data,
-    emit_json,
-    err,
     evaluator_option,
     identity_option,
-    json_option,
     prompt_passphrase,
+    recipients_file_option,
     rules_option,
 )
-from agepy.cli._rules import located_rules
+from agepy.cli._rules import load_rules_at, located_rules, rules_key_names
 from agepy.cli._tag_names import LazyNames, default_key_files, tag_names
-from agepy.cli.hints import hint_for, print_error
-from agepy.errors import AgeFormatError, AgepyError, RecipientError, UsageError
+from agepy.errors import AgepyError, RecipientError, UsageError
 
 if TYPE_CHECKING:
     from agepy.rules import Rules
 
-__all__ = ["decrypt", "encrypt", "inspect"]
+__all__ = ["decrypt", "encrypt"]
 
 
 def _prompt_file_passphrase() -> str:
@@ -73,7 +68,7 @@ def _resolve_input(
     if arg == "-":
         return _binary_stdin(), None
     path = Path(arg)
-    if path.exists() or not _have_rules(rules):
+    if path.exists() or not rules_in_reach(rules):
         if not path.is_file():
             what = "a directory, not an age file" if path.is_dir() else "no such file"
             raise AgepyError(
@@ -82,22 +77,8 @@ def _resolve_input(
             )
         return path, None
 
-    loaded = _load_rules(located_rules(rules), evaluator)
+    loaded = load_rules_at(located_rules(rules), evaluator)
     return loaded.get(arg).file, loaded
-
-
-def _load_rules(path: Path, evaluator: str) -> Rules:
-    # Imported here, not at the top: `encrypt` and `decrypt FILE` never evaluate
-    # secrets.nix, and the rules layer (Nix evaluator, tree-sitter) is a fifth of their
-    # start-up, which counts in every scripted decryption.
-    from agepy.rules import load_rules
-
-    return load_rules(path, evaluator=evaluator)
-
-
-def _have_rules(rules: Path | None) -> bool:
-
-    return rules_in_reach(rules)
 
 
 def _read_recipients(
@@ -133,17 +114,6 @@ def _read_recipients(
     return recipients
 
 
-_recipients_file_option = click.option(
-    "-R",
-    "--recipients-file",
-    "recipient_files",
-    multiple=True,
-    type=FILE_PATH,
-    metavar="FILE",
-    help="File of public keys, one per line (e.g. ~/.ssh/id_ed25519.pub); repeatable.",
-)
-
-
 @click.command("encrypt")
 @click.option(
     "-e", "--encrypt", "encrypt_flag", is_flag=True, help="Encrypt (the default; as age)."
@@ -156,7 +126,7 @@ _recipients_file_option = click.option(
     metavar="KEY",
     help="Public key to encrypt to: ssh-ed25519, ssh-rsa or age1…; repeatable.",
 )
-@_recipients_file_option
+@recipients_file_option
 @click.option(
     "-i",
     "--identity",
@@ -263,153 +233,6 @@ def decrypt(
         output if output is not None else _binary_stdout(),
         passphrase=_prompt_file_passphrase,
         key_names=LazyNames(
-            lambda: tag_names(default_key_files(), named=_rules_names(rules, evaluator, loaded))
+            lambda: tag_names(default_key_files(), named=rules_key_names(rules, evaluator, loaded))
         ),
     )
-
-
-def _rules_names(
-    rules: Path | None, evaluator: str, loaded: Rules | None = None
-) -> list[tuple[Any, str]]:
-    """(recipient, name) pairs from the rules (``loaded``, else the rules file if there
-    is one and it loads)."""
-    if loaded is None:
-        if not _have_rules(rules):
-            return []
-
-        try:
-            loaded = _load_rules(locate_rules(rules), evaluator)
-        except AgepyError as exc:
-            if rules is not None:
-                raise
-            err(f"agepy: warning: ignoring the rules file: {exc.message}")
-            return []
-    pairs = []
-    for secret in loaded.secrets.values():
-        for recipient in secret.recipients:
-            name = loaded.name_of(recipient.text)
-            if name != recipient.fingerprint:
-                pairs.append((recipient, name))
-    return pairs
-
-
-def _describe(path: Path, names: dict[str, str]) -> dict[str, Any]:
-
-    header = open_age(_binary_stdin()).header if str(path) == "-" else read_header(path)
-    stanzas = [
-        {
-            "type": s.type,
-            "kind": s.kind,
-            "tag": s.tag,
-            "key": names.get(s.tag) if s.tag else None,
-        }
-        for s in header.stanzas
-    ]
-    counts: dict[str, int] = {}
-    for stanza in header.stanzas:
-        counts[stanza.type] = counts.get(stanza.type, 0) + 1
-    return {
-        "file": str(path),
-        "format": "age-encryption.org/v1",
-        "armored": header.armored,
-        "stanzas": stanzas,
-        "counts": counts,
-    }
-
-
-def _print_description(info: dict[str, Any]) -> None:
-    count = len(info["stanzas"])
-    encoding = "armored" if info["armored"] else "binary"
-    data(f"{info['file']}: age v1, {encoding}, {count} stanza{'s' if count != 1 else ''}")
-    for stanza in info["stanzas"]:
-        if stanza["tag"] is not None:
-            who = stanza["key"] or "unknown key"
-            data(f"  {stanza['type']:<12} {stanza['tag']}  {who}")
-        else:
-            note = _KIND_NOTES[stanza["kind"]]
-            if stanza["kind"] == "plugin/other" and (program := _plugin_for(stanza["type"])):
-                note = f"plugin stanza, opened by {program} (on PATH)"
-            data(f"  {stanza['type']:<12} ({note})")
-
-
-def _plugin_for(stanza_type: str) -> str | None:
-    """The installed plugin that likely reads this stanza type (a type from an untrusted
-    header: only a valid plugin name is looked up). age-plugin-yubikey writes piv-p256."""
-    name = {"piv-p256": "yubikey"}.get(stanza_type, stanza_type)
-    program = f"age-plugin-{name}"
-    return program if plugin_name_ok(name) and shutil.which(program) else None
-
-
-# What inspect says of each kind of stanza (agepy.age.header.stanza_kind).
-_KIND_NOTES = {
-    "X25519": "age recipients are not named in the file",
-    "mlkem768x25519": "post-quantum age1pq1… recipient; not named in the file",
-    "scrypt": "passphrase",
-    "ssh-ed25519": "SSH key",
-    "ssh-rsa": "SSH key",
-    "grease": "grease: random filler, no recipient",
-    "plugin/other": "plugin or other recipient",
-}
-
-
-def _about(path: Path, message: str) -> str:
-    return message if str(path) in message else f"{path}: {message}"
-
-
-@click.command("inspect")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@_recipients_file_option
-@rules_option
-@evaluator_option
-@json_option
-def inspect(
-    files: tuple[Path, ...],
-    recipient_files: tuple[Path, ...],
-    rules: Path | None,
-    evaluator: str,
-    as_json: bool,
-) -> None:
-    """Show who an age file is for, without decrypting it (no FILE or -: stdin).
-
-    Names SSH recipients from -R files, ~/.ssh/authorized_keys, ~/.ssh/*.pub and the
-    rules (--rules, $RULES, ./secrets.nix or one found above). X25519 recipients leave no
-    trace but a count.
-
-    \b
-    Example:
-      agepy inspect secrets/*.age
-      agepy inspect --json -R admins.pub secret.age
-    """
-
-    names = tag_names(
-        default_key_files(), named=_rules_names(rules, evaluator), required=recipient_files
-    )
-    if not files and sys.stdin.isatty():
-        raise UsageError(
-            "no age file given", hint="give one or more .age files, or pipe one into stdin"
-        )
-    files = files or (Path("-"),)
-    results: list[dict[str, Any]] = []
-    failed = False
-    for path in files:
-        try:
-            info = _describe(path, names)
-        except AgeFormatError as exc:
-            if len(files) == 1:
-                raise
-            failed = True
-            info = {"file": str(path), "error": exc.message, "kind": exc.kind}
-            print_error(_about(path, exc.message), hint_for(exc))
-        except AgepyError as exc:
-            if len(files) == 1:
-                raise
-            failed = True
-            info = {"file": str(path), "error": exc.message}
-            print_error(_about(path, exc.message), hint_for(exc))
-        results.append(info)
-        if not as_json and "error" not in info:
-            _print_description(info)
-    if as_json:
-        emit_json({"files": results})
-    if failed:
-        sys.exit(1)  # the errors are printed above; click's Exit would end with status 0 here

@@ -74,7 +74,6 @@ CLI_HINTS: dict[Reason, str] = {
         "check the new fingerprint on the host and pass --fingerprint SHA256:…"
     ),
     # store
-    Reason.NOT_A_SECRET: "give an .age file, or an entry of secrets.nix (--rules PATH)",
     Reason.SECRET_FILE_MISSING: "create it with: agepy edit {name}",
     Reason.ENTRY_EXISTS: (
         "--to/--host only create new entries: change its keys in {rules}, then: agepy rekey {name}"

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from agepy.ops.host_flows import add_host, rescan
 from agepy.ops.host_preview import HostOutcome, HostPreview
-from agepy.ops.workspace import Transaction, Workspace, open_workspace
+from agepy.ops.workspace import Workspace, WorkspaceTransaction, open_workspace
 
 __all__ = [
     "HostOutcome",
     "HostPreview",
-    "Transaction",
     "Workspace",
+    "WorkspaceTransaction",
     "add_host",
     "open_workspace",
     "rescan",

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agepy._files import atomic_write, written_by_us
-from agepy._lock import store_lock
 from agepy.age.identities import load_identities
 from agepy.age.recipients import parse_recipient
 from agepy.errors import AgepyError, IdentityError, Reason, StoreError
@@ -37,10 +35,10 @@ from agepy.rules import add_secret, load_rules, locate_rules
 from agepy.store import Store
 from agepy.store.generate import record_generator
 from agepy.store.generator_records import load_records
+from agepy.store.transaction import Transaction
 
 if TYPE_CHECKING:
     from agepy.rules import Rules, Secret
-    from agepy.store import Store
 
 __all__ = [
     "CONDUIT_ENV_FILE",
@@ -101,10 +99,9 @@ class _Context:
 
         return load_rules(self.rules_path, evaluator=self.evaluator)
 
-    def store(self, rules: Rules) -> Store:
-
+    def store(self, rules_path: Path) -> Store:
         return Store(
-            rules.path,
+            rules_path,
             evaluator=self.evaluator,
             identities=list(self.identities) if self.identities else None,
             prompt=self.prompt,
@@ -126,12 +123,13 @@ def _own_keys(identities: Sequence[Path] | None, prompt: PromptFn | None) -> lis
 
 def _entry(
     ctx: _Context, name: str, recipients: Recipients, *, rotate: bool, what: str
-) -> tuple[Rules, Secret, bytes | None]:
-    """The entry for ``name``, created when missing; the old rules text when created."""
+) -> tuple[Secret, bool]:
+    """The entry for ``name``, created when missing (the caller's transaction has
+    secrets.nix in its snapshot); True if created."""
     rules = ctx.rules()
     secret = rules.find(name)
     if secret is not None:
-        return rules, secret, None
+        return secret, False
     if rotate:
         raise StoreError(
             f"no entry {name!r} in {rules.path.name}: nothing to rotate",
@@ -156,10 +154,8 @@ def _entry(
         wanted += _own_keys(ctx.identities, ctx.prompt)
     items = _dedupe(rules, wanted)
 
-    before = rules.path.read_bytes()
     add_secret(rules.path, name, items, evaluator=ctx.evaluator)
-    rules = ctx.rules()
-    return rules, rules.get(name), before
+    return ctx.rules().get(name), True
 
 
 def _dedupe(rules: Rules, items: list[str]) -> list[str]:
@@ -179,14 +175,6 @@ def _dedupe(rules: Rules, items: list[str]) -> list[str]:
     return unique
 
 
-def _restore(rules_path: Path, before: bytes | None) -> None:
-    """Undo a just-added entry after the secret could not be written (unless someone
-    else changed secrets.nix since agepy wrote it)."""
-    if before is None or not written_by_us(rules_path):
-        return
-    atomic_write(rules_path, before)
-
-
 def _write(
     ctx: _Context,
     name: str,
@@ -203,8 +191,10 @@ def _write(
     lock throughout."""
     rules_path = locate_rules(ctx.rules_path)
     load_records(rules_path)  # a damaged agepy.toml fails before any write
-    with store_lock(rules_path):
-        rules, secret, before = _entry(ctx, name, recipients, rotate=rotate, what=what)
+    store = ctx.store(rules_path)
+    # A failure takes back what this run added: the entry, and a new file.
+    with Transaction(store, [rules_path]) as transaction:
+        secret, created_entry = _entry(ctx, name, recipients, rotate=rotate, what=what)
         exists = secret.file.exists()
         if exists and not rotate:
             raise StoreError(
@@ -220,22 +210,16 @@ def _write(
                 reason=Reason.MATRIX_NOTHING_TO_ROTATE,
                 details={"what": what},
             )
-        try:
-            store = ctx.store(rules)
-            old = store.decrypt(secret.name) if rotate else None
-            store.write(secret.name, make(old))
-            if not rotate:  # a rotation keeps the settings, whatever made the file
-                record_generator(rules.path, secret.name, what, options)
-        except BaseException:
-            if not rotate and not exists:  # the new file, if written, goes with its entry
-                with contextlib.suppress(OSError):
-                    secret.file.unlink()
-            _restore(rules.path, before)
-            raise
+        if not rotate:
+            transaction.protect([secret.file])
+        old = store.decrypt(secret.name) if rotate else None
+        transaction.write_secrets({secret.name: make(old)})
+        if not rotate:  # a rotation keeps the settings, whatever made the file
+            record_generator(rules_path, secret.name, what, options)
         return WriteResult(
             name=secret.name,
             file=secret.file,
-            created_entry=before is not None,
+            created_entry=created_entry,
             rotated=rotate,
             recipients=[store.rules.name_of(key) for key in secret.public_keys],
         )
@@ -299,7 +283,7 @@ def _decrypt(ctx: _Context, name: str) -> tuple[str, bytes]:
     """The entry name of ``name`` and its plaintext."""
     rules = ctx.rules()
     secret = rules.get(name)
-    data: bytes = ctx.store(rules).decrypt(secret.name)
+    data: bytes = ctx.store(rules.path).decrypt(secret.name)
     return secret.name, data
 
 

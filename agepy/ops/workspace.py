@@ -4,10 +4,12 @@ A multi-step command (add-host, rescan) used to reload secrets.nix and agepy.tom
 each step. A :class:`Workspace` loads the rules, the hosts inventory and the store once,
 under the store's write lock, and reloads the rules only after it wrote secrets.nix.
 
-Every write goes through :meth:`Workspace.transaction`: snapshot the files about to
-change, write them (:func:`agepy._files.atomic_write` underneath), and put the snapshots
-back if any later step fails. The checks that can fail (scans, fingerprints, decrypting
-every affected secret, evaluating the edited secrets.nix) run before it opens.
+Every write goes through :meth:`Workspace.transaction`, the store's one transaction
+(:class:`agepy.store.transaction.Transaction`: lock, snapshot the files about to change,
+write them, put the snapshots back if any later step fails) with the workspace's own
+writes added: secrets.nix edits and the inventory. The checks that can fail (scans,
+fingerprints, decrypting every affected secret, evaluating the edited secrets.nix) run
+before it opens.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from agepy._files import restore_on_failure
 from agepy._locate import locate_rules
 from agepy._lock import store_lock
 from agepy.hosts.inventory import Inventory
@@ -25,8 +26,9 @@ from agepy.rules.model import Rules, load_rules
 from agepy.rules.validate import Secret
 from agepy.rules.verify import write_changes
 from agepy.store.store import Store
+from agepy.store.transaction import Transaction
 
-__all__ = ["PromptFn", "Workspace", "open_workspace"]
+__all__ = ["PromptFn", "Workspace", "WorkspaceTransaction", "open_workspace"]
 
 PromptFn = Callable[[Path], str]
 
@@ -89,19 +91,25 @@ class Workspace:
         store = self.store
         return {name: store.decrypt(name) for name in names}
 
-    @contextlib.contextmanager
-    def transaction(self, files: Iterable[Path]) -> Iterator[Transaction]:
-        """Snapshot ``files``, yield the writer; if the body fails, put back every file
-        agepy changed meanwhile (see :func:`agepy._files.restore_on_failure`)."""
-        with store_lock(self.rules_path), restore_on_failure(list(files)):
-            yield Transaction(self)
+    def transaction(self, files: Iterable[Path]) -> WorkspaceTransaction:
+        """The store's transaction over ``files`` (use it in a ``with``): if the body
+        fails, every file agepy changed meanwhile is put back."""
+        return WorkspaceTransaction(self, files)
 
 
-class Transaction:
-    """The writes of one transaction: secrets.nix edits, secrets, the inventory."""
+class WorkspaceTransaction(Transaction):
+    """A store transaction that also writes secrets.nix edits and the inventory, and
+    keeps the workspace's view of both current."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, files: Iterable[Path]) -> None:
+        # The workspace loaded its rules under the lock already: no reload.
+        super().__init__(workspace.store, files)
         self.workspace = workspace
+
+    @property
+    def store(self) -> Store:
+        """The workspace's store, seeing the rules as this transaction left them."""
+        return self.workspace.store
 
     def write_rules(
         self, changes: Mapping[Path, bytes], verified: Mapping[str, Secret] | None = None
@@ -111,12 +119,6 @@ class Transaction:
         written = write_changes(dict(changes))
         self.workspace.adopt_rules(verified)
         return written
-
-    def write_secrets(self, plaintexts: Mapping[str, bytes]) -> None:
-        """Encrypt each plaintext to its entry's keys as the rules now list them."""
-        store = self.workspace.store
-        for name, plaintext in plaintexts.items():
-            store.write(name, plaintext)
 
     def save_inventory(self) -> None:
         self.workspace.inventory.save()

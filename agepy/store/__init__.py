@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from agepy.store.check import Finding
 from agepy.store.generate import GenerateResult
+from agepy.store.listing import ListRow
 from agepy.store.rekey import RekeyReport, RekeyResult
 from agepy.store.status import Status, stale_reasons
-from agepy.store.store import ListRow, Store, secret_file
+from agepy.store.store import Store
 
 __all__ = [
     "Finding",
@@ -17,6 +18,5 @@ __all__ = [
     "RekeyResult",
     "Status",
     "Store",
-    "secret_file",
     "stale_reasons",
 ]

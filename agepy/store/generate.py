@@ -8,22 +8,20 @@ after the secrets.nix entry was added takes the entry back out.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
-from agepy._files import restore_on_failure
-from agepy._lock import store_lock
 from agepy.errors import Reason, StoreError, UsageError
-from agepy.generators import Generated, OptionValue, get_kind, resolve_options
+from agepy.generators import OptionValue, get_kind, resolve_options
 from agepy.generators.nixos import SecretSnippet, secret_snippet
 from agepy.matrix.snippets import module_root, secret_attr_name
 from agepy.store.generator_records import GeneratorRecord, load_records, save_records
+from agepy.store.new_entry import entry_exists, entry_name
 from agepy.store.status import display_path
+from agepy.store.transaction import Transaction
 
 if TYPE_CHECKING:
     from agepy.rules import Secret
@@ -41,8 +39,6 @@ __all__ = [
 ]
 
 Action = Literal["created", "rotated", "unchanged"]
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 @dataclass
@@ -76,23 +72,6 @@ def _options_of(record: GeneratorRecord, name: str) -> dict[str, OptionValue]:
     return resolve_options(record.kind, record.options, secret_name=name)
 
 
-def _write(store: Store, secret: Secret, generated: Generated) -> None:
-    store.write_secret(secret, generated.value)
-
-
-def _under_lock(make: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate[Store, P], R]:
-    """Run ``make`` holding the store's write lock, on the rules as they are then."""
-
-    @functools.wraps(make)
-    def locked(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with store_lock(store.rules_path):
-            store.reload()  # what another writer changed before we got the lock
-            return make(store, *args, **kwargs)
-
-    return locked
-
-
-@_under_lock
 def generate_secret(
     store: Store,
     name: str | Path,
@@ -106,56 +85,50 @@ def generate_secret(
     """Make the secret ``name`` of ``kind``, add its entry if missing (from ``recipients``
     and ``hosts``), encrypt it and record the generator. An existing file is replaced
     only with ``rotate``; the same generator on an existing file changes nothing."""
-    existing = store.rules.find(name)
-    entry = existing.name if existing is not None else store.entry_name(name)
-    resolved = resolve_options(kind, options or {}, secret_name=entry)
-    records = load_records(store.rules_path)
-    record = records.get(entry)
-    if record is not None and record.kind != kind:
-        raise UsageError(
-            f"{entry} is already recorded as a {record.kind!r} secret, not {kind!r}",
-            hint="pick another name, or remove its table from agepy.toml first",
+    with Transaction(store, reload=True) as transaction:
+        existing = store.rules.find(name)
+        entry = existing.name if existing is not None else entry_name(store, name)
+        resolved = resolve_options(kind, options or {}, secret_name=entry)
+        records = load_records(store.rules_path)
+        record = records.get(entry)
+        if record is not None and record.kind != kind:
+            raise UsageError(
+                f"{entry} is already recorded as a {record.kind!r} secret, not {kind!r}",
+                hint="pick another name, or remove its table from agepy.toml first",
+            )
+        if existing is not None and (recipients or hosts):
+            raise entry_exists(store, entry)
+        if existing is not None and existing.file.exists() and not rotate:
+            if record is not None and _options_of(record, entry) == resolved:
+                return _result(store, existing, kind, "unchanged", public=record.public)
+            why = "was made with other options" if record is not None else "was not generated"
+            raise StoreError(
+                f"{display_path(existing.file)} exists and {why}; not overwriting it",
+                hint="rotate it to replace its value (rotate=True)",
+                reason=Reason.GENERATED_EXISTS,
+            )
+        # A failure takes back what this run added (the entry, a new file), nothing else:
+        # a rotated file keeps its new value.
+        secret = (
+            existing if existing is not None else transaction.add_entry(name, recipients, hosts)
         )
-    if existing is not None and (recipients or hosts):
-        raise StoreError(
-            f"{entry} already has an entry; recipients and hosts only make new ones",
-            hint=f"change its keys in {store.rules_path.name}, then rekey it",
-            reason=Reason.ENTRY_EXISTS,
-            details={"name": entry, "rules": store.rules_path.name},
-        )
-    if existing is not None and existing.file.exists() and not rotate:
-        if record is not None and _options_of(record, entry) == resolved:
-            return _result(store, existing, kind, "unchanged", public=record.public)
-        why = "was made with other options" if record is not None else "was not generated"
-        raise StoreError(
-            f"{display_path(existing.file)} exists and {why}; not overwriting it",
-            hint="rotate it to replace its value (rotate=True)",
-            reason=Reason.GENERATED_EXISTS,
-        )
-    # A failure takes back what this run added (the entry, the file), nothing else.
-    with restore_on_failure([store.rules_path]):
-        secret = existing if existing is not None else store.add_entry(name, recipients, hosts)
         created = not secret.file.exists()
+        if created:
+            transaction.protect([secret.file])
         generated = get_kind(kind).make(resolved)
-        try:
-            _write(store, secret, generated)
-            records[secret.name] = GeneratorRecord(kind, resolved, generated.public)
-            save_records(store.rules_path, records)
-        except BaseException:
-            if created:
-                with contextlib.suppress(OSError):
-                    secret.file.unlink()
-            raise
-    return _result(
-        store,
-        secret,
-        kind,
-        "created" if created else "rotated",
-        public=generated.public,
-        public_before=record.public if record is not None else None,
-        shown=generated.shown,
-        created_entry=existing is None,
-    )
+        transaction.write_secret(secret, generated.value)
+        records[secret.name] = GeneratorRecord(kind, resolved, generated.public)
+        save_records(store.rules_path, records)
+        return _result(
+            store,
+            secret,
+            kind,
+            "created" if created else "rotated",
+            public=generated.public,
+            public_before=record.public if record is not None else None,
+            shown=generated.shown,
+            created_entry=existing is None,
+        )
 
 
 def _recorded(store: Store, names: Sequence[str] | None) -> list[tuple[Secret, GeneratorRecord]]:
@@ -164,7 +137,7 @@ def _recorded(store: Store, names: Sequence[str] | None) -> list[tuple[Secret, G
     wanted: list[str] = []
     for name in names if names is not None else sorted(records):
         found = store.rules.find(name)
-        key = found.name if found is not None else store.entry_name(name)
+        key = found.name if found is not None else entry_name(store, name)
         if key not in records:
             raise StoreError(
                 f"{name} has no generator recorded in agepy.toml",
@@ -189,34 +162,37 @@ def _recorded(store: Store, names: Sequence[str] | None) -> list[tuple[Secret, G
     return pairs
 
 
-@_under_lock
 def _regenerate_all(
     store: Store, pairs: list[tuple[Secret, GeneratorRecord]]
 ) -> list[GenerateResult]:
-    records = load_records(store.rules_path)
-    results = []
-    try:
-        for secret, record in pairs:
-            created = not secret.file.exists()
-            generated = get_kind(record.kind).make(record.options)
-            _write(store, secret, generated)
-            records[secret.name] = GeneratorRecord(record.kind, record.options, generated.public)
-            results.append(
-                _result(
-                    store,
-                    secret,
-                    record.kind,
-                    "created" if created else "rotated",
-                    public=generated.public,
-                    public_before=record.public,
-                    shown=generated.shown,
+    # Nothing snapshotted: a failure keeps the files already rewritten, and their records.
+    with Transaction(store, reload=True) as transaction:
+        records = load_records(store.rules_path)
+        results = []
+        try:
+            for secret, record in pairs:
+                created = not secret.file.exists()
+                generated = get_kind(record.kind).make(record.options)
+                transaction.write_secret(secret, generated.value)
+                records[secret.name] = GeneratorRecord(
+                    record.kind, record.options, generated.public
                 )
-            )
-    finally:
-        # Also after a failure: the files already rewritten keep their public halves.
-        if results:
-            save_records(store.rules_path, records)
-    return results
+                results.append(
+                    _result(
+                        store,
+                        secret,
+                        record.kind,
+                        "created" if created else "rotated",
+                        public=generated.public,
+                        public_before=record.public,
+                        shown=generated.shown,
+                    )
+                )
+        finally:
+            # Also after a failure: the files already rewritten keep their public halves.
+            if results:
+                save_records(store.rules_path, records)
+        return results
 
 
 def generate_missing(store: Store, names: Sequence[str] | None = None) -> list[GenerateResult]:
@@ -249,7 +225,7 @@ def regenerate(store: Store, name: str) -> GenerateResult:
 def public_half(store: Store, name: str | Path) -> str:
     """The recorded public half of ``name`` (SSH line, WireGuard key); no identity needed."""
     found = store.rules.find(name)
-    key = found.name if found is not None else store.entry_name(name)
+    key = found.name if found is not None else entry_name(store, name)
     record = load_records(store.rules_path).get(key)
     if record is None or record.public is None:
         what = "has no generator recorded" if record is None else f"is a {record.kind} secret"

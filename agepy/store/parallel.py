@@ -18,26 +18,30 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import json
 import os
-import select
 import selectors
 import signal
-import struct
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agepy._files import Stamp, file_mode, file_stamp
 from agepy.age import read_header
 from agepy.errors import AgepyError, Reason, StoreError
+from agepy.store._worker_pipes import (
+    FAILED,
+    RECORD,
+    Tickets,
+    failure_from_record,
+    failure_record,
+    send,
+)
 from agepy.store.writer import BatchWriter
 
 if TYPE_CHECKING:
     from agepy.store.store import Store
-    from agepy.store.writer import BatchWriter
 
 __all__ = [
     "MIN_PARALLEL",
@@ -50,19 +54,11 @@ __all__ = [
 
 # Below this many files, forking costs more than it saves.
 MIN_PARALLEL = 24
-# Files per ticket (a worker takes one ticket at a time): few enough to balance at the
-# end, enough that reading tickets costs nothing.
-_BATCH = 4
 _PR_SET_PDEATHSIG = 1
 # Records come hundreds a second: reading them in batches keeps this process off the
 # cores the workers need.
 _READ_INTERVAL = 0.005
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-# A worker's record: file index, mode (or _FAILED), payload length; then the payload:
-# the new ciphertext, or for _FAILED the JSON [error, hint, reason, details].
-_RECORD = struct.Struct("<iIQ")
-_FAILED = 0xFFFFFFFF
-
 Outcome = tuple[str, AgepyError | None]  # name, and why it failed (None: rekeyed)
 
 
@@ -157,7 +153,7 @@ def _prepare(store: Store, names: Sequence[str]) -> None:
             identity.unwrapper()
 
 
-def _worker(store: Store, names: Sequence[str], tickets: _Tickets, out: int) -> None:
+def _worker(store: Store, names: Sequence[str], tickets: Tickets, out: int) -> None:
     """A forked child: decrypt and re-encrypt the files of the tickets, sending one
     record per file on ``out``. Never returns: the child must not run on into the
     parent's code. SIGINT and SIGTERM make it take no more files."""
@@ -180,72 +176,13 @@ def _worker(store: Store, names: Sequence[str], tickets: _Tickets, out: int) -> 
                 data = store.encrypt_secret(secret, store.decrypt_secret(secret))
                 mode = file_mode(secret.file)
             except AgepyError as exc:
-                data, mode = _failure_record(exc), _FAILED
-            _send(out, _RECORD.pack(index_of[name], mode, len(data)) + data)
+                data, mode = failure_record(exc), FAILED
+            send(out, RECORD.pack(index_of[name], mode, len(data)) + data)
         code = 1 if stop else 0
     except BaseException:  # the parent reports a worker that died
         code = 1
     finally:
         os._exit(code)
-
-
-def _send(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-class _Tickets:
-    """Which files a worker does next: the index of each batch of files, as four bytes
-    in a pipe the workers read. Pipe reads are atomic, so each batch goes to one worker,
-    and no lock is held that a dying worker could keep. This process writes the tickets
-    as the pipe has room, in writes of at most PIPE_BUF bytes (all or nothing), and
-    closes it after the last: the workers then read end-of-file."""
-
-    _PER_WRITE = getattr(select, "PIPE_BUF", 512) // 4  # 512: the POSIX minimum
-
-    def __init__(self, count: int) -> None:
-        self.read_end, self.write_end = os.pipe()
-        os.set_blocking(self.write_end, False)
-        self._starts = range(0, count, _BATCH)
-        self._written = 0
-        self.fill()
-
-    @property
-    def all_written(self) -> bool:
-        return self.write_end < 0
-
-    def fill(self) -> None:
-        """Write as many tickets as the pipe takes; close it after the last."""
-        while self._written < len(self._starts):
-            batch = self._starts[self._written : self._written + self._PER_WRITE]
-            try:
-                os.write(self.write_end, b"".join(s.to_bytes(4, "little") for s in batch))
-            except BlockingIOError:
-                return
-            self._written += len(batch)
-        self.close_writing()
-
-    def close_writing(self) -> None:
-        if self.write_end >= 0:
-            os.close(self.write_end)
-            self.write_end = -1
-
-    def close(self) -> None:
-        self.close_writing()
-        os.close(self.read_end)
-
-    def take(self, names: Sequence[str], stop: list[int]) -> Iterator[str]:
-        """In a worker: names batch by batch, until the tickets run out or ``stop``."""
-        while not stop:
-            ticket = os.read(self.read_end, 4)
-            if len(ticket) < 4:  # end of file (whole tickets never come apart)
-                return
-            start = int.from_bytes(ticket, "little")
-            for name in names[start : start + _BATCH]:
-                if stop:
-                    return
-                yield name
 
 
 def rekey_parallel(
@@ -262,7 +199,7 @@ def rekey_parallel(
     _prepare(store, names)
     stamps = _stamps(store, names)
     try:
-        tickets = _Tickets(len(names))
+        tickets = Tickets(len(names))
     except OSError as exc:
         raise _start_error(exc) from None
     children: dict[int, int] = {}  # pipe read end -> pid
@@ -309,7 +246,7 @@ def rekey_parallel(
 
 
 def _start(
-    store: Store, names: Sequence[str], tickets: _Tickets, others: list[int]
+    store: Store, names: Sequence[str], tickets: Tickets, others: list[int]
 ) -> tuple[int, int]:
     """Fork one worker; return the read end of its pipe and its pid."""
     try:
@@ -343,23 +280,11 @@ def _start_error(exc: OSError) -> StoreError:
     )
 
 
-def _failure_record(exc: AgepyError) -> bytes:
-    """A worker's failure, as the parent rebuilds it (message, hint, reason, details)."""
-    return json.dumps([exc.message, exc.hint, exc.reason, exc.details]).encode()
-
-
-def _failure_from_record(payload: bytes) -> StoreError:
-    message, hint, reason, details = json.loads(payload)
-    return StoreError(
-        message, hint=hint, reason=Reason(reason) if reason else None, details=details
-    )
-
-
 def _collect(
     store: Store,
     names: Sequence[str],
     pipes: list[int],
-    tickets: _Tickets,
+    tickets: Tickets,
     writer: BatchWriter,
     pending: dict[Path, str],
     report: Callable[[Outcome], None],
@@ -389,16 +314,16 @@ def _collect(
                 buffer = buffers[fd]
                 buffer += chunk
                 start = 0
-                while len(buffer) - start >= _RECORD.size:
-                    index, mode, length = _RECORD.unpack_from(buffer, start)
-                    end = start + _RECORD.size + length
+                while len(buffer) - start >= RECORD.size:
+                    index, mode, length = RECORD.unpack_from(buffer, start)
+                    end = start + RECORD.size + length
                     if len(buffer) < end:
                         break
-                    payload = bytes(buffer[start + _RECORD.size : end])
+                    payload = bytes(buffer[start + RECORD.size : end])
                     start = end
                     name = names[index]
-                    if mode == _FAILED:
-                        report((name, _failure_from_record(payload)))
+                    if mode == FAILED:
+                        report((name, failure_from_record(payload)))
                         continue
                     file = store.rules.secrets[name].file
                     pending[file] = name

@@ -7,30 +7,31 @@ import contextlib
 import io
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
-from agepy._files import atomic_write, file_mode, open_regular, restore_on_failure
-from agepy._lock import store_lock
+from agepy._files import atomic_write, file_mode, open_regular
 from agepy.age import decrypt_to, encrypt_bytes
 from agepy.age.identities import load_identities
-from agepy.errors import AgepyError, Reason, RulesError, StoreError
-from agepy.rules import add_secret, load_rules, locate_rules
+from agepy.errors import AgepyError, Reason, StoreError
+from agepy.rules import load_rules, locate_rules
 from agepy.store.check import check
 from agepy.store.edit_session import edit_secret
 from agepy.store.generate import GenerateResult, generate_missing, generate_secret, rotate_secrets
+from agepy.store.listing import ListRow, list_rows
+from agepy.store.new_entry import NothingWrittenError, edit_new, entry_exists
 from agepy.store.rekey import RekeyReport, rekey
 from agepy.store.status import Status, display_path, file_status
+from agepy.store.transaction import Transaction
 
 if TYPE_CHECKING:
     from agepy.age.identities import Identity
-    from agepy.rules import Rules, RuleWarning, Secret
+    from agepy.rules import Rules, Secret
     from agepy.store.check import Finding
-    from agepy.store.rekey import ProgressFn, RekeyReport
+    from agepy.store.rekey import ProgressFn
     from agepy.store.writer import BatchWriter
 
-__all__ = ["HostBook", "ListRow", "Store", "secret_file"]
+__all__ = ["HostBook", "Store"]
 
 _T = TypeVar("_T")
 
@@ -57,41 +58,10 @@ class HostBook(Protocol):
 HostBookLoader = Callable[[Path], HostBook]
 
 
-@dataclass(frozen=True)
-class ListRow:
-    """One secret as `agepy list` shows it."""
-
-    name: str
-    file: Path
-    public_keys: list[str]
-    recipients: list[str]
-    armor: bool
-    exists: bool
-    status: Status
-    warnings: tuple[RuleWarning, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "file": display_path(self.file),
-            "publicKeys": self.public_keys,
-            "recipients": self.recipients,
-            "armor": self.armor,
-            "exists": self.exists,
-            "status": self.status,
-            # Only when there is one: most entries have none (docs/json.md).
-            **({"warnings": [w.to_json() for w in self.warnings]} if self.warnings else {}),
-        }
-
-
 def outside_folder(name: str) -> bool:
     """True if the entry name ``name`` leads out of the rules folder (``..``, absolute)."""
     path = Path(os.path.normpath(name))
     return path.is_absolute() or path.parts[:1] == ("..",)
-
-
-class _NothingWrittenError(Exception):
-    """A new entry's edit wrote no file: its entry is taken back out."""
 
 
 class _TagNames(Mapping[str, str]):
@@ -299,7 +269,7 @@ class Store:
             writer.write(secret.file, data, mode=mode)
             return
         try:
-            with store_lock(self.rules_path):
+            with Transaction(self):
                 secret.file.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(secret.file, data, mode=mode)
         except OSError as exc:
@@ -328,82 +298,26 @@ class Store:
         (hosts of the inventory): an entry is then added to secrets.nix first.
         """
 
-        with store_lock(self.rules_path):
-            self.reload()  # what another writer changed before we got the lock
-            secret = self.rules.find(name)
-            if secret is not None and (recipients or hosts):
-                raise StoreError(
-                    f"{secret.name} already has an entry; recipients and hosts only make new ones",
-                    hint=f"change its keys in {self.rules_path.name}, then rekey it",
-                    reason=Reason.ENTRY_EXISTS,
-                    details={"name": secret.name, "rules": self.rules_path.name},
-                )
-            if secret is not None:
+        try:
+            with Transaction(self, reload=True) as transaction:
+                secret = self.rules.find(name)
+                if secret is None:
+                    return edit_new(
+                        self,
+                        transaction,
+                        name,
+                        recipients,
+                        hosts,
+                        editor=editor,
+                        allow_disk=allow_disk,
+                        stdin=stdin,
+                    )
+                if recipients or hosts:
+                    raise entry_exists(self, secret.name)
                 secret.ensure_encryptable()  # before any decrypting or editor
                 return edit_secret(self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin)
-            # A new entry without its file (editor failed, left it empty, Ctrl-C) is taken
-            # back out, so that a failed edit changes nothing on disk; only if secrets.nix
-            # is still as agepy wrote it (a change made by hand meanwhile stays).
-            try:
-                with restore_on_failure([self.rules_path]):
-                    secret = self.add_entry(name, recipients, hosts)
-                    secret.ensure_encryptable()
-                    if not edit_secret(
-                        self, secret, editor=editor, allow_disk=allow_disk, stdin=stdin
-                    ):
-                        raise _NothingWrittenError
-            except _NothingWrittenError:
-                return False
-            finally:
-                self.reload()
-            return True
-
-    def add_entry(
-        self, name: str | Path, recipients: Sequence[str], hosts: Sequence[str] = ()
-    ) -> Secret:
-        """Add the entry ``name`` to secrets.nix for ``recipients`` (keys or their names)
-        and ``hosts`` (hosts of the inventory); the caller holds the lock and undoes it on
-        failure (:func:`agepy._files.restore_on_failure`)."""
-
-        items, entry = [*recipients, *self._host_items(hosts)], self.entry_name(name)
-        if not items:
-            raise RulesError(
-                f"no entry {entry!r} in the rules",
-                file=self.rules_path,
-                hint=f'add "{entry}".publicKeys = [ … ]; to {self.rules_path.name}, or give '
-                "its recipients or hosts",
-                reason=Reason.NO_RECIPIENTS_FOR_ENTRY,
-                details={"entry": entry, "rules": self.rules_path.name},
-            )
-        add_secret(self.rules_path, entry, items, evaluator=self.evaluator)
-        self.reload()
-        return self.rules.get(entry)
-
-    def _host_items(self, hosts: Sequence[str]) -> list[str]:
-        """Each host as its binding name in secrets.nix, else its key from agepy.toml."""
-        if not hosts:
-            return []
-
-        book = self.host_book()
-        bound = set(self.rules.key_names.values())
-        items = []
-        for name in hosts:
-            if name in bound:
-                items.append(name)
-            elif book is None:
-                raise StoreError(f"no host {name!r} in secrets.nix", hint="bind it to its key")
-            else:
-                items.append(book.host_key(name))
-        return items
-
-    def entry_name(self, name: str | Path) -> str:
-        """The entry name for a new file: its path relative to the rules folder."""
-        path = Path(name)
-        absolute = path if path.is_absolute() else Path.cwd() / path
-        try:
-            return os.path.relpath(os.path.normpath(absolute), self.rules_path.parent)
-        except ValueError:
-            return str(name)
+        except NothingWrittenError:
+            return False
 
     # --- generated secrets (agepy.store.generate) ------------------------------------------
 
@@ -432,25 +346,9 @@ class Store:
 
     # --- the whole store ------------------------------------------------------------------
 
-    def list(self) -> list[ListRow]:
+    def list(self) -> builtins.list[ListRow]:
         """One row per entry, in name order."""
-        rules = self.rules
-        rows = []
-        for secret in sorted(rules, key=lambda s: s.name):
-            status, _ = self.status_of(secret)
-            rows.append(
-                ListRow(
-                    name=secret.name,
-                    file=secret.file,
-                    public_keys=list(secret.public_keys),
-                    recipients=[rules.name_of(k) for k in secret.public_keys],
-                    armor=secret.armor,
-                    exists=secret.file.exists(),
-                    status=status,
-                    warnings=secret.warnings,
-                )
-            )
-        return rows
+        return list_rows(self)
 
     def rekey(
         self,
@@ -464,9 +362,9 @@ class Store:
     ) -> RekeyReport:
         """Re-encrypt stale files (all with ``force``); see :func:`agepy.store.rekey.rekey`."""
 
-        with contextlib.nullcontext() if dry_run else store_lock(self.rules_path):
-            if not dry_run:
-                self.reload()  # the entries as the last writer left them
+        # Not a dry run: under the lock, on the entries as the last writer left them; no
+        # snapshot (each file is replaced atomically, one changed meanwhile is left alone).
+        with contextlib.nullcontext() if dry_run else Transaction(self, reload=True):
             return rekey(
                 self,
                 names,
@@ -477,35 +375,7 @@ class Store:
                 jobs=jobs,
             )
 
-    def rekey_for_key(self, recipient_text: str, *, force: bool = False) -> RekeyReport:
-        """Rekey the entries that list this key (stale ones, or all of them with force)."""
-        names = [s.name for s in self.rules.secrets_for_key(recipient_text)]
-        if not names:
-            return RekeyReport()
-        return self.rekey(names, force=force)
-
     def check(self) -> builtins.list[Finding]:
         """Every problem: missing, unreadable, stale and orphan files (no identity needed)."""
 
         return check(self)
-
-
-def secret_file(
-    name: str, rules_path: Path | str | None = None, *, evaluator: str = "auto"
-) -> Path:
-    """The .age file of the secrets.nix entry ``name`` (for `agepy decrypt NAME`).
-
-    Without --rules/$RULES and with no ./secrets.nix, says that the file does not exist.
-    """
-
-    try:
-        locate_rules(rules_path)
-    except RulesError:
-        if rules_path is not None:
-            raise
-        raise StoreError(
-            f"no such file: {name}",
-            hint="give an .age file, or an entry of secrets.nix (and the rules' path)",
-            reason=Reason.NOT_A_SECRET,
-        ) from None
-    return Store(rules_path, evaluator=evaluator).secret(name).file

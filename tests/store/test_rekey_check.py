@@ -131,7 +131,8 @@ def test_rekey_for_key_and_missing_files(make_repo: MakeRepo, keys: dict[str, Ke
     repo = make_repo({"a.age": ["alice"], "b.age": ["bob"], "c.age": ["alice"]})
     (repo.dir / "c.age").unlink()
     store = Store(repo.rules, identities=[keys["alice"].private])
-    report = store.rekey_for_key(keys["alice"].public, force=True)
+    holding = [s.name for s in store.rules.secrets_for_key(keys["alice"].public)]
+    report = store.rekey(holding, force=True)
     assert report.rekeyed == ["a.age"]
     assert [r.action for r in report.results] == ["rekeyed", "missing"]
     assert report.ok

@@ -145,17 +145,15 @@ def test_list_json_matches_schema(make_repo: MakeRepo, keys: dict[str, Key]) -> 
 def test_secret_file_for_decrypt_by_name(
     make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agepy.store import secret_file
-
     repo = make_repo({"sub/b.age": ["bob"]})
-    assert secret_file("sub/b.age", repo.rules) == repo.dir / "sub/b.age"
+    assert Store(repo.rules).secret("sub/b.age").file == repo.dir / "sub/b.age"
     monkeypatch.delenv("RULES", raising=False)
     # Not tmp_path itself: from there, secrets/secrets.nix is found (a flake's layout).
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
-    with pytest.raises(StoreError, match=r"no such file: x\.age"):
-        secret_file("x.age")
-    monkeypatch.setenv("RULES", str(repo.rules))
-    assert secret_file("sub/b.age") == repo.dir / "sub/b.age"
     with pytest.raises(RulesError):
-        secret_file("x.age")
+        Store()
+    monkeypatch.setenv("RULES", str(repo.rules))
+    assert Store().secret("sub/b.age").file == repo.dir / "sub/b.age"
+    with pytest.raises(RulesError):
+        Store().secret("x.age")

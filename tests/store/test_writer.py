@@ -131,10 +131,10 @@ def test_tickets_beyond_what_a_pipe_holds_all_arrive_once() -> None:
     import select
     import threading
 
-    from agepy.store.parallel import _Tickets
+    from agepy.store._worker_pipes import Tickets
 
     names = [str(i) for i in range(300_000)]  # 75,000 tickets, 300 KB: over 64 KiB
-    tickets = _Tickets(len(names))
+    tickets = Tickets(len(names))
     assert not tickets.all_written
 
     def keep_filling() -> None:
