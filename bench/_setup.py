@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import compileall
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,3 +18,17 @@ def compile_agepy() -> None:
     which no installed agepy does.
     """
     compileall.compile_dir(str(ROOT / "agepy"), quiet=1)
+
+
+def best(
+    runs: int, action: Callable[[], object], setup: Callable[[], object] | None = None
+) -> float:
+    """The shortest of ``runs`` timings of ``action`` (``setup`` runs untimed before each)."""
+    times = []
+    for _ in range(runs):
+        if setup is not None:
+            setup()
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return min(times)

@@ -17,12 +17,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from _setup import compile_agepy
+from _setup import best, compile_agepy
 
 from agepy.generators.sha_crypt import new_salt, sha512_crypt
 
@@ -31,19 +30,6 @@ with warnings.catch_warnings():
     import crypt
 
 BIN = Path(sys.executable).parent
-
-
-def best(
-    runs: int, action: Callable[[], object], setup: Callable[[], object] | None = None
-) -> float:
-    times = []
-    for _ in range(runs):
-        if setup is not None:
-            setup()
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def sh(*argv: str | Path, cwd: Path | None = None, stdout: Path | None = None) -> None:

@@ -17,25 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from _setup import compile_agepy
+from _setup import best, compile_agepy
 
 BIN = Path(sys.executable).parent
-
-
-def best(
-    runs: int, action: Callable[[], object], setup: Callable[[], object] | None = None
-) -> float:
-    times = []
-    for _ in range(runs):
-        if setup is not None:
-            setup()
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def sh(*argv: str | Path, cwd: Path | None = None) -> None:

@@ -35,11 +35,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pyrage
-from _setup import compile_agepy
+from _setup import best, compile_agepy
 
 from agepy.store import Store
 from agepy.store.parallel import default_jobs
@@ -77,15 +76,6 @@ def make_store(folder: Path, publics: list[str], count: int) -> list[str]:
     for name in files:
         store.write(name, payload)
     return files
-
-
-def best(rounds: int, run: Callable[[], object]) -> float:
-    times = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - began)
-    return min(times)
 
 
 def agenix_style(folder: Path, files: list[str], identity: Path) -> float:
