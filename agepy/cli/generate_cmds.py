@@ -20,13 +20,11 @@ from agepy.cli._common import (
     err,
     evaluator_option,
     identity_option,
-    prompt_passphrase,
     rules_option,
 )
+from agepy.cli._store import open_store
 from agepy.errors import UsageError
 from agepy.generators import KINDS
-from agepy.hosts.inventory import Inventory
-from agepy.store import Store
 from agepy.store.generate import (
     GenerateResult,
     generate_missing,
@@ -37,16 +35,6 @@ from agepy.store.generate import (
 )
 
 __all__ = ["generate_command", "show_command", "snippet_command"]
-
-
-def _store(rules: Path | None, evaluator: str, identities: tuple[Path, ...] = ()) -> Store:
-    return Store(
-        rules,
-        evaluator=evaluator,
-        identities=list(identities) or None,
-        prompt=prompt_passphrase,
-        hosts=Inventory.load,
-    )
 
 
 def _option_value(text: str) -> str | int | bool:
@@ -149,7 +137,7 @@ def generate_command(
       agepy generate --rotate wg-web.age  # a new key; prints the new public half
     """
     options = _options({"format": format_, **named}, extra)
-    store = _store(rules, evaluator)
+    store = open_store(rules, evaluator)
     if kind is not None:
         if len(names) != 1:
             raise UsageError("--kind makes one secret: give exactly one NAME", hint="e.g. wg.age")
@@ -193,7 +181,7 @@ def show_command(
       agepy show deploy-key.age --public >> authorized_keys
       agepy show heisenbridge-config --register-command --server-name example.com
     """
-    store = _store(rules, evaluator, identities)
+    store = open_store(rules, evaluator, identities)
     if public:
         data(public_half(store, name))
         return
@@ -244,5 +232,5 @@ def snippet_command(
       agepy nixos-snippet api.env.age --service myapp --owner myapp
       agepy nixos-snippet token.age --home-manager
     """
-    store = _store(rules, evaluator)
+    store = open_store(rules, evaluator)
     click.echo(nixos_snippet_for(store, name, module_dir=module_dir, kind=kind, **fields), nl=False)

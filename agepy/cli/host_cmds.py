@@ -210,8 +210,8 @@ def add_host(
         timeout=timeout,
     )
     _report(outcome)
-    if outcome.changed and outcome.preview.old_key:
-        show_rotation_needs(rules_path, evaluator, outcome.store)
+    if outcome.store is not None and outcome.preview.old_key:  # changed: a key left
+        show_rotation_needs(outcome.store)
 
 
 @click.command()
@@ -263,8 +263,8 @@ def rescan(
         key_file=key_file,
     )
     _report(outcome)
-    if outcome.changed and outcome.preview.old_key:
-        show_rotation_needs(rules_path, evaluator, outcome.store)
+    if outcome.store is not None and outcome.preview.old_key:  # changed: a key left
+        show_rotation_needs(outcome.store)
 
 
 # --- hosts -----------------------------------------------------------------------------

@@ -12,11 +12,10 @@ from agepy.cli._common import (
     evaluator_option,
     identity_option,
     out,
-    prompt_passphrase,
     rules_option,
 )
+from agepy.cli._store import open_store
 from agepy.errors import AgepyError, StoreError
-from agepy.hosts.inventory import Inventory
 from agepy.store import Store
 from agepy.store.rotation import (
     ExposureReport,
@@ -44,14 +43,11 @@ def print_exposures(report: ExposureReport) -> None:
         err(f"history: {problem}")
 
 
-def show_rotation_needs(
-    rules_path: Path, evaluator: str = "auto", store: Store | None = None, *, notice: bool = True
-) -> None:
+def show_rotation_needs(store: Store, *, notice: bool = True) -> None:
     """After a key left (rescan, a replaced host key, a recipient removed and rekeyed):
-    the secrets whose values it knew, one line each. Silent when agepy.toml turned the
-    rotation check off. ``store``: one the command already loaded (its rules are
-    current); ``notice``: also say when history cannot be read (outside git)."""
-    store = store or Store(rules_path, evaluator=evaluator, hosts=Inventory.load)
+    the secrets whose values it knew, one line each, from the store the command already
+    loaded (its rules are current). Silent when agepy.toml turned the rotation check off;
+    ``notice``: also say when history cannot be read (outside git)."""
     try:
         if not rotation_check_enabled(store.rules_path):
             return
@@ -68,16 +64,6 @@ def show_rotation_needs(
         who = ", ".join(e.name for e in report.for_secret(name))
         out(f"rotate {name}: {who}")
     err("run: agepy rotate --all-exposed")
-
-
-def _store(rules: Path | None, evaluator: str, identities: tuple[Path, ...]) -> Store:
-    return Store(
-        rules,
-        evaluator=evaluator,
-        identities=list(identities) or None,
-        prompt=prompt_passphrase,
-        hosts=Inventory.load,
-    )
 
 
 def _old_value(store: Store, name: str) -> bytes | None:
@@ -130,7 +116,7 @@ def rotate(
     """
     if all_exposed == bool(names):
         raise click.UsageError("give NAMEs or --all-exposed (one of them)")
-    store = _store(rules, evaluator, identities)
+    store = open_store(rules, evaluator, identities)
     named = [store.secret(n).name for n in names]  # a wrong name fails before the scan
     report = exposure_report(store, since)
     if report.notice:

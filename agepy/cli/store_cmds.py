@@ -11,22 +11,20 @@ import click
 
 from agepy._text import printable
 from agepy.cli._common import (
-    announce_rules,
     emit_json,
     err,
     evaluator_option,
     identity_option,
     json_option,
     out,
-    prompt_passphrase,
     rules_option,
     state,
     style,
 )
+from agepy.cli._store import open_store
 from agepy.cli.hints import cli_hint, print_error
 from agepy.cli.rotate_cmds import print_exposures, show_rotation_needs
 from agepy.errors import AgepyError
-from agepy.hosts.inventory import Inventory
 from agepy.store import RekeyReport, Store
 from agepy.store.check import Finding
 from agepy.store.rotation import ExposureReport, exposure_report, rotation_check_enabled
@@ -35,27 +33,6 @@ __all__ = ["check", "edit", "list_", "rekey"]
 
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _store(
-    rules: Path | None,
-    evaluator: str = "auto",
-    identities: tuple[Path, ...] = (),
-    allow_outside: bool = False,
-    files_from_cwd: bool = False,
-) -> Store:
-
-    store = Store(
-        rules,
-        evaluator=evaluator,
-        identities=list(identities) or None,
-        prompt=prompt_passphrase,
-        allow_outside=allow_outside,
-        hosts=Inventory.load,
-        files_dir=Path.cwd() if files_from_cwd else None,
-    )
-    announce_rules(store.rules_path, rules)
-    return store
 
 
 def _allow_outside_option(f: F) -> F:
@@ -90,7 +67,7 @@ def list_(as_json: bool, evaluator: str, rules: Path | None) -> None:
       agepy list
       agepy list --json --rules secrets/secrets.nix
     """
-    store = _store(rules, evaluator)
+    store = open_store(rules, evaluator)
     rows = store.list()
     if as_json:
         try:
@@ -174,7 +151,9 @@ def edit(
       agepy edit new-token.age --to alice --host matrix < token.txt
       agepy edit --editor - restic-password.age < new-password.txt
     """
-    store = _store(rules, evaluator, identities, allow_outside, files_from_cwd)
+    store = open_store(
+        rules, evaluator, identities, allow_outside=allow_outside, files_from_cwd=files_from_cwd
+    )
     # `--editor -` (ragenix) and piped stdin (agenix) replace the content; an editor
     # asked for by name wins over a pipe.
     from_stdin = editor == "-" or (not editor and not sys.stdin.isatty())
@@ -253,7 +232,9 @@ def rekey(
       agepy rekey heisenbridge-config.age --force
       agepy rekey --key matrix --force
     """
-    store = _store(rules, evaluator, identities, allow_outside, files_from_cwd)
+    store = open_store(
+        rules, evaluator, identities, allow_outside=allow_outside, files_from_cwd=files_from_cwd
+    )
     if key is not None:
         if names:
             raise click.UsageError("give NAMEs or --key KEY, not both")
@@ -279,7 +260,7 @@ def rekey(
         _print_report(report)
         if report.rekeyed and not report.dry_run:
             # A recipient removed and rekeyed: the values it knew must change too.
-            show_rotation_needs(store.rules_path, evaluator, store, notice=False)
+            show_rotation_needs(store, notice=False)
     if not report.ok:
         sys.exit(1)  # click's Exit would end with status 0 under main()
 
@@ -321,7 +302,7 @@ def check(
       agepy check --json --rules secrets/secrets.nix
       agepy check --since v1.0
     """
-    store = _store(rules, evaluator)
+    store = open_store(rules, evaluator)
     findings = store.check()
     report = _rotation_report(store, enabled=not no_rotation_check, since=since)
     exposed = report.exposures if report is not None else []
