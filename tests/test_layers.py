@@ -5,15 +5,13 @@ printed from the command table without importing any command module."""
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import click
 
 import agepy
 from agepy.cli import COMMANDS, _load
+from tests.support.cli import modules_after
 
 PACKAGE = Path(agepy.__file__).parent
 MAX_LOCAL_IMPORTS = 5
@@ -134,26 +132,9 @@ def test_few_function_local_imports_each_with_its_reason() -> None:
         assert said_why, f"{path}:{line}: {text}: say why it is imported here"
 
 
-def _modules_after(argv: list[str], cwd: Path | None = None) -> set[str]:
-    """The modules loaded once `agepy ARGV` has run, in a fresh interpreter."""
-    code = (
-        "import json, sys\n"
-        "from agepy.cli import main\n"
-        "try:\n"
-        "    main(sys.argv[1:])\n"
-        "finally:\n"
-        "    sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)) + '\\n')\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", code, *argv], cwd=cwd, capture_output=True, text=True, check=False
-    )
-    assert run.returncode in (0, 1), run.stderr
-    line = run.stderr.rpartition("\nMODULES ")[2]
-    return set(json.loads(line))
-
-
 def test_help_imports_no_command_module() -> None:
-    loaded = _modules_after(["--help"])
+    status, loaded = modules_after(["--help"])
+    assert status == 0
     assert "agepy.cli" in loaded
     assert sorted(m for m in loaded if m.startswith("agepy.cli.") and m.endswith("_cmds")) == []
 

@@ -3,40 +3,23 @@ import neither asyncssh nor asyncio (keyscan's), measured in a fresh interpreter
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.store.conftest import Key, MakeRepo
+from tests.support.cli import modules_after
 
 HEAVY = {"asyncio", "asyncssh"}
 
 
 def _modules_after(argv: list[str], cwd: Path) -> set[str]:
-    code = (
-        "import json, sys\n"
-        "from agepy.cli import main\n"
-        "try:\n"
-        "    main(sys.argv[1:])\n"
-        "finally:\n"
-        "    sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)) + '\\n')\n"
-    )
     env = dict(os.environ, HOME=str(cwd), NO_COLOR="1")
     env.pop("RULES", None)
-    run = subprocess.run(
-        [sys.executable, "-c", code, *argv],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    return set(json.loads(run.stderr.rpartition("\nMODULES ")[2]))
+    status, loaded = modules_after(argv, cwd, env)
+    assert status == 0
+    return loaded
 
 
 @pytest.mark.parametrize("command", ["check", "rekey", "decrypt"])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import signal
 import subprocess
@@ -38,7 +39,7 @@ from typing import Literal, overload
 import agepy
 from agepy.cli import main
 
-__all__ = ["AGEPY", "run_agepy"]
+__all__ = ["AGEPY", "modules_after", "run_agepy"]
 
 # What a caller would run as a child; the in-process run reports it as its args.
 AGEPY = [sys.executable, "-m", "agepy"]
@@ -292,3 +293,27 @@ def run_agepy(
     if text:
         return subprocess.CompletedProcess([*AGEPY, *argv], status, _text(stdout), _text(stderr))
     return subprocess.CompletedProcess([*AGEPY, *argv], status, stdout, stderr)
+
+
+def modules_after(
+    argv: Sequence[str], cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> tuple[int, set[str]]:
+    """The exit status of `agepy ARGV` run in a fresh interpreter (what is imported is the
+    point, so not in-process), and the modules loaded by its end."""
+    code = (
+        "import json, sys\n"
+        "from agepy.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "finally:\n"
+        "    sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)) + '\\n')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        cwd=cwd,
+        env=None if env is None else dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return run.returncode, set(json.loads(run.stderr.rpartition("\nMODULES ")[2]))
