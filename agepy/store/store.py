@@ -8,7 +8,7 @@ import io
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from agepy._files import atomic_write, file_mode, open_regular
 from agepy.age import decrypt_to, encrypt_bytes
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HostBook", "Store"]
 
-_T = TypeVar("_T")
 
 PromptFn = Callable[[Path], str]
 
@@ -112,6 +111,7 @@ class Store:
         self._identities: list[Identity] | None = None
         self._tag_names: dict[str, str] | None = None
         self._load_hosts = hosts
+        self._host_book: HostBook | None = None
 
     # --- loading --------------------------------------------------------------------------
 
@@ -122,31 +122,39 @@ class Store:
             self._rules = load_rules(
                 self.rules_path,
                 evaluator=self.evaluator,
-                extra_names=self._host_book_or_none(lambda book: book.names(), dict[str, str]()),
+                extra_names=self._host_names(),
                 files_dir=self.files_dir,
             )
             self._tag_names = None
         return self._rules
 
     def host_book(self) -> HostBook | None:
-        """The hosts' key names, if this store was given a way to load them."""
-        return None if self._load_hosts is None else self._load_hosts(self.rules_path)
+        """The hosts' key names (read once), if this store was given a way to load them."""
+        if self._host_book is None and self._load_hosts is not None:
+            self._host_book = self._load_hosts(self.rules_path)
+        return self._host_book
 
-    def _host_book_or_none(self, read: Callable[[HostBook], _T], default: _T) -> _T:
-        # A broken agepy.toml must not stop list or check: `agepy hosts` reports it.
+    def _quiet_host_book(self) -> HostBook | None:
+        # Names are a courtesy: a broken agepy.toml must not stop list or check (`agepy
+        # hosts` reports it).
         try:
-            book = self.host_book()
-            return default if book is None else read(book)
+            return self.host_book()
         except AgepyError:
-            return default
+            return None
+
+    def _host_names(self) -> dict[str, str]:
+        book = self._quiet_host_book()
+        return book.names() if book is not None else {}
 
     def known_keys(self) -> builtins.list[tuple[str, str]]:
         """Every key the hosts know, old ones included, with a name (for exposure)."""
-        return self._host_book_or_none(lambda book: book.known_keys(), [])
+        book = self._quiet_host_book()
+        return book.known_keys() if book is not None else []
 
     def reload(self) -> None:
-        """Forget the loaded rules (after secrets.nix changed)."""
+        """Forget the loaded rules (after secrets.nix changed) and the hosts' names."""
         self._rules = None
+        self._host_book = None
 
     def use_rules(self, rules: Rules) -> None:
         """Take rules already loaded (by an operation that evaluated secrets.nix once)."""
