@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.support.keys import Key, shared_keys
+from tests.support.repo import MakeRepo, Repo, build_repo
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TESTS = Path(__file__).parent
@@ -58,3 +63,25 @@ def ssh_keyscan_bin() -> str:
 @pytest.fixture(scope="session")
 def sshd_bin() -> str:
     return require_tool(SSHD)
+
+
+@pytest.fixture(scope="session")
+def keys(
+    tmp_path_factory: pytest.TempPathFactory, ssh_keygen_bin: str, age_keygen_bin: str
+) -> dict[str, Key]:
+    """The tests' keys by name (tests/support/keys.py), made once per run and shared by
+    the xdist workers, whose temporary folders have a common parent."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    return shared_keys(base, ssh_keygen_bin, age_keygen_bin)
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path, keys: dict[str, Key]) -> MakeRepo:
+    """Build a secrets folder in this test's temporary folder (tests/support/repo.py)."""
+
+    def make(entries: Mapping[str, Sequence[str]] | None = None, **options: Any) -> Repo:
+        return build_repo(tmp_path, keys, entries, **options)
+
+    return make

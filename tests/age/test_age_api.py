@@ -29,7 +29,7 @@ from agepy.errors import (
     RecipientError,
     StoreError,
 )
-from tests.age.conftest import KeyPair, current_umask
+from tests.support.keys import Key, current_umask
 
 HEADER = (
     b"age-encryption.org/v1\n"
@@ -44,7 +44,7 @@ HEADER = (
 
 
 @pytest.fixture
-def x25519(keys: dict[str, KeyPair]) -> list[Identity]:
+def x25519(keys: dict[str, Key]) -> list[Identity]:
     return load_identity_file(keys["x25519"].private)
 
 
@@ -118,7 +118,7 @@ def test_armor_errors(mangle: object, pattern: str) -> None:
         dearmor(mangle(armored(os.urandom(200))))  # type: ignore[operator]
 
 
-def test_roundtrip_bytes_armored(keys: dict[str, KeyPair], x25519: list[Identity]) -> None:
+def test_roundtrip_bytes_armored(keys: dict[str, Key], x25519: list[Identity]) -> None:
     data = encrypt_bytes(b"hello", [keys["x25519"].public_text], armor=True)
     assert data.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----\n")
     assert decrypt_bytes(data, x25519) == b"hello"
@@ -134,7 +134,7 @@ def test_encrypt_needs_recipients() -> None:
 
 @pytest.mark.parametrize("armor", [False, True])
 def test_files_roundtrip(
-    tmp_path: Path, keys: dict[str, KeyPair], x25519: list[Identity], armor: bool
+    tmp_path: Path, keys: dict[str, Key], x25519: list[Identity], armor: bool
 ) -> None:
     plain = tmp_path / "plain"
     plain.write_bytes(os.urandom(200_000))
@@ -155,7 +155,7 @@ def test_files_roundtrip(
 
 
 def test_failed_decrypt_leaves_old_file(
-    tmp_path: Path, keys: dict[str, KeyPair], x25519: list[Identity]
+    tmp_path: Path, keys: dict[str, Key], x25519: list[Identity]
 ) -> None:
     out = tmp_path / "out"
     out.write_bytes(b"old")
@@ -212,7 +212,7 @@ class Trickle(io.RawIOBase):
     "size", [0, 1, 65536, 2 * 65536, 2 * 65536 + 1, 16 * 65536, 16 * 65536 + 1, 32 * 65536]
 )
 def test_streamed_encryption_from_a_pipe(
-    size: int, tmp_path: Path, keys: dict[str, KeyPair], x25519: list[Identity], age_bin: str
+    size: int, tmp_path: Path, keys: dict[str, Key], x25519: list[Identity], age_bin: str
 ) -> None:
     import subprocess
 

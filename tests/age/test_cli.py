@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.age.conftest import KeyPair
 from tests.support.cli import AGEPY, run_agepy
+from tests.support.keys import Key
 
 
 def run(
@@ -51,7 +51,7 @@ def home(tmp_path: Path) -> Path:
 
 
 def test_encrypt_decrypt_roundtrip(
-    agepy_cmd: list[str], keys: dict[str, KeyPair], tmp_path: Path, home: Path, age_bin: str
+    agepy_cmd: list[str], keys: dict[str, Key], tmp_path: Path, home: Path, age_bin: str
 ) -> None:
     plain = tmp_path / "plain.txt"
     plain.write_bytes(b"hunter2\n" * 1000)
@@ -88,7 +88,7 @@ def test_encrypt_decrypt_roundtrip(
 
 @pytest.mark.parametrize("umask", [0o022, 0o077])
 def test_decrypt_output_mode_matches_age(
-    agepy_cmd: list[str], keys: dict[str, KeyPair], tmp_path: Path, age_bin: str, umask: int
+    agepy_cmd: list[str], keys: dict[str, Key], tmp_path: Path, age_bin: str, umask: int
 ) -> None:
     """A new -o file gets 0666 less the umask, exactly as `age -d -o` gives it."""
     secret = tmp_path / "secret.age"
@@ -121,7 +121,7 @@ def test_decrypt_output_mode_matches_age(
 
 
 def test_default_identities_from_home(
-    agepy_cmd: list[str], keys: dict[str, KeyPair], home: Path
+    agepy_cmd: list[str], keys: dict[str, Key], home: Path
 ) -> None:
     (home / ".ssh").mkdir()
     (home / ".ssh" / "id_ed25519").write_bytes(keys["ed25519"].private.read_bytes())
@@ -131,7 +131,7 @@ def test_default_identities_from_home(
     assert result.stdout == b"x"
 
 
-def test_refuses_binary_to_terminal(agepy_cmd: list[str], keys: dict[str, KeyPair]) -> None:
+def test_refuses_binary_to_terminal(agepy_cmd: list[str], keys: dict[str, Key]) -> None:
     leader, follower = pty.openpty()
     try:
         result = subprocess.run(
@@ -149,7 +149,7 @@ def test_refuses_binary_to_terminal(agepy_cmd: list[str], keys: dict[str, KeyPai
 
 
 def test_inspect(
-    agepy_cmd: list[str], keys: dict[str, KeyPair], tmp_path: Path, home: Path, age_bin: str
+    agepy_cmd: list[str], keys: dict[str, Key], tmp_path: Path, home: Path, age_bin: str
 ) -> None:
     secret = tmp_path / "s.age"
     subprocess.run(
@@ -194,7 +194,7 @@ def test_inspect(
 
 
 def test_inspect_names_from_rules(
-    agepy_cmd: list[str], keys: dict[str, KeyPair], tmp_path: Path, home: Path, age_bin: str
+    agepy_cmd: list[str], keys: dict[str, Key], tmp_path: Path, home: Path, age_bin: str
 ) -> None:
     pytest.importorskip("agepy.rules")
     folder = tmp_path / "repo"
@@ -232,7 +232,7 @@ def test_inspect_names_from_rules(
 )
 def test_errors(
     agepy_cmd: list[str],
-    keys: dict[str, KeyPair],
+    keys: dict[str, Key],
     tmp_path: Path,
     home: Path,
     args: list[str],

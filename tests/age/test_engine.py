@@ -25,9 +25,9 @@ from agepy.age.pq import HybridIdentity
 from agepy.age.recipients import parse_recipient
 from agepy.age.x25519 import X25519Identity
 from agepy.errors import HeaderError, IdentityError, RecipientError
-from tests.age.conftest import KeyPair
 from tests.age.test_cli import assert_one_error, run
 from tests.age.test_interop_sizes import run_with_tty
+from tests.support.keys import Key
 
 ROUND_TRIP_KEYS = ["x25519", "ed25519", "rsa2048"]
 EDGE_SIZES = [0, 1, 65535, 65536, 65537, 200_000]
@@ -47,7 +47,7 @@ def test_random_round_trips(
     chosen: list[str],
     size: int,
     armor: bool,
-    keys: dict[str, KeyPair],
+    keys: dict[str, Key],
     age_bin: str,
     tmp_path: Path,
 ) -> None:
@@ -109,7 +109,7 @@ def test_two_gib_header_line_is_refused_early() -> None:
     assert endless.served < 16 << 20  # read a few MiB, not 2 GiB
 
 
-def test_two_gib_header_line_on_stdin(agepy_cmd: list[str], keys: dict[str, KeyPair]) -> None:
+def test_two_gib_header_line_on_stdin(agepy_cmd: list[str], keys: dict[str, Key]) -> None:
     process = subprocess.Popen(
         [*agepy_cmd, "decrypt", "-i", str(keys["x25519"].private), "-"],
         stdin=subprocess.PIPE,
@@ -177,7 +177,7 @@ def load_identities_from_text(text: str) -> list:  # type: ignore[type-arg]
 # --- refusals and the CLI ------------------------------------------------------------------
 
 
-def test_pq_and_classic_recipients_do_not_mix(keys: dict[str, KeyPair]) -> None:
+def test_pq_and_classic_recipients_do_not_mix(keys: dict[str, Key]) -> None:
     pq = str(HybridIdentity.generate().recipient())
     with pytest.raises(RecipientError, match="post-quantum"):
         encrypt_bytes(b"x", [pq, keys["x25519"].public_text])
@@ -196,7 +196,7 @@ def test_pq_and_classic_recipients_do_not_mix(keys: dict[str, KeyPair]) -> None:
     ],
 )
 def test_bad_recipients_write_nothing(
-    recipient: str, agepy_cmd: list[str], keys: dict[str, KeyPair], tmp_path: Path
+    recipient: str, agepy_cmd: list[str], keys: dict[str, Key], tmp_path: Path
 ) -> None:
     out = tmp_path / "out.age"
     args = ["-r", recipient]
@@ -211,7 +211,7 @@ def test_bad_recipients_write_nothing(
 
 
 def test_encrypt_to_identity_and_e_flag(
-    agepy_cmd: list[str], keys: dict[str, KeyPair], tmp_path: Path, age_bin: str
+    agepy_cmd: list[str], keys: dict[str, Key], tmp_path: Path, age_bin: str
 ) -> None:
     out = tmp_path / "s.age"
     result = run(

@@ -15,8 +15,8 @@ from agepy.age.identities import Identity, load_identities
 from agepy.age.pq import HybridIdentity
 from agepy.age.x25519 import X25519Identity
 from agepy.errors import AgepyError
-from tests.age.conftest import KeyPair
 from tests.age.test_fuzz import mutated
+from tests.support.keys import Key
 
 SETTINGS = settings(
     max_examples=300,
@@ -28,7 +28,7 @@ PASSWORD = "fuzz"
 
 @pytest.fixture(scope="module")
 def corpus(
-    keys: dict[str, KeyPair], tmp_path_factory: pytest.TempPathFactory
+    keys: dict[str, Key], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[list[bytes], list[Identity]]:
     folder = tmp_path_factory.mktemp("fuzz-keys")
     x25519, hybrid = X25519Identity.generate(), HybridIdentity.generate()

@@ -11,7 +11,7 @@ from agepy.age import decrypt_bytes, encrypt_bytes
 from agepy.age.identities import default_identity_paths, load_identities, load_identity_file
 from agepy.age.recipients import parse_recipient
 from agepy.errors import IdentityError, NoIdentityMatchError
-from tests.age.conftest import PASSPHRASE, KeyPair, make_ssh_key
+from tests.support.keys import PASSPHRASE, Key, make_ssh_key
 
 
 class CountingPrompt:
@@ -25,7 +25,7 @@ class CountingPrompt:
 
 
 @pytest.mark.parametrize("name", ["ed25519", "rsa2048", "rsa4096", "rsa-pem"])
-def test_ssh_identities(name: str, keys: dict[str, KeyPair]) -> None:
+def test_ssh_identities(name: str, keys: dict[str, Key]) -> None:
     (identity,) = load_identity_file(keys[name].private)
     recipient = parse_recipient(keys[name].public_text)
     assert identity.kind == recipient.kind
@@ -35,7 +35,7 @@ def test_ssh_identities(name: str, keys: dict[str, KeyPair]) -> None:
     assert decrypt_bytes(encrypt_bytes(b"hi", [recipient]), [identity]) == b"hi"
 
 
-def test_age_identity_file(keys: dict[str, KeyPair], tmp_path: Path, age_keygen_bin: str) -> None:
+def test_age_identity_file(keys: dict[str, Key], tmp_path: Path, age_keygen_bin: str) -> None:
     second = tmp_path / "second.key"
     subprocess.run([age_keygen_bin, "-o", str(second)], check=True, capture_output=True)
     combined = tmp_path / "both.txt"
@@ -49,7 +49,7 @@ def test_age_identity_file(keys: dict[str, KeyPair], tmp_path: Path, age_keygen_
     assert decrypt_bytes(data, identities) == b"secret"
 
 
-def test_encrypted_key_readable_without_passphrase(keys: dict[str, KeyPair]) -> None:
+def test_encrypted_key_readable_without_passphrase(keys: dict[str, Key]) -> None:
     prompt = CountingPrompt()
     (identity,) = load_identity_file(keys["ed25519-pass"].private, prompt=prompt)
     assert identity.encrypted and not prompt.asked
@@ -58,7 +58,7 @@ def test_encrypted_key_readable_without_passphrase(keys: dict[str, KeyPair]) -> 
 
 
 def test_passphrase_asked_only_on_tag_match_and_once(
-    tmp_path: Path, ssh_keygen_bin: str, keys: dict[str, KeyPair], age_bin: str
+    tmp_path: Path, ssh_keygen_bin: str, keys: dict[str, Key], age_bin: str
 ) -> None:
     # A fresh key: the unlock cache is per process.
     locked = make_ssh_key(ssh_keygen_bin, tmp_path, "locked", "ed25519", passphrase=PASSPHRASE)
@@ -102,7 +102,7 @@ def test_locked_key_without_prompt(tmp_path: Path, ssh_keygen_bin: str) -> None:
         identity.unwrapper()
 
 
-def test_passphrase_encrypted_age_identity_file(keys: dict[str, KeyPair], tmp_path: Path) -> None:
+def test_passphrase_encrypted_age_identity_file(keys: dict[str, Key], tmp_path: Path) -> None:
     import pyrage
 
     encrypted = tmp_path / "key.age"
@@ -136,7 +136,7 @@ def test_bad_identity_files(content: bytes, pattern: str, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("name", ["ed25519", "x25519"])
-def test_public_key_as_identity(name: str, keys: dict[str, KeyPair]) -> None:
+def test_public_key_as_identity(name: str, keys: dict[str, Key]) -> None:
     with pytest.raises(IdentityError, match="public key"):
         load_identity_file(keys[name].public)
 
@@ -157,9 +157,7 @@ def test_unsupported_private_key_types(tmp_path: Path, ssh_keygen_bin: str) -> N
         load_identity_file(small.private)
 
 
-def test_defaults(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: dict[str, KeyPair]
-) -> None:
+def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: dict[str, Key]) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     assert default_identity_paths() == []
     with pytest.raises(IdentityError, match="no identity"):
@@ -173,7 +171,7 @@ def test_defaults(
     assert [i.kind for i in load_identities()] == ["ssh-ed25519", "ssh-rsa"]
 
 
-def test_no_match_names_recipients_and_identities(keys: dict[str, KeyPair]) -> None:
+def test_no_match_names_recipients_and_identities(keys: dict[str, Key]) -> None:
     ed = parse_recipient(keys["ed25519"].public_text)
     data = encrypt_bytes(b"x", [ed, keys["rsa2048"].public_text, keys["x25519"].public_text])
     identities = load_identity_file(keys["rsa4096"].private)

@@ -11,7 +11,7 @@ import pytest
 from agepy.age import decrypt_to, encrypt_file, read_header
 from agepy.age.identities import load_identities
 from agepy.age.recipients import parse_recipient
-from tests.age.conftest import PASSPHRASE, KeyPair
+from tests.support.keys import PASSPHRASE, Key
 
 KEY_TYPES = ["ed25519", "rsa2048", "rsa4096", "x25519"]
 SIZES = {"empty": 0, "64KiB": 64 * 1024, "multi-chunk": 3 * 64 * 1024 + 17}
@@ -27,7 +27,7 @@ def _plaintext(tmp_path: Path, size: int) -> Path:
 @pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))
 @pytest.mark.parametrize("key", KEY_TYPES)
 def test_agepy_to_age(
-    key: str, size: str, armor: bool, tmp_path: Path, keys: dict[str, KeyPair], age_bin: str
+    key: str, size: str, armor: bool, tmp_path: Path, keys: dict[str, Key], age_bin: str
 ) -> None:
     plain = _plaintext(tmp_path, SIZES[size])
     secret = tmp_path / "s.age"
@@ -43,7 +43,7 @@ def test_agepy_to_age(
 @pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))
 @pytest.mark.parametrize("key", [*KEY_TYPES, "rsa-pem"])
 def test_age_to_agepy(
-    key: str, size: str, armor: bool, tmp_path: Path, keys: dict[str, KeyPair], age_bin: str
+    key: str, size: str, armor: bool, tmp_path: Path, keys: dict[str, Key], age_bin: str
 ) -> None:
     plain = _plaintext(tmp_path, SIZES[size])
     secret = tmp_path / "s.age"
@@ -55,9 +55,7 @@ def test_age_to_agepy(
     assert out.read_bytes() == plain.read_bytes()
 
 
-def test_several_recipients_both_ways(
-    tmp_path: Path, keys: dict[str, KeyPair], age_bin: str
-) -> None:
+def test_several_recipients_both_ways(tmp_path: Path, keys: dict[str, Key], age_bin: str) -> None:
     names = ["ed25519", "rsa2048", "rsa4096", "x25519"]
     plain = _plaintext(tmp_path, 100_000)
     ours = tmp_path / "ours.age"
@@ -81,9 +79,7 @@ def test_several_recipients_both_ways(
         assert out.read_bytes() == plain.read_bytes()
 
 
-def test_passphrase_protected_ssh_key(
-    tmp_path: Path, keys: dict[str, KeyPair], age_bin: str
-) -> None:
+def test_passphrase_protected_ssh_key(tmp_path: Path, keys: dict[str, Key], age_bin: str) -> None:
     pair = keys["ed25519-pass"]
     plain = _plaintext(tmp_path, 70_000)
     secret = tmp_path / "s.age"

@@ -12,7 +12,7 @@ import pytest
 
 from agepy.age.recipients import bech32_decode, parse_recipient, parse_recipients_file
 from agepy.errors import RecipientError
-from tests.age.conftest import KeyPair, make_ssh_key
+from tests.support.keys import Key, make_ssh_key
 
 SSH_KEYS = ["ed25519", "rsa2048", "rsa4096"]
 
@@ -60,7 +60,7 @@ def age_header_tag(age_bin: str, pub: Path) -> str:
 
 @pytest.mark.parametrize("name", SSH_KEYS)
 def test_ssh_recipient_fingerprint_and_tag(
-    name: str, keys: dict[str, KeyPair], ssh_keygen_bin: str, age_bin: str
+    name: str, keys: dict[str, Key], ssh_keygen_bin: str, age_bin: str
 ) -> None:
     pair = keys[name]
     recipient = parse_recipient(pair.public_text)
@@ -76,7 +76,7 @@ def test_ssh_recipient_fingerprint_and_tag(
     assert recipient.fingerprint in recipient.short()
 
 
-def test_comment_kept_aside(keys: dict[str, KeyPair]) -> None:
+def test_comment_kept_aside(keys: dict[str, Key]) -> None:
     line = keys["ed25519"].public_text
     with_comment = parse_recipient("  " + line + "  \n")
     assert with_comment.comment == "alice@laptop"
@@ -89,12 +89,12 @@ def test_comment_kept_aside(keys: dict[str, KeyPair]) -> None:
     assert spaced.comment == "a comment with spaces"
 
 
-def test_rsa_without_comment(keys: dict[str, KeyPair]) -> None:
+def test_rsa_without_comment(keys: dict[str, Key]) -> None:
     recipient = parse_recipient(keys["rsa4096"].public_text)
     assert recipient.bits == 4096
 
 
-def test_x25519_recipient(keys: dict[str, KeyPair]) -> None:
+def test_x25519_recipient(keys: dict[str, Key]) -> None:
     text = keys["x25519"].public_text
     recipient = parse_recipient(text)
     assert recipient.kind == "x25519" and recipient.stanza_type == "X25519"
@@ -153,7 +153,7 @@ def test_small_rsa_refused(tmp_path: Path, ssh_keygen_bin: str) -> None:
         (lambda t, b: "age1abc extra", "after age recipient"),
     ],
 )
-def test_malformed_recipients(mangle: object, pattern: str, keys: dict[str, KeyPair]) -> None:
+def test_malformed_recipients(mangle: object, pattern: str, keys: dict[str, Key]) -> None:
     keytype, b64 = keys["ed25519"].public_text.split()[:2]
     with pytest.raises(RecipientError, match=pattern) as info:
         parse_recipient(mangle(keytype, b64))  # type: ignore[operator]
@@ -162,7 +162,7 @@ def test_malformed_recipients(mangle: object, pattern: str, keys: dict[str, KeyP
 
 
 @pytest.mark.parametrize("name", ["ed25519", "rsa-pem", "x25519"])
-def test_private_key_pasted(name: str, keys: dict[str, KeyPair]) -> None:
+def test_private_key_pasted(name: str, keys: dict[str, Key]) -> None:
     text = keys[name].private.read_text()
     if name == "x25519":
         text = next(ln for ln in text.splitlines() if ln.startswith("AGE-SECRET-KEY-"))
@@ -175,7 +175,7 @@ def test_not_a_string() -> None:
         parse_recipient(42)  # type: ignore[arg-type]
 
 
-def test_recipients_file(keys: dict[str, KeyPair]) -> None:
+def test_recipients_file(keys: dict[str, Key]) -> None:
     content = (
         "# admins\n\n"
         + keys["ed25519"].public_text

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from agepy.age.pq import HybridIdentity
-from tests.age.conftest import KeyPair
 from tests.age.plugin import ANSWER, MODE_VARIABLES, PluginKey, make_plugin_key, plugin_search_path
 from tests.support.cli import run_agepy
+from tests.support.keys import Key
 
 ROOT = Path(__file__).resolve().parents[2]
 # A well-formed recipient of a plugin that is not installed here.
@@ -41,7 +41,7 @@ def plugin_key(tmp_path: Path) -> PluginKey:
 
 
 @pytest.fixture
-def repo(tmp_path: Path, keys: dict[str, KeyPair], plugin_key: PluginKey) -> Path:
+def repo(tmp_path: Path, keys: dict[str, Key], plugin_key: PluginKey) -> Path:
     """A secrets folder: db.age for the plugin key, an ssh-ed25519 and an X25519 key."""
     folder = tmp_path / "secrets"
     folder.mkdir()
@@ -111,7 +111,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_a_plugin_user_works_through_the_secrets_folder(
-    repo: Path, keys: dict[str, KeyPair], plugin_key: PluginKey, age_bin: str
+    repo: Path, keys: dict[str, Key], plugin_key: PluginKey, age_bin: str
 ) -> None:
     ed = keys["ed25519"].private
     # A new secret, piped in: one file with ssh-ed25519, X25519 and plugin stanzas.
@@ -140,7 +140,7 @@ def test_a_plugin_user_works_through_the_secrets_folder(
 
 
 def test_agepy_decrypts_what_age_wrote_to_a_plugin_recipient(
-    tmp_path: Path, keys: dict[str, KeyPair], plugin_key: PluginKey, age_bin: str
+    tmp_path: Path, keys: dict[str, Key], plugin_key: PluginKey, age_bin: str
 ) -> None:
     secret = tmp_path / "from-age.age"
     recipients = ["-r", keys["x25519"].public_text, "-r", plugin_key.recipient]
@@ -167,7 +167,7 @@ def test_standalone_encrypt_and_decrypt(
 
 
 def test_a_plugin_that_is_not_installed(
-    repo: Path, keys: dict[str, KeyPair], plugin_key: PluginKey
+    repo: Path, keys: dict[str, Key], plugin_key: PluginKey
 ) -> None:
     ed = keys["ed25519"].private
     ok(agepy("edit", "db.age", "-i", ed, cwd=repo, stdin=SECRET))
@@ -212,7 +212,7 @@ def test_a_pin_request_without_a_terminal(repo: Path, plugin_key: PluginKey) -> 
     ],
 )
 def test_a_broken_plugin(
-    mode: str, says: str, repo: Path, keys: dict[str, KeyPair], plugin_key: PluginKey
+    mode: str, says: str, repo: Path, keys: dict[str, Key], plugin_key: PluginKey
 ) -> None:
     ok(agepy("edit", "db.age", "-i", keys["ed25519"].private, cwd=repo, stdin=SECRET))
     before = snapshot(repo)
@@ -224,7 +224,7 @@ def test_a_broken_plugin(
 
 
 def test_post_quantum_and_plugin_recipients_do_not_mix(
-    repo: Path, keys: dict[str, KeyPair], plugin_key: PluginKey
+    repo: Path, keys: dict[str, Key], plugin_key: PluginKey
 ) -> None:
     pq = str(HybridIdentity.generate().recipient())
     out = repo / "mixed.age"
@@ -307,7 +307,7 @@ def test_the_pin_is_asked_on_the_terminal(
 
 
 def test_rekey_asks_the_pin_for_each_use_of_the_plugin_key(
-    repo: Path, keys: dict[str, KeyPair], plugin_key: PluginKey, age_bin: str
+    repo: Path, keys: dict[str, Key], plugin_key: PluginKey, age_bin: str
 ) -> None:
     recipients = {"yk": plugin_key.recipient, "alice": keys["ed25519"].public_text}
     entries = [("db.age", ["yk", "alice"]), ("api.age", ["yk"])]

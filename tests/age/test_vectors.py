@@ -18,7 +18,8 @@ import pytest
 from agepy.age import decrypt_bytes, decrypt_to, looks_armored
 from agepy.age.identities import load_identity_file
 from agepy.errors import AgeFormatError, NoIdentityMatchError
-from tests.age.conftest import VECTORS, current_umask
+from tests.age.conftest import VECTORS
+from tests.support.keys import current_umask
 
 OUTCOMES = {
     "success",

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from agepy.store import Store
 from agepy.store.history import scan_history
-from tests.history.conftest import GitSecrets
+from tests.support.repo import Repo
 
 
-def test_x25519_reader_found_through_past_secrets_nix(repo: GitSecrets) -> None:
+def test_x25519_reader_found_through_past_secrets_nix(repo: Repo) -> None:
     repo.write_rules({"tok.age": ["alice", "carol"]})
     repo.encrypt("tok.age", b"token", ["alice", "carol"])
     first = repo.commit("token for alice and carol")
@@ -22,7 +22,7 @@ def test_x25519_reader_found_through_past_secrets_nix(repo: GitSecrets) -> None:
     repo.commit("carol leaves")
     run = repo.agepy("check")
     assert run.returncode == 1
-    carol = repo.keys["carol"].public
+    carol = repo.keys["carol"].public_text
     assert run.stdout.splitlines() == [
         f"rotate tok.age: carol ({carol[:20]}…, last a recipient in {first[:7]}, 2026-11-01) "
         "can read old versions"
@@ -30,7 +30,7 @@ def test_x25519_reader_found_through_past_secrets_nix(repo: GitSecrets) -> None:
     assert repo.decrypts(repo.show(f"{first}:tok.age"), "carol") == b"token"
 
 
-def test_secrets_nix_moved_in_history(repo: GitSecrets) -> None:
+def test_secrets_nix_moved_in_history(repo: Repo) -> None:
     repo.write_rules({"wifi.age": ["alice", "bob"]})
     repo.encrypt("wifi.age", b"wifi", ["alice", "bob"])
     repo.commit("flat layout")
@@ -48,7 +48,7 @@ def test_secrets_nix_moved_in_history(repo: GitSecrets) -> None:
     assert ", 2026-11-02) can read old versions" in run.stdout
 
 
-def test_rules_file_renamed(repo: GitSecrets) -> None:
+def test_rules_file_renamed(repo: Repo) -> None:
     repo.write_rules({"tok.age": ["alice", "carol"]})
     repo.encrypt("tok.age", b"token", ["alice", "carol"])
     repo.commit("as secrets.nix")
@@ -64,7 +64,7 @@ def test_rules_file_renamed(repo: GitSecrets) -> None:
     assert run.stdout.startswith("rotate tok.age: carol (age1")
 
 
-def test_a_side_branch_merged(repo: GitSecrets) -> None:
+def test_a_side_branch_merged(repo: Repo) -> None:
     repo.write_rules({"db.age": ["alice"], "wifi.age": ["alice"]})
     repo.encrypt("db.age", b"db", ["alice"])
     repo.encrypt("wifi.age", b"wifi", ["alice"])
@@ -91,7 +91,7 @@ def test_a_side_branch_merged(repo: GitSecrets) -> None:
     assert repo.decrypts(repo.show(f"{side}:db.age"), "bob") == b"db"
 
 
-def test_outside_git_a_notice_and_nothing_else(repo: GitSecrets, tmp_path: Path) -> None:
+def test_outside_git_a_notice_and_nothing_else(repo: Repo, tmp_path: Path) -> None:
     repo.write_rules({"wifi.age": ["alice"]})
     repo.encrypt("wifi.age", b"wifi", ["alice"])
     plain = tmp_path / "plain"
@@ -103,7 +103,7 @@ def test_outside_git_a_notice_and_nothing_else(repo: GitSecrets, tmp_path: Path)
     assert notices == ["not in a git repository: old versions of the secrets cannot be checked"]
 
 
-def test_shallow_clone_says_how_far_back(repo: GitSecrets, tmp_path: Path) -> None:
+def test_shallow_clone_says_how_far_back(repo: Repo, tmp_path: Path) -> None:
     _bob_left(repo)
     clone = tmp_path / "clone"
     repo.git("clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone))
@@ -113,7 +113,7 @@ def test_shallow_clone_says_how_far_back(repo: GitSecrets, tmp_path: Path) -> No
     assert run.stdout == "", "bob's version is not in the clone"
 
 
-def _bob_left(repo: GitSecrets) -> str:
+def _bob_left(repo: Repo) -> str:
     repo.write_rules({"wifi.age": ["alice", "bob"]})
     repo.encrypt("wifi.age", b"wifi", ["alice", "bob"])
     first = repo.commit("alice and bob")
@@ -123,7 +123,7 @@ def _bob_left(repo: GitSecrets) -> str:
     return first
 
 
-def test_second_scan_comes_from_the_cache(repo: GitSecrets) -> None:
+def test_second_scan_comes_from_the_cache(repo: Repo) -> None:
     _bob_left(repo)
     store = Store(repo.rules)
     first = scan_history(store)
@@ -134,14 +134,14 @@ def test_second_scan_comes_from_the_cache(repo: GitSecrets) -> None:
     assert (repo.root / ".git" / "agepy" / "history-v1.json").is_file()
 
 
-def test_keys_imported_from_the_same_commit(repo: GitSecrets) -> None:
+def test_keys_imported_from_the_same_commit(repo: Repo) -> None:
     """secrets.nix imports keys.nix (in its folder) and ../team.nix (outside it): both
     are read as they were in the commit of each version."""
-    carol = repo.keys["carol"].public
+    carol = repo.keys["carol"].public_text
     (repo.root / "team.nix").write_text(f'{{ carol = "{carol}"; }}\n')
     repo.dir = repo.root / "secrets"
     repo.dir.mkdir()
-    alice = repo.keys["alice"].public
+    alice = repo.keys["alice"].public_text
     (repo.dir / "keys.nix").write_text(f'{{ alice = "{alice}"; }}\n')
     rules = (
         "let\n  keys = import ./keys.nix;\n  team = import ../team.nix;\nin\n"
@@ -191,7 +191,7 @@ def _bech32(hrp: str, data: bytes) -> str:
     return hrp + "1" + "".join(charset[w] for w in words + checksum)
 
 
-def test_plugin_reader_found_through_past_secrets_nix(repo: GitSecrets) -> None:
+def test_plugin_reader_found_through_past_secrets_nix(repo: Repo) -> None:
     """A plugin stanza names nobody: the secrets.nix of its commit says it was yubi's."""
     yubi = _bech32("age1yubikey", bytes(range(33)))
     repo.write_rules({"tok.age": ["alice"]})
@@ -218,7 +218,7 @@ def test_plugin_reader_found_through_past_secrets_nix(repo: GitSecrets) -> None:
     ]
 
 
-def test_a_damaged_cache_is_rebuilt(repo: GitSecrets) -> None:
+def test_a_damaged_cache_is_rebuilt(repo: Repo) -> None:
     _bob_left(repo)
     assert repo.agepy("check").returncode == 1
     folder = repo.root / ".git" / "agepy"
@@ -234,10 +234,10 @@ def test_a_damaged_cache_is_rebuilt(repo: GitSecrets) -> None:
     assert run.stdout.startswith("rotate wifi.age: bob")
 
 
-def test_a_sha256_repository(repo: GitSecrets, tmp_path: Path) -> None:
+def test_a_sha256_repository(repo: Repo, tmp_path: Path) -> None:
     root = tmp_path / "sha256"
     root.mkdir()
-    other = GitSecrets(root, root, repo.keys, repo.env)
+    other = Repo(root, root, repo.home, repo.keys, repo.env)
     other.git("init", "-q", "-b", "main", "--object-format=sha256")
     other.git("config", "user.name", "Test")
     other.git("config", "user.email", "test@example.invalid")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from tests.cli.test_json_schemas import assert_valid
 from tests.conftest import require_tool
-from tests.history.conftest import GitSecrets
+from tests.support.repo import Repo
 
 
-def _bob_leaves(repo: GitSecrets) -> str:
+def _bob_leaves(repo: Repo) -> str:
     """bob reads wifi.age and db.age, committed; then bob is removed and the store
     rekeyed, committed. Returns the first commit."""
     repo.write_rules({"wifi.age": ["alice", "bob"], "db.age": ["alice", "bob"]})
@@ -25,7 +25,7 @@ def _bob_leaves(repo: GitSecrets) -> str:
     return first
 
 
-def test_the_rekey_that_removes_bob_ends_with_what_to_rotate(repo: GitSecrets) -> None:
+def test_the_rekey_that_removes_bob_ends_with_what_to_rotate(repo: Repo) -> None:
     repo.write_rules({"wifi.age": ["alice", "bob"], "db.age": ["alice", "bob"]})
     repo.encrypt("wifi.age", b"wifi-old", ["alice", "bob"])
     repo.encrypt("db.age", b"db-old", ["alice", "bob"])
@@ -42,7 +42,7 @@ def test_the_rekey_that_removes_bob_ends_with_what_to_rotate(repo: GitSecrets) -
     assert "rotate" not in again.stdout, "nothing rekeyed: nothing to say"
 
 
-def test_check_names_both_secrets_and_bob(repo: GitSecrets) -> None:
+def test_check_names_both_secrets_and_bob(repo: Repo) -> None:
     first = _bob_leaves(repo)
     run = repo.agepy("check")
     assert run.returncode == 1, run.stderr
@@ -53,7 +53,7 @@ def test_check_names_both_secrets_and_bob(repo: GitSecrets) -> None:
     assert f"last a recipient in {first[:7]}, 2026-11-01) can read old versions" in lines[1]
 
 
-def test_the_warning_is_true_and_rotation_ends_it(repo: GitSecrets) -> None:
+def test_the_warning_is_true_and_rotation_ends_it(repo: Repo) -> None:
     first = _bob_leaves(repo)
     assert repo.decrypts(repo.show(f"{first}:wifi.age"), "bob") == b"wifi-old"
 
@@ -72,7 +72,7 @@ def test_the_warning_is_true_and_rotation_ends_it(repo: GitSecrets) -> None:
     assert 'secret = "wifi.age"' in toml and "SHA256:" in toml
 
 
-def test_rotate_refuses_the_old_value(repo: GitSecrets) -> None:
+def test_rotate_refuses_the_old_value(repo: Repo) -> None:
     _bob_leaves(repo)
     run = repo.agepy("rotate", "db.age", "-i", str(repo.keys["alice"].private), stdin=b"db-old")
     assert run.returncode == 1
@@ -80,7 +80,7 @@ def test_rotate_refuses_the_old_value(repo: GitSecrets) -> None:
     assert not (repo.dir / "agepy.toml").exists(), "nothing recorded"
 
 
-def test_silenced_by_flag_and_by_config(repo: GitSecrets) -> None:
+def test_silenced_by_flag_and_by_config(repo: Repo) -> None:
     _bob_leaves(repo)
     run = repo.agepy("check", "--no-rotation-check")
     assert run.returncode == 0, run.stdout
@@ -90,7 +90,7 @@ def test_silenced_by_flag_and_by_config(repo: GitSecrets) -> None:
     assert run.stdout == ""
 
 
-def test_json_of_check_and_list(repo: GitSecrets) -> None:
+def test_json_of_check_and_list(repo: Repo) -> None:
     _bob_leaves(repo)
     run = repo.agepy("check", "--json")
     assert run.returncode == 1
@@ -107,10 +107,10 @@ def test_json_of_check_and_list(repo: GitSecrets) -> None:
     assert_valid("list", listing)
     exposed = {row["name"]: row["exposedTo"] for row in listing["secrets"]}
     assert [e["name"] for e in exposed["wifi.age"]] == ["bob"]
-    assert exposed["wifi.age"][0]["key"] == repo.keys["bob"].public.rsplit(" ", 1)[0]
+    assert exposed["wifi.age"][0]["key"] == repo.keys["bob"].public_text.rsplit(" ", 1)[0]
 
 
-def test_rotate_all_exposed(repo: GitSecrets) -> None:
+def test_rotate_all_exposed(repo: Repo) -> None:
     _bob_leaves(repo)
     editor = repo.root / "editor.sh"
     editor.write_text('#!/bin/sh\nprintf "new value of %s" "$(basename "$1")" > "$1"\n')
@@ -123,7 +123,7 @@ def test_rotate_all_exposed(repo: GitSecrets) -> None:
     assert repo.agepy("check").returncode == 0
 
 
-def test_since_limits_the_scan(repo: GitSecrets) -> None:
+def test_since_limits_the_scan(repo: Repo) -> None:
     _bob_leaves(repo)
     head = repo.git("rev-parse", "HEAD")
     run = repo.agepy("check", "--since", head)
@@ -133,7 +133,7 @@ def test_since_limits_the_scan(repo: GitSecrets) -> None:
     assert "agepy: error: 'no-such-rev' is not a commit" in bad.stderr
 
 
-def test_rescan_ends_with_the_secrets_to_rotate(repo: GitSecrets, tmp_path: Path) -> None:
+def test_rescan_ends_with_the_secrets_to_rotate(repo: Repo, tmp_path: Path) -> None:
     ssh_keygen = require_tool("ssh-keygen")
     for name in ("old_host", "new_host"):
         subprocess.run(
@@ -158,7 +158,7 @@ def test_rescan_ends_with_the_secrets_to_rotate(repo: GitSecrets, tmp_path: Path
     assert "agepy rotate --all-exposed" in rescan.stderr
 
 
-def test_a_generated_secret_rotates_without_an_editor(repo: GitSecrets) -> None:
+def test_a_generated_secret_rotates_without_an_editor(repo: Repo) -> None:
     alice = str(repo.keys["alice"].private)
     repo.write_rules({"wifi.age": ["alice", "bob"], "db.age": ["alice", "bob"]})
     made = repo.agepy("generate", "wifi.age", "--kind", "token")
@@ -183,7 +183,7 @@ def test_a_generated_secret_rotates_without_an_editor(repo: GitSecrets) -> None:
     ]
 
 
-def test_rotate_bad_input(repo: GitSecrets) -> None:
+def test_rotate_bad_input(repo: Repo) -> None:
     _bob_leaves(repo)
     alice = str(repo.keys["alice"].private)
     neither = repo.agepy("rotate")

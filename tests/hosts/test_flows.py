@@ -9,78 +9,32 @@ from __future__ import annotations
 import subprocess
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from agepy.demo.sshd import Sshd
 from agepy.hosts import keyscan
 from tests.conftest import SSHD, require_tool
-from tests.support.cli import run_agepy
+from tests.support.keys import Key, make_ssh_key
+from tests.support.repo import MakeRepo, Repo
 
 SECRETS = {"a.age": b"alpha secret\n", "b.age": b"beta secret\n", "other.age": b"not for hosts\n"}
 
 
-@dataclass
-class Repo:
-    """A secrets.nix folder with an admin key, three secrets, and a HOME of its own."""
-
-    dir: Path
-    home: Path
-    admin: Path  # the user's private key (-i)
-
-    @property
-    def rules(self) -> Path:
-        return self.dir / "secrets.nix"
-
-    @property
-    def known_hosts(self) -> Path:
-        return self.home / ".ssh" / "known_hosts"
-
-    def agepy(self, *args: str, input: str = "") -> subprocess.CompletedProcess[str]:
-        return run_agepy(
-            [*args, "--rules", str(self.rules)],
-            input=input,
-            text=True,
-            set_env={"HOME": str(self.home), "NO_COLOR": "1", "RULES": None},
-            cwd=self.dir,
-        )
-
-    def snapshot(self) -> dict[str, bytes]:
-        return {p.name: p.read_bytes() for p in sorted(self.dir.iterdir()) if p.is_file()}
-
-    def opens(self, identity: Path, name: str) -> bool:
-        result = subprocess.run(
-            [require_tool("age"), "-d", "-i", str(identity), str(self.dir / name)],
-            capture_output=True,
-            check=False,
-        )
-        return result.returncode == 0 and result.stdout == SECRETS[name]
-
-
-def _keygen(path: Path) -> str:
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", str(path)], check=True
-    )
-    return " ".join(path.with_suffix(".pub").read_text().split()[:2])
-
-
 @pytest.fixture
-def repo(tmp_path: Path) -> Repo:
-    age = require_tool("age")
-    home = tmp_path / "home"
-    (home / ".ssh").mkdir(parents=True)
-    folder = tmp_path / "repo"
-    folder.mkdir()
-    admin_key = _keygen(tmp_path / "admin")
-    entries = "\n".join(f'  "{name}".publicKeys = [ admin ];' for name in SECRETS)
-    (folder / "secrets.nix").write_text(f'let\n  admin = "{admin_key}";\nin\n{{\n{entries}\n}}\n')
-    for name, plaintext in SECRETS.items():
-        subprocess.run(
-            [age, "-r", admin_key, "-o", str(folder / name)], input=plaintext, check=True
-        )
-    return Repo(folder, home, tmp_path / "admin")
+def repo(make_repo: MakeRepo, keys: dict[str, Key]) -> Repo:
+    """A secrets.nix folder with an admin key, three secrets (by the real age), and a HOME
+    of its own; agepy runs with --rules."""
+    entries = {name: ["admin"] for name in SECRETS}
+    return make_repo(
+        entries,
+        bind={"admin": keys["admin"]},
+        plaintexts=SECRETS,
+        dotted=True,
+        with_age=True,
+        folder="repo",
+        rules_option=True,
+    )
 
 
 @pytest.fixture
@@ -89,6 +43,11 @@ def fresh_sshd() -> Iterator[Sshd]:
     require_tool(SSHD)
     with Sshd(key_types=("ed25519", "rsa")) as server:
         yield server
+
+
+def _admin(repo: Repo) -> str:
+    """The admin's private key, for -i."""
+    return str(repo.keys["admin"].private)
 
 
 def _inventory(repo: Repo) -> dict:  # type: ignore[type-arg]
@@ -102,7 +61,7 @@ def test_add_host_binds_records_and_reencrypts(repo: Repo, sshd: Sshd) -> None:
     before = repo.snapshot()
     result = repo.agepy(
         "add-host", "web", f"127.0.0.1:{sshd.port}", "--to", "a.age", "--to", "b.age",
-        "--yes", "-i", str(repo.admin),
+        "--yes", "-i", _admin(repo),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     [scan] = keyscan([f"127.0.0.1:{sshd.port}"])
@@ -114,7 +73,7 @@ def test_add_host_binds_records_and_reencrypts(repo: Repo, sshd: Sshd) -> None:
     host_key = sshd.host_key_path("ed25519")
     assert repo.opens(host_key, "a.age") and repo.opens(host_key, "b.age")
     assert not repo.opens(host_key, "other.age")
-    assert all(repo.opens(repo.admin, name) for name in SECRETS)
+    assert all(repo.opens(repo.keys["admin"].private, name) for name in SECRETS)
     assert (repo.dir / "other.age").read_bytes() == before["other.age"]
     web = _inventory(repo)["hosts"]["web"]
     assert (web["address"], web["port"]) == ("127.0.0.1", sshd.port)
@@ -128,9 +87,9 @@ def test_add_host_binds_records_and_reencrypts(repo: Repo, sshd: Sshd) -> None:
 
 def test_add_host_type_rsa_and_confirmation(repo: Repo, sshd: Sshd) -> None:
     target = f"127.0.0.1:{sshd.port}"
-    declined = repo.agepy("add-host", "web", target, "--type", "rsa", input="n\n")
+    declined = repo.agepy("add-host", "web", target, "--type", "rsa", stdin="n\n")
     assert declined.returncode == 1 and not (repo.dir / "agepy.toml").exists()
-    accepted = repo.agepy("add-host", "web", target, "--type", "rsa", input="y\n")
+    accepted = repo.agepy("add-host", "web", target, "--type", "rsa", stdin="y\n")
     assert accepted.returncode == 0, accepted.stderr
     assert f'web = "{sshd.public_key("rsa")}";' in repo.rules.read_text()
 
@@ -168,7 +127,7 @@ def test_known_hosts_plain_and_hashed_match(repo: Repo, sshd: Sshd) -> None:
 
 
 def test_known_hosts_mismatch_is_refused(repo: Repo, sshd: Sshd, ecdsa_sshd: Sshd) -> None:
-    impostor = " ".join(Path(str(repo.admin) + ".pub").read_text().split()[:2])
+    impostor = repo.keys["admin"].public_text  # "ssh-ed25519 AAAA…", no comment
     repo.known_hosts.write_text(f"[127.0.0.1]:{sshd.port} {impostor}\n")
     before = repo.snapshot()
     result = repo.agepy("add-host", "web", f"127.0.0.1:{sshd.port}", "--yes")
@@ -247,7 +206,7 @@ def test_rescan_unchanged(repo: Repo, sshd: Sshd) -> None:
 def test_rescan_after_reinstall(repo: Repo, fresh_sshd: Sshd) -> None:
     target = f"127.0.0.1:{fresh_sshd.port}"
     added = repo.agepy(
-        "add-host", "web", target, "--to", "a.age", "--to", "b.age", "--yes", "-i", str(repo.admin)
+        "add-host", "web", target, "--to", "a.age", "--to", "b.age", "--yes", "-i", _admin(repo)
     )
     assert added.returncode == 0, added.stderr
     old_key, old_private = fresh_sshd.public_key("ed25519"), repo.dir.parent / "old_host_key"
@@ -257,17 +216,17 @@ def test_rescan_after_reinstall(repo: Repo, fresh_sshd: Sshd) -> None:
 
     fresh_sshd.reinstall()
     new_key, new_private = fresh_sshd.public_key("ed25519"), fresh_sshd.host_key_path("ed25519")
-    declined = repo.agepy("rescan", "web", "-i", str(repo.admin), input="n\n")
+    declined = repo.agepy("rescan", "web", "-i", _admin(repo), stdin="n\n")
     assert declined.returncode == 1 and old_key in repo.rules.read_text()
 
-    result = repo.agepy("rescan", "web", "--yes", "-i", str(repo.admin))
+    result = repo.agepy("rescan", "web", "--yes", "-i", _admin(repo))
     assert result.returncode == 0, result.stderr
     assert "CHANGED" in result.stdout and "a.age, b.age" in result.stdout
     text = repo.rules.read_text()
     assert new_key in text and old_key not in text
     for name in ("a.age", "b.age"):
         assert repo.opens(new_private, name), name
-        assert repo.opens(repo.admin, name), name
+        assert repo.opens(repo.keys["admin"].private, name), name
     assert not any(repo.opens(old_private, name) for name in SECRETS)
     assert (repo.dir / "other.age").read_bytes() == other_before
     web = _inventory(repo)["hosts"]["web"]
@@ -278,12 +237,11 @@ def test_rescan_after_reinstall(repo: Repo, fresh_sshd: Sshd) -> None:
 
 def test_rescan_without_identity_changes_nothing(repo: Repo, fresh_sshd: Sshd) -> None:
     target = f"127.0.0.1:{fresh_sshd.port}"
-    added = repo.agepy("add-host", "web", target, "--to", "a.age", "--yes", "-i", str(repo.admin))
+    added = repo.agepy("add-host", "web", target, "--to", "a.age", "--yes", "-i", _admin(repo))
     assert added.returncode == 0, added.stderr
     fresh_sshd.reinstall()
     before = repo.snapshot()
-    wrong = repo.dir.parent / "stranger"
-    _keygen(wrong)
+    wrong = make_ssh_key(require_tool("ssh-keygen"), repo.dir.parent, "stranger", "ed25519").private
     result = repo.agepy("rescan", "web", "--yes", "-i", str(wrong))
     assert result.returncode == 1 and "agepy: error:" in result.stderr
     assert repo.snapshot() == before

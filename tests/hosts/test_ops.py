@@ -9,7 +9,6 @@ for whole commands run through ``agepy.cli.main`` with ``--key-file`` (no networ
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,34 +21,31 @@ import agepy.nix.eval
 import agepy.nix.parse
 from tests.conftest import require_tool
 from tests.support.cli import run_agepy
+from tests.support.keys import Key, make_ssh_key
+from tests.support.repo import MakeRepo, Repo
 
 SECRETS = {"a.age": b"alpha\n", "b.age": b"beta\n"}
 
 
-def _keygen(path: Path) -> str:
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", str(path)], check=True
-    )
-    return " ".join(path.with_suffix(".pub").read_text().split()[:2])
-
-
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    age = require_tool("age")
-    require_tool("ssh-keygen")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+def repo(
+    make_repo: MakeRepo, keys: dict[str, Key], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Repo:
+    """An admin key and two secrets (by the real age) in tmp_path/repo, host keys
+    host-old and host-new beside it; HOME is the repository's, with no $RULES."""
+    made = make_repo(
+        {name: ["admin"] for name in SECRETS},
+        bind={"admin": keys["admin"]},
+        plaintexts=SECRETS,
+        dotted=True,
+        with_age=True,
+        folder="repo",
+    )
+    monkeypatch.setenv("HOME", str(made.home))
     monkeypatch.delenv("RULES", raising=False)
-    (tmp_path / "home" / ".ssh").mkdir(parents=True)
-    folder = tmp_path / "repo"
-    folder.mkdir()
-    admin = _keygen(tmp_path / "admin")
-    entries = "\n".join(f'  "{name}".publicKeys = [ admin ];' for name in SECRETS)
-    (folder / "secrets.nix").write_text(f'let\n  admin = "{admin}";\nin\n{{\n{entries}\n}}\n')
-    for name, plaintext in SECRETS.items():
-        subprocess.run([age, "-r", admin, "-o", str(folder / name)], input=plaintext, check=True)
     for host in ("host-old", "host-new"):
-        _keygen(tmp_path / host)
-    return folder
+        make_ssh_key(require_tool("ssh-keygen"), tmp_path, host, "ed25519", comment="")
+    return made
 
 
 def _counted(function: Callable[..., Any], counter: Counter[str], label: str) -> Any:
@@ -91,13 +87,12 @@ def counting() -> Iterator[Counter[str]]:
         yield counter
 
 
-def _opens(repo: Path, identity: str, name: str) -> bool:
-    result = subprocess.run(
-        [require_tool("age"), "-d", "-i", str(repo.parent / identity), str(repo / name)],
-        capture_output=True,
-        check=False,
-    )
-    return result.returncode == 0 and result.stdout == SECRETS[name]
+def _opens(repo: Repo, identity: str, name: str) -> bool:
+    return repo.opens(repo.dir.parent / identity, name)
+
+
+def _admin(repo: Repo) -> str:
+    return str(repo.keys["admin"].private)
 
 
 def _run(*args: str) -> None:
@@ -105,53 +100,53 @@ def _run(*args: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def _add_host(repo: Path) -> None:
+def _add_host(repo: Repo) -> None:
     _run(
-        "add-host", "web", "127.0.0.1:2222", "--key-file", str(repo.parent / "host-old.pub"),
-        "--to", "a.age", "--to", "b.age", "-i", str(repo.parent / "admin"),
-        "--rules", str(repo / "secrets.nix"),
+        "add-host", "web", "127.0.0.1:2222", "--key-file", str(repo.dir.parent / "host-old.pub"),
+        "--to", "a.age", "--to", "b.age", "-i", _admin(repo),
+        "--rules", str(repo.dir / "secrets.nix"),
     )  # fmt: skip
 
 
-def test_add_host_evaluates_at_most_three_times(repo: Path) -> None:
+def test_add_host_evaluates_at_most_three_times(repo: Repo) -> None:
     with counting() as counts:
         _add_host(repo)
     print("add-host:", dict(counts))
-    assert "web = " in (repo / "secrets.nix").read_text()
+    assert "web = " in (repo.dir / "secrets.nix").read_text()
     assert _opens(repo, "host-old", "a.age") and _opens(repo, "host-old", "b.age")
     assert counts["evaluations"] <= 3, counts
     # Read once when loaded, and once as the transaction's snapshot (its bytes).
     assert counts["agepy.toml reads"] <= 2, counts
 
 
-def test_rescan_evaluates_at_most_three_times(repo: Path) -> None:
+def test_rescan_evaluates_at_most_three_times(repo: Repo) -> None:
     _add_host(repo)
     with counting() as counts:
         _run(
-            "rescan", "web", "--yes", "--key-file", str(repo.parent / "host-new.pub"),
-            "-i", str(repo.parent / "admin"), "--rules", str(repo / "secrets.nix"),
+            "rescan", "web", "--yes", "--key-file", str(repo.dir.parent / "host-new.pub"),
+            "-i", _admin(repo), "--rules", str(repo.dir / "secrets.nix"),
         )  # fmt: skip
     print("rescan:", dict(counts))
-    new_key = " ".join((repo.parent / "host-new.pub").read_text().split()[:2])
-    assert new_key in (repo / "secrets.nix").read_text()
+    new_key = " ".join((repo.dir.parent / "host-new.pub").read_text().split()[:2])
+    assert new_key in (repo.dir / "secrets.nix").read_text()
     assert _opens(repo, "host-new", "a.age") and not _opens(repo, "host-old", "a.age")
     assert counts["evaluations"] <= 3, counts
 
 
-def test_a_failed_write_puts_secrets_nix_and_the_inventory_back(repo: Path) -> None:
+def test_a_failed_write_puts_secrets_nix_and_the_inventory_back(repo: Repo) -> None:
     # An entry outside the folder decrypts, but the store refuses to write it: that
     # happens after secrets.nix was edited, inside the transaction.
-    outside = repo.parent / "outside.age"
-    (repo / "a.age").rename(outside)
-    rules = repo / "secrets.nix"
+    outside = repo.dir.parent / "outside.age"
+    (repo.dir / "a.age").rename(outside)
+    rules = repo.rules
     rules.write_text(rules.read_text().replace('"a.age"', '"../outside.age"'))
     before = {p.name: p.read_bytes() for p in (rules, outside)}
     result = run_agepy([
-        "add-host", "web", "127.0.0.1:2222", "--key-file", str(repo.parent / "host-old.pub"),
-        "--to", "../outside.age", "-i", str(repo.parent / "admin"), "--rules", str(rules),
+        "add-host", "web", "127.0.0.1:2222", "--key-file", str(repo.dir.parent / "host-old.pub"),
+        "--to", "../outside.age", "-i", _admin(repo), "--rules", str(rules),
     ], text=True)  # fmt: skip
     assert result.returncode == 1
     error = result.stderr
     assert "agepy: error:" in error and "outside" in error and "Traceback" not in error
     assert {p.name: p.read_bytes() for p in (rules, outside)} == before
-    assert not (repo / "agepy.toml").exists()
+    assert not (repo.dir / "agepy.toml").exists()

@@ -27,7 +27,8 @@ import yaml
 
 from agepy.matrix.heisenbridge import parse_registration
 from tests.conftest import IN_CI
-from tests.matrix.conftest import Repo, Run
+from tests.matrix.conftest import Run
+from tests.support.repo import Repo
 
 SERVER_NAME = "example.com"
 DEADLINE = 45.0  # seconds for each process to come up
@@ -146,7 +147,7 @@ def test_synapse_and_heisenbridge_run_on_the_decrypted_registration(
 ) -> None:
     _require_synapse()
     hs_port, bridge_port = _free_port(), _free_port()
-    admin = ("-i", str(repo.admin))
+    admin = ("-i", str(repo.keys["admin"].private))
     created = agepy(
         "encrypt",
         "heisenbridge-config",
@@ -167,7 +168,7 @@ def test_synapse_and_heisenbridge_run_on_the_decrypted_registration(
     registration.touch(mode=0o600)
     registration.write_text(shown.out)
     as_token = parse_registration(shown.out)["as_token"]
-    assert shown.out.encode() == repo.age_decrypt("heisenbridge-config.age")
+    assert shown.out.encode() == repo.age_decrypt("heisenbridge-config.age", "matrix")
 
     data = tmp_path / "synapse"
     data.mkdir()

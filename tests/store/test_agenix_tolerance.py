@@ -16,7 +16,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from tests.conftest import require_tool
-from tests.store.conftest import Key, run_agepy
+from tests.store.conftest import run_agepy
+from tests.support.keys import Key
 
 ENTRIES = {
     "overlap.age": "admins ++ [ alice host ]",
@@ -47,7 +48,7 @@ def assert_valid(command: str, document: Any) -> None:
 
 def write_rules(folder: Path, keys: dict[str, Key], placeholder: bool = True) -> Path:
     lines = ["let"]
-    lines += [f'  {name} = "{keys[name].public}";' for name in ("alice", "bob", "host")]
+    lines += [f'  {name} = "{keys[name].public_text}";' for name in ("alice", "bob", "host")]
     lines += ["  admins = [ alice bob ];", "in", "{"]
     for name, value in ENTRIES.items():
         if placeholder or name != "placeholder.age":
@@ -233,7 +234,7 @@ def test_names_starting_with_a_hyphen(tmp_path: Path, keys: dict[str, Key]) -> N
 
 def test_flags_of_unmerged_agenix_prs_are_not_agenix(tmp_path: Path, keys: dict[str, Key]) -> None:
     rules = write_rules(tmp_path / "secrets", keys, placeholder=False)
-    for args, hint in ((["-c"], b"agepy check"), (["-r", keys["bob"].public], b"--key")):
+    for args, hint in ((["-c"], b"agepy check"), (["-r", keys["bob"].public_text], b"--key")):
         result = run_agepy(args, cwd=rules.parent)
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith(b"agepy: error: ")

@@ -20,7 +20,9 @@ from agepy.cli.compat import translate_agenix_args
 from agepy.errors import UsageError
 from agepy.hosts.inventory import Inventory
 from agepy.store import Store
-from tests.store.conftest import Key, MakeRepo, Repo, run_agepy
+from tests.store.conftest import run_agepy
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo, Repo
 
 
 @pytest.fixture
@@ -172,13 +174,16 @@ def test_stdin_mode_and_new_secret_with_recipients(
     assert not (repo.dir / "new.age").exists()
 
     result = run_agepy(
-        ["edit", "new.age", "--to", "bob", "--to", keys["host"].public],
+        ["edit", "new.age", "--to", "bob", "--to", keys["host"].public_text],
         cwd=repo.dir,
         input=b"fresh",
     )
     assert result.returncode == 0, result.stderr
     store = Store(repo.rules, identities=[keys["host"].private])
-    assert store.rules.get("new.age").public_keys == [keys["bob"].public, keys["host"].public]
+    assert store.rules.get("new.age").public_keys == [
+        keys["bob"].public_text,
+        keys["host"].public_text,
+    ]
     assert store.decrypt("new.age") == b"fresh"
     plain = subprocess.run(
         [age_bin, "-d", "-i", str(keys["bob"].private), str(repo.dir / "new.age")],
@@ -301,6 +306,9 @@ def test_new_secret_for_a_host_of_the_inventory(make_repo: MakeRepo, keys: dict[
     )
     assert result.returncode == 0, result.stderr
     store = Store(repo.rules, identities=[repo.dir / "web.key"], hosts=Inventory.load)
-    assert store.rules.get("new.age").public_keys == [keys["alice"].public, str(web.to_public())]
+    assert store.rules.get("new.age").public_keys == [
+        keys["alice"].public_text,
+        str(web.to_public()),
+    ]
     assert store.decrypt("new.age") == b"for web"
     assert [r.recipients for r in store.list() if r.name == "new.age"] == [["alice", "web"]]

@@ -24,9 +24,11 @@ from agepy import _plaintext
 from agepy._plaintext import plaintext_base
 from agepy.store import Store
 from tests.conftest import require_tool
-from tests.store.conftest import Key, MakeRepo, run_agepy
+from tests.store.conftest import run_agepy
 from tests.support import cli
 from tests.support.cli import AGEPY
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo
 from tests.support.scan import files_holding
 
 

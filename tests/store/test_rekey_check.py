@@ -10,7 +10,9 @@ import pytest
 
 from agepy.errors import StoreError
 from agepy.store import Store
-from tests.store.conftest import Key, MakeRepo, run_agepy
+from tests.store.conftest import run_agepy
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo
 
 ENTRIES = {
     "a.age": ["alice", "host"],
@@ -131,7 +133,7 @@ def test_rekey_for_key_and_missing_files(make_repo: MakeRepo, keys: dict[str, Ke
     repo = make_repo({"a.age": ["alice"], "b.age": ["bob"], "c.age": ["alice"]})
     (repo.dir / "c.age").unlink()
     store = Store(repo.rules, identities=[keys["alice"].private])
-    holding = [s.name for s in store.rules.secrets_for_key(keys["alice"].public)]
+    holding = [s.name for s in store.rules.secrets_for_key(keys["alice"].public_text)]
     report = store.rekey(holding, force=True)
     assert report.rekeyed == ["a.age"]
     assert [r.action for r in report.results] == ["rekeyed", "missing"]
@@ -208,13 +210,15 @@ def test_rekey_only_the_secrets_that_list_a_key(make_repo: MakeRepo, keys: dict[
         return sorted(name for name in after if after[name] != before[name])
 
     assert rekeyed(["rekey", "--force", "--key", "bob", "-i", alice]) == ["b.age"]
-    assert rekeyed(["rekey", "--force", "--key", keys["host"].public, "-i", alice]) == [
+    assert rekeyed(["rekey", "--force", "--key", keys["host"].public_text, "-i", alice]) == [
         "a.age",
         "hosts/d.age",
     ]
     store = Store(repo.rules)
-    assert [s.name for s in store.rules.secrets_listing(keys["bob"].public + " bob@x")] == ["b.age"]
-    nobody = run_agepy(["rekey", "--key", keys["carol"].public, "-i", alice], cwd=repo.dir)
+    assert [s.name for s in store.rules.secrets_listing(keys["bob"].public_text + " bob@x")] == [
+        "b.age"
+    ]
+    nobody = run_agepy(["rekey", "--key", keys["carol"].public_text, "-i", alice], cwd=repo.dir)
     assert nobody.returncode == 1
     assert nobody.stderr.decode().startswith("agepy: error: ")
     assert "no entry lists the key" in nobody.stderr.decode()

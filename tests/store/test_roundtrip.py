@@ -10,7 +10,9 @@ import pytest
 
 from agepy.errors import NoIdentityMatchError, RulesError, StoreError
 from agepy.store import Store
-from tests.store.conftest import Key, MakeRepo, run_agepy
+from tests.store.conftest import run_agepy
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo
 
 
 def age_decrypt(age_bin: str, key: Key, file: Path) -> bytes:
@@ -39,7 +41,7 @@ def test_store_decrypts_what_age_writes(
 ) -> None:
     repo = make_repo({"a.age": ["alice", "host"], "b.age": ["alice"]}, write=False)
     recipients = tmp_path / "recipients.txt"
-    recipients.write_text(f"{keys['alice'].public}\n{keys['host'].public}\n")
+    recipients.write_text(f"{keys['alice'].public_text}\n{keys['host'].public_text}\n")
     for name, armor in (("a.age", []), ("b.age", ["-a"])):
         subprocess.run(
             [age_bin, "-e", *armor, "-R", str(recipients), "-o", str(repo.dir / name)],
@@ -126,7 +128,7 @@ def test_list_json_matches_schema(make_repo: MakeRepo, keys: dict[str, Key]) -> 
     jsonschema.validate(data, schema)
     assert data["rules"] == "secrets.nix"
     by_name = {s["name"]: s for s in data["secrets"]}
-    assert by_name["a.age"]["publicKeys"] == [keys["alice"].public, keys["host"].public]
+    assert by_name["a.age"]["publicKeys"] == [keys["alice"].public_text, keys["host"].public_text]
     assert by_name["a.age"]["recipients"][0] == "alice"
     assert by_name["a.age"]["status"] == "ok"
     assert by_name["b.age"]["status"] == "stale"

@@ -19,9 +19,11 @@ from agepy._files import atomic_write, restore_on_failure
 from agepy._lock import store_lock
 from agepy.store import Store
 from agepy.store.writer import BatchWriter, file_stamp
-from tests.store.conftest import Key, MakeRepo, run_agepy
+from tests.store.conftest import run_agepy
 from tests.support import cli
 from tests.support.cli import AGEPY
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo
 
 
 def _mode(path: Path) -> int:
@@ -64,7 +66,7 @@ def test_output_to_a_fifo_is_written_through(
             "encrypt",
             "-a",
             "-r",
-            keys["host"].public,
+            keys["host"].public_text,
             "-o",
             str(fifo),
             str(tmp_path / "plain"),
@@ -107,7 +109,7 @@ def test_output_to_a_read_only_file_is_refused(
     if command == "decrypt":
         args = ["decrypt", "-i", str(keys["alice"].private), "-o", str(target), "a.age"]
     else:
-        args = ["encrypt", "-r", keys["host"].public, "-o", str(target), str(repo.rules)]
+        args = ["encrypt", "-r", keys["host"].public_text, "-o", str(target), str(repo.rules)]
     result = run_agepy(args, cwd=repo.dir)
     assert result.returncode == 1
     lines = result.stderr.decode().splitlines()
@@ -132,7 +134,7 @@ def test_new_files_follow_the_umask_as_age_does(
     repo = make_repo({"a.age": ["alice"]})
     plain = tmp_path / "plain"
     plain.write_bytes(b"x")
-    recipient = keys["host"].public
+    recipient = keys["host"].public_text
     _umasked(
         umask, [age_bin, "-r", recipient, "-o", str(tmp_path / "by-age"), str(plain)], tmp_path
     )

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.conftest import Key, MakeRepo
 from tests.support.cli import modules_after
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo
 
 HEAVY = {"asyncio", "asyncssh"}
 

@@ -9,7 +9,8 @@ import pytest
 
 from agepy.errors import HeaderError
 from agepy.store import Store
-from tests.store.conftest import Key, MakeRepo
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo
 
 
 def test_a_huge_damaged_file_is_refused_from_its_header(

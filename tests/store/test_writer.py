@@ -15,7 +15,8 @@ import agepy.store.writer as writer_module
 from agepy.errors import StoreError
 from agepy.store import Store
 from agepy.store.writer import BatchWriter
-from tests.store.conftest import Key, MakeRepo
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo
 
 
 def _temps(folder: Path) -> list[str]:
