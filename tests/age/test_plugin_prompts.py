@@ -47,9 +47,10 @@ def plugin_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGEPY_TEST_PLUGIN_ANSWER", ANSWER)
 
 
-@pytest.fixture
-def key(tmp_path: Path) -> PluginKey:
-    return make_plugin_key(tmp_path)
+# One key per module (made by the plugin's --generate, a Python start): tests only read it.
+@pytest.fixture(scope="module")
+def key(tmp_path_factory: pytest.TempPathFactory) -> PluginKey:
+    return make_plugin_key(tmp_path_factory.mktemp("plugin-key"))
 
 
 def both_ways(key: PluginKey, ui: ScriptedUI) -> None:
