@@ -7,6 +7,7 @@ Only agepy's own errors (AgepyError subclasses) may escape, never a Python excep
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -360,14 +361,16 @@ def nix_outcomes(nix_instantiate: str, texts: list[str], folder: Path) -> dict[s
             f'(v: "@@ok@@" + builtins.toJSON (builtins.deepSeq v v)) (\n{text}\n)\n"@@case-{n}@@"\n'
             for n, text in enumerate(pending)
         )
-        completed = subprocess.run(
-            [str(nix), "repl", "--extra-experimental-features", "nix-command"],
-            input=script.encode(),
-            capture_output=True,
-            cwd=folder,
-            timeout=600,
-            check=False,
-        )
+        with tempfile.TemporaryDirectory() as data_home:  # its history file, not the user's
+            completed = subprocess.run(
+                [str(nix), "repl", "--extra-experimental-features", "nix-command"],
+                input=script.encode(),
+                capture_output=True,
+                cwd=folder,
+                env={**os.environ, "XDG_DATA_HOME": data_home},
+                timeout=600,
+                check=False,
+            )
         value: object = AgepyError
         done = 0
         for line in _ANSI.sub("", completed.stdout.decode(errors="surrogateescape")).splitlines():
