@@ -19,7 +19,8 @@ import pytest
 from agepy.age import decrypt_bytes, decrypt_to, encrypt_bytes, encrypt_file
 from agepy.age.identities import Identity, load_identities, load_identity_file
 from agepy.age.recipients import parse_recipient
-from tests.age.conftest import KeyPair, Typage
+from tests.age.conftest import Typage
+from tests.support.keys import Key
 
 SIZES = [0, 1, 65535, 65536, 65537, 200_000]
 AGE_KEYS = ["x25519", "ed25519", "rsa2048", "rsa3072", "rsa4096"]
@@ -66,7 +67,7 @@ def run_with_tty(args: list[str], passphrase: str, timeout: float = 120) -> tupl
 
 
 @pytest.fixture(scope="module")
-def loaded(keys: dict[str, KeyPair]) -> dict[str, list[Identity]]:
+def loaded(keys: dict[str, Key]) -> dict[str, list[Identity]]:
     """Each key file loaded once (loading an RSA 4096 key validates it: a quarter second),
     then used for every size and armor; loading itself is still done for every key type."""
     return {name: load_identities([keys[name].private]) for name in AGE_KEYS}
@@ -79,7 +80,7 @@ def loaded(keys: dict[str, KeyPair]) -> dict[str, list[Identity]]:
 @SIZE
 @pytest.mark.parametrize("key", AGE_KEYS)
 def test_agepy_to_age(
-    key: str, size: int, armor: bool, tmp_path: Path, keys: dict[str, KeyPair], age_bin: str
+    key: str, size: int, armor: bool, tmp_path: Path, keys: dict[str, Key], age_bin: str
 ) -> None:
     plain = _data(size)
     secret = tmp_path / "s.age"
@@ -99,7 +100,7 @@ def test_age_to_agepy(
     size: int,
     armor: bool,
     tmp_path: Path,
-    keys: dict[str, KeyPair],
+    keys: dict[str, Key],
     loaded: dict[str, list[Identity]],
     age_bin: str,
 ) -> None:
@@ -153,7 +154,7 @@ def test_age_passphrase_to_agepy(size: int, armor: bool, tmp_path: Path, age_bin
 # --- pyrage --------------------------------------------------------------------------------
 
 
-def _pyrage_pair(key: str, keys: dict[str, KeyPair]) -> tuple[object, object]:
+def _pyrage_pair(key: str, keys: dict[str, Key]) -> tuple[object, object]:
     pair = keys[key]
     if key == "x25519":
         identity = pyrage.x25519.Identity.from_str(
@@ -168,7 +169,7 @@ def _pyrage_pair(key: str, keys: dict[str, KeyPair]) -> tuple[object, object]:
 @SIZE
 @pytest.mark.parametrize("key", ["x25519", "ed25519", "rsa2048"])
 def test_pyrage_both_ways(
-    key: str, size: int, armor: bool, keys: dict[str, KeyPair], loaded: dict[str, list[Identity]]
+    key: str, size: int, armor: bool, keys: dict[str, Key], loaded: dict[str, list[Identity]]
 ) -> None:
     plain = _data(size)
     identity, recipient = _pyrage_pair(key, keys)
