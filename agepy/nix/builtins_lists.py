@@ -206,6 +206,8 @@ def tail(items: Any) -> list[Any]:
 
 def gen_list(function: Any, count: Any) -> list[Any]:
     count = forced("int", count)
+    if type(count) is not int:  # forced lets a float through, for arithmetic
+        raise EvalFailure(f"value is {describe(count)} while an integer was expected")
     if count < 0:
         raise EvalFailure(f"cannot create list of size {count}")
     return [later(function, index) for index in range(count)]

@@ -26,13 +26,14 @@ _SEEDS = [s for s in _SEEDS if s[:1] in (b"a", b"-", b"\n", b" ")]
 
 
 def _generated_headers() -> list[bytes]:
-    """Headers pyrage wrote (ssh-ed25519, X25519, grease stanzas, multi-line bodies)."""
+    """Headers pyrage wrote (ssh-ed25519, X25519, grease stanzas, multi-line bodies).
+    Not a pyrage passphrase header: pyrage calibrates scrypt to a second, paid at import
+    in every worker, and the scrypt stanza's shape is in the CCTV seeds (scrypt*)."""
     import pyrage
 
     x25519 = pyrage.x25519.Identity.generate().to_public()
     ed25519 = pyrage.ssh.Recipient.from_str(KEY_LINES[0])
     made = [pyrage.encrypt(b"x", [x25519] * n + [ed25519] * m) for n, m in ((1, 0), (0, 2), (3, 3))]
-    made.append(pyrage.passphrase.encrypt(b"x", "p"))
     return [m[: m.index(b"\n---") + 48] for m in made]
 
 

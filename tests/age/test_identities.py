@@ -103,11 +103,14 @@ def test_locked_key_without_prompt(tmp_path: Path, ssh_keygen_bin: str) -> None:
 
 
 def test_passphrase_encrypted_age_identity_file(keys: dict[str, Key], tmp_path: Path) -> None:
-    import pyrage
-
+    # Sealed by agepy at a low work factor: pyrage calibrates scrypt to a second and more
+    # on each side. What is tested is opening an encrypted identity file and asking once;
+    # that agepy opens other tools' passphrase files (age -p, pyrage) is test_interop_sizes'.
     encrypted = tmp_path / "key.age"
     encrypted.write_bytes(
-        pyrage.passphrase.encrypt(keys["x25519"].private.read_bytes(), "pw", armored=True)
+        encrypt_bytes(
+            keys["x25519"].private.read_bytes(), [], passphrase="pw", work_factor=10, armor=True
+        )
     )
     prompt = CountingPrompt("pw")
     (identity,) = load_identity_file(encrypted, prompt=prompt)

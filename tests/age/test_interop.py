@@ -9,12 +9,19 @@ from pathlib import Path
 import pytest
 
 from agepy.age import decrypt_to, encrypt_file, read_header
-from agepy.age.identities import load_identities
+from agepy.age.identities import Identity, load_identities
 from agepy.age.recipients import parse_recipient
 from tests.support.keys import PASSPHRASE, Key
 
 KEY_TYPES = ["ed25519", "rsa2048", "rsa4096", "x25519"]
 SIZES = {"empty": 0, "64KiB": 64 * 1024, "multi-chunk": 3 * 64 * 1024 + 17}
+
+
+@pytest.fixture(scope="module")
+def loaded(keys: dict[str, Key]) -> dict[str, list[Identity]]:
+    """Each key file loaded once (loading an RSA 4096 key validates it: a quarter second),
+    then used for every size and armor; loading itself is still done for every key type."""
+    return {name: load_identities([keys[name].private]) for name in [*KEY_TYPES, "rsa-pem"]}
 
 
 def _plaintext(tmp_path: Path, size: int) -> Path:
@@ -43,14 +50,20 @@ def test_agepy_to_age(
 @pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))
 @pytest.mark.parametrize("key", [*KEY_TYPES, "rsa-pem"])
 def test_age_to_agepy(
-    key: str, size: str, armor: bool, tmp_path: Path, keys: dict[str, Key], age_bin: str
+    key: str,
+    size: str,
+    armor: bool,
+    tmp_path: Path,
+    keys: dict[str, Key],
+    loaded: dict[str, list[Identity]],
+    age_bin: str,
 ) -> None:
     plain = _plaintext(tmp_path, SIZES[size])
     secret = tmp_path / "s.age"
     args = [age_bin, "-e", "-R", str(keys[key].public), "-o", str(secret), str(plain)]
     subprocess.run([*args[:2], *(["-a"] if armor else []), *args[2:]], check=True)
     out = tmp_path / "out"
-    header = decrypt_to(secret, load_identities([keys[key].private]), out)
+    header = decrypt_to(secret, loaded[key], out)
     assert header.armored is armor
     assert out.read_bytes() == plain.read_bytes()
 

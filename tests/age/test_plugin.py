@@ -37,14 +37,15 @@ def plugin_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(variable, raising=False)
 
 
-@pytest.fixture
-def key(tmp_path: Path) -> PluginKey:
-    return make_plugin_key(tmp_path)
+# One key per module (made by the plugin's --generate, a Python start): tests only read it.
+@pytest.fixture(scope="module")
+def key(tmp_path_factory: pytest.TempPathFactory) -> PluginKey:
+    return make_plugin_key(tmp_path_factory.mktemp("plugin-key"))
 
 
-@pytest.fixture
-def other_key(tmp_path: Path) -> PluginKey:
-    return make_plugin_key(tmp_path, "other")
+@pytest.fixture(scope="module")
+def other_key(tmp_path_factory: pytest.TempPathFactory) -> PluginKey:
+    return make_plugin_key(tmp_path_factory.mktemp("plugin-key"), "other")
 
 
 def age(*args: str, stdin: bytes = b"") -> bytes:

@@ -35,9 +35,10 @@ def rules_text(*entries: tuple[str, list[str]], keys: dict[str, str]) -> str:
     return f"let\n{bindings}in {{\n{body}}}\n"
 
 
-@pytest.fixture
-def plugin_key(tmp_path: Path) -> PluginKey:
-    return make_plugin_key(tmp_path, "yubikey-style")
+# One key per module (made by the plugin's --generate, a Python start): tests only read it.
+@pytest.fixture(scope="module")
+def plugin_key(tmp_path_factory: pytest.TempPathFactory) -> PluginKey:
+    return make_plugin_key(tmp_path_factory.mktemp("plugin-key"), "yubikey-style")
 
 
 @pytest.fixture

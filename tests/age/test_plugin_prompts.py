@@ -47,9 +47,10 @@ def plugin_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AGEPY_TEST_PLUGIN_ANSWER", ANSWER)
 
 
-@pytest.fixture
-def key(tmp_path: Path) -> PluginKey:
-    return make_plugin_key(tmp_path)
+# One key per module (made by the plugin's --generate, a Python start): tests only read it.
+@pytest.fixture(scope="module")
+def key(tmp_path_factory: pytest.TempPathFactory) -> PluginKey:
+    return make_plugin_key(tmp_path_factory.mktemp("plugin-key"))
 
 
 def both_ways(key: PluginKey, ui: ScriptedUI) -> None:
@@ -197,10 +198,17 @@ def test_without_a_terminal_a_request_fails_in_one_line(key: PluginKey) -> None:
 
 # --- (d) plugins that fail -------------------------------------------------------------
 
+# The timeout the hanging plugins meet: short, since a hang is what is being shown; a
+# plugin that is slow to start meets it just the same (PluginTimeoutError either way).
+HANG_TIMEOUT = 0.3
+
 FAILURES = {
     "crash": (PluginCrashError, "age-plugin-agepytest exited with status 3 before finishing"),
     "garbage": (PluginProtocolError, "age-plugin-agepytest does not speak the age plugin protocol"),
-    "hang": (PluginTimeoutError, "age-plugin-agepytest did not answer within 1 s"),
+    "hang": (
+        PluginTimeoutError,
+        f"age-plugin-agepytest did not answer within {HANG_TIMEOUT:g} s",
+    ),
     "error": (PluginRefusedError, "age-plugin-agepytest: refusing on purpose"),
 }
 
@@ -222,7 +230,7 @@ def test_a_failing_plugin_is_one_clean_error_and_is_reaped(
     error, message = FAILURES[mode]
     # Only the hanging plugin is meant to meet the timeout; the others get one that a
     # loaded machine's slow start of a Python plugin cannot reach.
-    timeout = 1 if mode == "hang" else 60
+    timeout = HANG_TIMEOUT if mode == "hang" else 60
     with pytest.raises(error) as caught:
         if side == "wrap":
             wrap_file_key(PLUGIN, [key.recipient], [], bytes(16), timeout=timeout)
@@ -242,8 +250,10 @@ def test_a_plugin_that_does_not_read_cannot_block_agepy(
 ) -> None:
     monkeypatch.setenv("AGEPY_TEST_PLUGIN_MODE", "hang-early")
     many = [Stanza("other", (str(n),), secrets.token_bytes(300)) for n in range(2_000)]
-    with pytest.raises(PluginTimeoutError, match="did not read what agepy sent within 1 s"):
-        unwrap_file_key(PLUGIN, [key.identity], many, timeout=1)
+    with pytest.raises(
+        PluginTimeoutError, match=f"did not read what agepy sent within {HANG_TIMEOUT:g} s"
+    ):
+        unwrap_file_key(PLUGIN, [key.identity], many, timeout=HANG_TIMEOUT)
 
 
 def test_a_plugin_breaking_the_protocol_is_caught(

@@ -287,4 +287,5 @@ ERRORS = [
     "builtins.sort (a: b: 1) [1 2]",
     "toString ./a/./b/",
     '(- "a")',
+    "builtins.genList (x: x) 1.5",
 ]

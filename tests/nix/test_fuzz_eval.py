@@ -7,6 +7,8 @@ Only agepy's own errors (AgepyError subclasses) may escape, never a Python excep
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agepy.errors import AgepyError, NixUnsupportedError
@@ -313,28 +315,103 @@ def test_random_well_formed_expressions(text: str) -> None:
     check(f"let a = 1; x = {{ a = 2; }}; in {text}", CORPUS / "08-import-keys-nix" / "fuzz.nix")
 
 
-@pytest.mark.slow
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_expressions())
-def test_random_expressions_agree_with_nix(nix_instantiate: str, text: str) -> None:
-    """Differential: the built-in evaluator fails exactly when Nix does, else agrees."""
-    text = f"let a = 1; x = {{ a = 2; }}; in {text}"
+def _agree_with_nix(nix_instantiate: str, texts: list[str]) -> None:
+    """Each text agepy can evaluate gives what Nix gives (AgepyError: Nix fails too)."""
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            mine: object = evaluate_source(text, Path(tmp) / "case.nix")
-        except NixUnsupportedError:
-            return
-        except AgepyError:
-            mine = AgepyError
-        completed = subprocess.run(
-            [nix_instantiate, "--eval", "--strict", "--json", "--readonly-mode", "-E", text],
-            capture_output=True,
-            cwd=tmp,
-            timeout=60,
-            check=False,
+        mine: dict[str, object] = {}
+        for text in texts:
+            try:
+                mine[text] = evaluate_source(text, Path(tmp) / "case.nix")
+            except NixUnsupportedError:
+                continue
+            except AgepyError:
+                mine[text] = AgepyError
+        theirs = nix_outcomes(nix_instantiate, list(mine), Path(tmp))
+    assert [(text, mine[text], theirs[text]) for text in mine if mine[text] != theirs[text]] == []
+
+
+BATCH_CHECKS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_OK = re.compile(r'"@@ok@@(.*)"')
+_CASE = re.compile(r'"@@case-([0-9]+)@@"')
+
+
+def nix_outcomes(nix_instantiate: str, texts: list[str], folder: Path) -> dict[str, object]:
+    """What `nix-instantiate --eval --strict --json -E TEXT` gives for each text, run in
+    ``folder`` (its JSON value; AgepyError: it fails), without a process per text.
+
+    One `nix repl` reads all of them, each as ``(v: "@@ok@@" + builtins.toJSON
+    (builtins.deepSeq v v)) (TEXT)`` (deepSeq: --strict; toJSON: --json) followed by a
+    marker line: a case whose ok-line comes before its marker succeeded, one without
+    failed (errors go to stderr, not read). Texts with a path literal are run by
+    nix-instantiate itself: its --readonly-mode computes store paths without adding to
+    the store, which the repl cannot. A stack overflow ends the repl: that case runs on
+    its own and the repl starts again after it. (None of the generated texts is a
+    function with formal arguments, which nix-instantiate alone would call.)"""
+    outcomes: dict[str, object] = {}
+    nix = Path(nix_instantiate).with_name("nix")
+    pending = []
+    for text in dict.fromkeys(texts):
+        if "./" in text or not nix.is_file():
+            outcomes[text] = _nix_instantiate(nix_instantiate, text, folder)
+        else:
+            pending.append(text)
+    while pending:
+        script = "".join(
+            f'(v: "@@ok@@" + builtins.toJSON (builtins.deepSeq v v)) (\n{text}\n)\n"@@case-{n}@@"\n'
+            for n, text in enumerate(pending)
         )
-    theirs = json.loads(completed.stdout) if completed.returncode == 0 else AgepyError
-    assert mine == theirs
+        with tempfile.TemporaryDirectory() as data_home:  # its history file, not the user's
+            completed = subprocess.run(
+                [str(nix), "repl", "--extra-experimental-features", "nix-command"],
+                input=script.encode(),
+                capture_output=True,
+                cwd=folder,
+                env={**os.environ, "XDG_DATA_HOME": data_home},
+                timeout=600,
+                check=False,
+            )
+        value: object = AgepyError
+        done = 0
+        for line in _ANSI.sub("", completed.stdout.decode(errors="surrogateescape")).splitlines():
+            line = line.removeprefix("nix-repl> ")  # (the repl echoes its input after one)
+            if ok := _OK.fullmatch(line):
+                value = json.loads(_nix_unescape(ok.group(1)))
+            elif (case := _CASE.fullmatch(line)) and int(case.group(1)) == done:
+                outcomes[pending[done]] = value
+                value = AgepyError
+                done += 1
+        if done < len(pending):  # the repl ended at this case: run it alone
+            outcomes[pending[done]] = _nix_instantiate(nix_instantiate, pending[done], folder)
+            done += 1
+        pending = pending[done:]
+    return outcomes
+
+
+def _nix_unescape(literal: str) -> str:
+    """The string a Nix string literal's body (as the repl prints it) stands for."""
+    escapes = {"n": "\n", "r": "\r", "t": "\t"}
+    return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(1)), literal)
+
+
+def _nix_instantiate(nix_instantiate: str, text: str, folder: Path) -> object:
+    completed = subprocess.run(
+        [nix_instantiate, "--eval", "--strict", "--json", "--readonly-mode", "-E", text],
+        capture_output=True,
+        cwd=folder,
+        timeout=60,
+        check=False,
+    )
+    return json.loads(completed.stdout) if completed.returncode == 0 else AgepyError
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None, suppress_health_check=BATCH_CHECKS)
+@given(st.lists(_expressions(), min_size=15, max_size=25))
+def test_random_expressions_agree_with_nix(nix_instantiate: str, texts: list[str]) -> None:
+    """Differential: the built-in evaluator fails exactly when Nix does, else agrees
+    (150 expressions or more, in batches that one Nix process evaluates)."""
+    _agree_with_nix(nix_instantiate, [f"let a = 1; x = {{ a = 2; }}; in {text}" for text in texts])
 
 
 # Big files share compiled code between equal texts (agepy.nix.compile, attrs): sets
@@ -393,46 +470,33 @@ def test_shared_compilation_matches_unshared(
     assert shared == _outcome(lambda: _unshared(text, path))
 
 
-@pytest.mark.slow
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(BINDINGS, st.booleans())
-def test_shared_sets_agree_with_nix(
-    nix_instantiate: str, bindings: list[tuple[str, str, str]], rec: bool
-) -> None:
+def _shared_text(bindings: list[tuple[str, str, str]], rec: bool) -> str:
+    body = "\n".join(f"  {name}{attrpath} = {value};" for name, attrpath, value in bindings)
+    return (
+        'let k = "kk"; ks = [ "k1" "k2" ]; s = { x = 5; }; in\n'
+        f"{'rec ' if rec else ''}{{\n{body}\n}}\n"
+    )
+
+
+def _no_nix_quirk(bindings: list[tuple[str, str, str]]) -> bool:
     # Nix 2.8 drops the dynamic attributes of `{ ${k} = …; }` merged into a set made by
     # an earlier `"a".p = …;` (it keeps them in the other order): a Nix quirk, not
     # something to copy, so such merges stay out of this comparison.
     names = [name for name, _, _ in bindings]
-    assume(
-        not any(
-            names.count(name) > 1 and "${" in attrpath + value for name, attrpath, value in bindings
-        )
+    return not any(
+        names.count(name) > 1 and "${" in attrpath + value for name, attrpath, value in bindings
     )
-    body = "\n".join(f"  {name}{attrpath} = {value};" for name, attrpath, value in bindings)
-    text = (
-        'let k = "kk"; ks = [ "k1" "k2" ]; s = { x = 5; }; in\n'
-        f"{'rec ' if rec else ''}{{\n{body}\n}}\n"
-    )
-    _agrees_with_nix(nix_instantiate, text)
 
 
-def _agrees_with_nix(nix_instantiate: str, text: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            mine: object = evaluate_source(text, Path(tmp) / "case.nix")
-        except NixUnsupportedError:
-            return
-        except AgepyError:
-            mine = AgepyError
-        completed = subprocess.run(
-            [nix_instantiate, "--eval", "--strict", "--json", "--readonly-mode", "-E", text],
-            capture_output=True,
-            cwd=tmp,
-            timeout=60,
-            check=False,
-        )
-    theirs = json.loads(completed.stdout) if completed.returncode == 0 else AgepyError
-    assert mine == theirs
+@pytest.mark.slow
+@settings(max_examples=8, deadline=None, suppress_health_check=BATCH_CHECKS)
+@given(st.lists(st.tuples(BINDINGS, st.booleans()), min_size=10, max_size=15))
+def test_shared_sets_agree_with_nix(
+    nix_instantiate: str, cases: list[tuple[list[tuple[str, str, str]], bool]]
+) -> None:
+    """80 sets or more, in batches that one Nix process evaluates."""
+    texts = [_shared_text(bindings, rec) for bindings, rec in cases if _no_nix_quirk(bindings)]
+    _agree_with_nix(nix_instantiate, texts)
 
 
 # Formal argument lists in every layout Nix accepts or rejects: trailing commas,
@@ -465,7 +529,8 @@ def test_formals_never_crash(pattern: str) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(formals())
-def test_formals_agree_with_nix(nix_instantiate: str, pattern: str) -> None:
-    _agrees_with_nix(nix_instantiate, f"({pattern}: a) {{ a = 1; }}")
+@settings(max_examples=8, deadline=None, suppress_health_check=BATCH_CHECKS)
+@given(st.lists(formals(), min_size=10, max_size=15))
+def test_formals_agree_with_nix(nix_instantiate: str, patterns: list[str]) -> None:
+    """80 patterns or more, in batches that one Nix process evaluates."""
+    _agree_with_nix(nix_instantiate, [f"({pattern}: a) {{ a = 1; }}" for pattern in patterns])
