@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import select
 import signal
 import subprocess
 import tempfile
@@ -49,6 +50,39 @@ def _processes_in(folder: Path) -> list[int]:
     return found
 
 
+_PF_EXITING = 0x4
+_SIGKILL_BIT = 1 << (signal.SIGKILL - 1)
+
+
+def _dying(pid: int) -> bool:
+    """Whether process ``pid`` is gone, exiting, or has a SIGKILL pending (as a worker
+    has from the moment its parent died, PR_SET_PDEATHSIG, until it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    flags = int(stat[stat.rindex(")") + 2 :].split()[6])
+    pending = 0
+    for line in status.splitlines():
+        if line.startswith(("SigPnd:", "ShdPnd:")):
+            pending |= int(line.split()[1], 16)
+    return bool(flags & _PF_EXITING or pending & _SIGKILL_BIT)
+
+
+def _wait_gone(pids: list[int]) -> None:
+    """Until every process of ``pids`` has exited."""
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            assert select.select([fd], [], [], 60)[0], f"process {pid} did not end"
+        finally:
+            os.close(fd)
+
+
 def _rekey_once(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[str, str], float]:
     """The `agepy rekey --force` arguments and environment for ``folder`` (with a private
     runtime folder), and how long one whole run of it takes as a child process (forked by
@@ -57,8 +91,8 @@ def _rekey_once(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[
     runtime = folder.parent / "runtime"
     runtime.mkdir(mode=0o700)
     env = _env(folder, runtime)
-    began = time.monotonic()
     process = popen_agepy(argv, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    began = time.monotonic()  # from where a kill's random delay starts
     _, err = process.communicate()
     assert process.returncode == 0, err
     return argv, env, time.monotonic() - began
@@ -98,7 +132,11 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
             assert decrypt_bytes(data, identities) == repo.plaintexts[name], name
             verified[name] = data
 
-    assert _processes_in(repo.dir) == []  # forked workers die with their parent
+    # Forked workers die with their parent: none is left but those being killed now
+    # (the kernel sends their SIGKILL as the parent dies; they end a moment later).
+    left = _processes_in(repo.dir)
+    assert [pid for pid in left if not _dying(pid)] == []
+    _wait_gone(left)
     final = run_agepy(argv, cwd=repo.dir, env=env)
     assert final.returncode == 0, final.stderr
     check = run_agepy(["check"], cwd=repo.dir, env=env)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
+import fcntl
 import gc
 import io
 import json
@@ -45,6 +46,7 @@ import socket
 import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -150,7 +152,17 @@ class AgepyPopen(subprocess.Popen[Any]):
 
     _status: socket.socket | None = None
 
-    def __init__(self, argv: Sequence[str | os.PathLike[str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str | os.PathLike[str]],
+        *,
+        controlling_terminal: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        # controlling_terminal: standard input (a terminal's follower end) becomes the
+        # controlling terminal of the child's new session, as pty.fork makes it.
+        assert not controlling_terminal or kwargs.get("start_new_session")
+        self._controlling_terminal = controlling_terminal
         super().__init__([*AGEPY, *(os.fspath(a) for a in argv)], **kwargs)
 
     def _execute_child(
@@ -189,6 +201,7 @@ class AgepyPopen(subprocess.Popen[Any]):
             "env": environment,
             "umask": _current_umask() if umask < 0 else umask,
             "new_session": bool(start_new_session),
+            "controlling_terminal": self._controlling_terminal,
         }
         fds = [p2cread, c2pwrite, errwrite]
         fds = [fd if fd != -1 else standard for standard, fd in enumerate(fds)]
@@ -272,7 +285,7 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes:
     return data
 
 
-def popen_agepy(argv: Sequence[str | os.PathLike[str]], **kwargs: Any) -> subprocess.Popen[Any]:
+def popen_agepy(argv: Sequence[str | os.PathLike[str]], **kwargs: Any) -> AgepyPopen:
     """`python -m agepy ARGV` as a child process (see the module's docstring)."""
     return AgepyPopen(argv, **kwargs)
 
@@ -320,7 +333,11 @@ def serve() -> None:
     wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
-    replies: dict[int, socket.socket] = {}
+    running: dict[int, socket.socket] = {}  # pid -> reply socket, until the child ended
+    # A child that ended stays a zombie (as a subprocess child does until its parent
+    # waits): its pid and process group stay taken until the caller read its status
+    # and closed the reply socket. reply socket's descriptor -> (pid, reply socket)
+    ended: dict[int, tuple[int, socket.socket]] = {}
     poller = select.poll()
     poller.register(control.fileno(), select.POLLIN)
     poller.register(wake_read, select.POLLIN)
@@ -330,7 +347,19 @@ def serve() -> None:
             with contextlib.suppress(BlockingIOError):
                 while os.read(wake_read, 4096):
                     pass
-        _reap(replies)
+        for pid, reply in list(running.items()):
+            status = _ended(pid)
+            if status is not None:
+                del running[pid]
+                with contextlib.suppress(OSError):
+                    reply.sendall(_STATUS.pack(status))
+                ended[reply.fileno()] = (pid, reply)
+                poller.register(reply.fileno(), select.POLLIN)
+        for fd in events.keys() & ended.keys():  # the caller is done with it: reap
+            pid, reply = ended.pop(fd)
+            poller.unregister(fd)
+            reply.close()
+            os.waitpid(pid, 0)
         if control.fileno() in events:
             message, fds, _flags, _address = socket.recv_fds(control, _MAX_REQUEST, 4)
             if not message:
@@ -339,29 +368,23 @@ def serve() -> None:
             reply = socket.socket(fileno=fds[3])
             pid = os.fork()
             if pid == 0:
-                own = [control, *replies.values()]
+                own = [control, *running.values(), *(r for _, r in ended.values())]
                 _child(
                     request, fds[:3], reply, own, (wake_read, wake_write), initial, mask, streams
                 )
             for fd in fds[:3]:
                 os.close(fd)
-            replies[pid] = reply
-            _reap(replies)
+            running[pid] = reply
 
 
-def _reap(replies: dict[int, socket.socket]) -> None:
-    while replies:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        reply = replies.pop(pid, None)
-        if reply is not None:
-            with contextlib.suppress(OSError):
-                reply.sendall(_STATUS.pack(status))
-            reply.close()
+def _ended(pid: int) -> int | None:
+    """The wait status of child ``pid`` if it ended, leaving it to be waited for."""
+    info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    if info is None or info.si_pid == 0:
+        return None
+    if info.si_code == os.CLD_EXITED:
+        return (info.si_status & 0xFF) << 8
+    return info.si_status | (0x80 if info.si_code == os.CLD_DUMPED else 0)
 
 
 def _child(
@@ -392,6 +415,8 @@ def _child(
                 os.close(fd)
             for standard, fd in enumerate(fds):
                 os.dup2(fd, standard)
+            if request["controlling_terminal"]:
+                fcntl.ioctl(0, termios.TIOCSCTTY, 0)
             os.chdir(request["cwd"])
             os.umask(request["umask"])
             os.environ.clear()
