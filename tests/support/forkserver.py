@@ -157,13 +157,22 @@ class AgepyPopen(subprocess.Popen[Any]):
         argv: Sequence[str | os.PathLike[str]],
         *,
         controlling_terminal: bool = False,
+        script: str | os.PathLike[str] | None = None,
         **kwargs: Any,
     ) -> None:
         # controlling_terminal: standard input (a terminal's follower end) becomes the
         # controlling terminal of the child's new session, as pty.fork makes it.
+        # script: run this Python script (its #! line naming this interpreter), as
+        # executing `SCRIPT ARGV` does, instead of `python -m agepy ARGV`.
         assert not controlling_terminal or kwargs.get("start_new_session")
         self._controlling_terminal = controlling_terminal
-        super().__init__([*AGEPY, *(os.fspath(a) for a in argv)], **kwargs)
+        self._script = None if script is None else os.fspath(script)
+        if self._script is not None:
+            with open(self._script, "rb") as file:
+                shebang = file.readline().rstrip(b"\n")
+            assert shebang == b"#!" + os.fsencode(sys.executable), shebang
+        head = AGEPY if self._script is None else [self._script]
+        super().__init__([*head, *(os.fspath(a) for a in argv)], **kwargs)
 
     def _execute_child(
         self,
@@ -193,10 +202,12 @@ class AgepyPopen(subprocess.Popen[Any]):
     ) -> None:
         assert not shell and executable is None and preexec_fn is None and not pass_fds
         assert gid is None and gids is None and uid is None and process_group in (-1, None)
-        assert list(args[: len(AGEPY)]) == AGEPY, args
+        head = AGEPY if self._script is None else [self._script]
+        assert list(args[: len(head)]) == head, args
         environment = dict(os.environ if env is None else env)
         request = {
-            "argv": list(args[len(AGEPY) :]),
+            "argv": list(args[len(head) :]),
+            "script": self._script,
             "cwd": os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd()),
             "env": environment,
             "umask": _current_umask() if umask < 0 else umask,
@@ -428,7 +439,7 @@ def _child(
         if error:
             os._exit(255)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-        status = _run_as_main(request["argv"], streams)
+        status = _run_as_main(request["argv"], streams, request["script"])
     finally:
         os._exit(status)
 
@@ -456,21 +467,32 @@ def _standard_streams(streams: dict[str, tuple[str, str]]) -> None:
         setattr(sys, name, stream)
 
 
-def _run_as_main(argv: list[str], streams: dict[str, tuple[str, str]]) -> int:
-    """Run agepy as `python -m agepy` does and end as the interpreter ends; the status."""
+def _run_as_main(
+    argv: list[str], streams: dict[str, tuple[str, str]], script: str | None = None
+) -> int:
+    """Run agepy as `python -m agepy` does (or ``script`` as executing it does) and end as
+    the interpreter ends; the status."""
     import runpy
     import tempfile
 
     interrupted = False
     try:
         _standard_streams(streams)
-        sys.argv = ["-m", *argv]
-        sys.orig_argv = [sys.executable, "-m", "agepy", *argv]
-        sys.path[0] = os.getcwd()
+        if script is None:
+            sys.argv = ["-m", *argv]
+            sys.orig_argv = [sys.executable, "-m", "agepy", *argv]
+            sys.path[0] = os.getcwd()
+        else:  # the kernel runs `python SCRIPT ARGV`; Python puts the script's folder first
+            sys.argv = [script, *argv]
+            sys.orig_argv = [sys.executable, script, *argv]
+            sys.path[0] = os.path.dirname(os.path.realpath(script))
         tempfile.tempdir = None
         status = 0
         try:
-            runpy._run_module_as_main("agepy")  # type: ignore[attr-defined]
+            if script is None:
+                runpy._run_module_as_main("agepy")  # type: ignore[attr-defined]
+            else:
+                runpy.run_path(script, run_name="__main__")
         except SystemExit as exc:
             status = _exit_status(exc.code)
         except KeyboardInterrupt:
