@@ -22,6 +22,7 @@ from agepy.store.writer import BatchWriter, file_stamp
 from tests.store.conftest import run_agepy
 from tests.support import cli
 from tests.support.cli import AGEPY
+from tests.support.forkserver import popen_agepy
 from tests.support.keys import Key
 from tests.support.repo import MakeRepo
 
@@ -384,8 +385,8 @@ def test_sigterm_during_rekey_leaves_no_temp_files(
         store.write(name, os.urandom(256 << 10))
     before = {n: (repo.dir / n).read_bytes() for n in names}
     env = dict(os.environ, NO_COLOR="1", HOME=str(repo.dir))
-    rekey = subprocess.Popen(
-        [*AGEPY, "rekey", "--force", "-i", str(keys["alice"].private)],
+    rekey = popen_agepy(
+        ["rekey", "--force", "-i", str(keys["alice"].private)],
         cwd=repo.dir,
         env=env,
         stdout=subprocess.DEVNULL,
