@@ -24,10 +24,16 @@ interpreter would have had:
 :class:`AgepyPopen` is a :class:`subprocess.Popen` (pipes, ``communicate``, timeouts,
 ``send_signal``); its exit status comes from the server, which reaps the child.
 
+``script=`` runs a Python script whose #! line names this interpreter (the `agenix`
+launchers) as executing it does: ``sys.argv[0]`` its path, ``sys.path[0]`` its real
+folder, run as ``__main__``.
+
 What an exec'd interpreter reads from the environment at start (locale, ``PYTHON*``)
 picks the server: each distinct set gets one of its own, so those stay exact too. What
-stays with real `python -m agepy` runs: tests whose point is the interpreter's start
-(what gets imported, the `agenix` launchers).
+differs from an exec'd interpreter: the children share the server's hash seed, and
+nothing is imported anew. So real executions stay where the start is the point: what
+gets imported (tests.support.cli.modules_after), the `python -m agepy` entry itself,
+and the first run of each `agenix` launcher (its #! line, its name on PATH).
 """
 
 from __future__ import annotations
