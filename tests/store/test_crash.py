@@ -8,10 +8,12 @@ system temp folder.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import select
 import signal
+import struct
 import subprocess
 import tempfile
 import time
@@ -81,6 +83,45 @@ def _wait_gone(pids: list[int]) -> None:
             assert select.select([fd], [], [], 60)[0], f"process {pid} did not end"
         finally:
             os.close(fd)
+
+
+class _Renames:
+    """Counts the files renamed into a folder (inotify), as a rekey puts each in place."""
+
+    _IN_MOVED_TO = 0x80
+    _EVENT = struct.Struct("iIII")
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+        self.libc = ctypes.CDLL(None, use_errno=True)
+
+    def __enter__(self) -> _Renames:
+        self.fd = self.libc.inotify_init1(os.O_CLOEXEC)
+        if (
+            self.fd < 0
+            or self.libc.inotify_add_watch(self.fd, os.fsencode(self.folder), self._IN_MOVED_TO) < 0
+        ):
+            raise OSError(ctypes.get_errno(), "inotify")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        os.close(self.fd)
+
+    def wait_for(self, count: int, process: subprocess.Popen[bytes]) -> None:
+        """Until ``count`` .age files were renamed into the folder (``process`` runs)."""
+        while self.count < count:
+            if not select.select([self.fd], [], [], 1.0)[0]:
+                assert process.poll() is None, process.communicate()
+                continue
+            data = os.read(self.fd, 65536)
+            offset = 0
+            while offset < len(data):
+                _wd, _mask, _cookie, length = self._EVENT.unpack_from(data, offset)
+                start = offset + self._EVENT.size
+                name = data[start : start + length].rstrip(b"\0")
+                self.count += name.endswith(b".age")
+                offset = start + length
 
 
 def _rekey_once(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[str, str], float]:
@@ -161,19 +202,22 @@ def test_ctrl_c_stops_a_parallel_rekey_cleanly(make_repo: MakeRepo, keys: dict[s
     names = [f"s{i:03}.age" for i in range(COUNT)]
     repo = make_repo({n: ["alice", "bob"] for n in names})
     identities = load_identities([keys["alice"].private])
-    argv, env, duration = _rekey_once(repo.dir, keys["alice"])
+    argv, env, _ = _rekey_once(repo.dir, keys["alice"])
 
     draw = secrets.SystemRandom()
     for _ in range(4):
-        process = popen_agepy(
-            argv,
-            cwd=repo.dir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        time.sleep(draw.uniform(duration / 3, duration))
+        with _Renames(repo.dir) as renames:
+            process = popen_agepy(
+                argv,
+                cwd=repo.dir,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            # Mid-rekey: after a random number of files were replaced, well before the
+            # last (a signal after the run's summary would interrupt what follows it).
+            renames.wait_for(draw.randint(1, COUNT * 3 // 4), process)
         os.killpg(process.pid, signal.SIGINT)
         _, err = process.communicate(timeout=60)
         # -SIGINT: the signal came as Python was exiting after a finished run.
