@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 
 from agepy.store import Store
-from tests.store.conftest import Key, MakeRepo
 from tests.support.forkserver import popen_agepy
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo
 
 ROUNDS = 20
 

@@ -23,9 +23,10 @@ import pytest
 
 from agepy.age import decrypt_bytes, parse_header
 from agepy.age.identities import load_identities
-from tests.store.conftest import Key, MakeRepo
 from tests.support.cli import run_agepy
 from tests.support.forkserver import popen_agepy
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo
 from tests.support.scan import files_holding
 
 COUNT = 200
