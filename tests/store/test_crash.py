@@ -8,12 +8,10 @@ system temp folder.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import secrets
 import select
 import signal
-import struct
 import subprocess
 import tempfile
 import time
@@ -25,6 +23,7 @@ from agepy.age import decrypt_bytes, parse_header
 from agepy.age.identities import load_identities
 from tests.support.cli import run_agepy
 from tests.support.forkserver import popen_agepy
+from tests.support.inotify import Renames
 from tests.support.keys import Key
 from tests.support.repo import MakeRepo
 from tests.support.scan import files_holding
@@ -84,45 +83,6 @@ def _wait_gone(pids: list[int]) -> None:
             assert select.select([fd], [], [], 60)[0], f"process {pid} did not end"
         finally:
             os.close(fd)
-
-
-class _Renames:
-    """Counts the files renamed into a folder (inotify), as a rekey puts each in place."""
-
-    _IN_MOVED_TO = 0x80
-    _EVENT = struct.Struct("iIII")
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.count = 0
-        self.libc = ctypes.CDLL(None, use_errno=True)
-
-    def __enter__(self) -> _Renames:
-        self.fd = self.libc.inotify_init1(os.O_CLOEXEC)
-        if (
-            self.fd < 0
-            or self.libc.inotify_add_watch(self.fd, os.fsencode(self.folder), self._IN_MOVED_TO) < 0
-        ):
-            raise OSError(ctypes.get_errno(), "inotify")
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        os.close(self.fd)
-
-    def wait_for(self, count: int, process: subprocess.Popen[bytes]) -> None:
-        """Until ``count`` .age files were renamed into the folder (``process`` runs)."""
-        while self.count < count:
-            if not select.select([self.fd], [], [], 1.0)[0]:
-                assert process.poll() is None, process.communicate()
-                continue
-            data = os.read(self.fd, 65536)
-            offset = 0
-            while offset < len(data):
-                _wd, _mask, _cookie, length = self._EVENT.unpack_from(data, offset)
-                start = offset + self._EVENT.size
-                name = data[start : start + length].rstrip(b"\0")
-                self.count += name.endswith(b".age")
-                offset = start + length
 
 
 def _rekey_once(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[str, str], float]:
@@ -207,7 +167,7 @@ def test_ctrl_c_stops_a_parallel_rekey_cleanly(make_repo: MakeRepo, keys: dict[s
 
     draw = secrets.SystemRandom()
     for _ in range(4):
-        with _Renames(repo.dir) as renames:
+        with Renames(repo.dir) as renames:
             process = popen_agepy(
                 argv,
                 cwd=repo.dir,
