@@ -18,8 +18,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import require_tool
+from tests.support.cli import run_agepy
+from tests.support.forkserver import popen_agepy
 
 EXAMPLE = Path(__file__).parent / "agenix_example"
 REFERENCE_VARIABLE = "AGEPY_AGENIX_REFERENCE"
@@ -59,9 +62,8 @@ def _launcher(bin_dir: Path, how: str) -> Path:
     if how == "reference":
         (bin_dir / "agenix").symlink_to(Path(os.environ[REFERENCE_VARIABLE]).absolute())
     elif how == "shim":
-        subprocess.run(
-            [sys.executable, "-m", "agepy", "agenix-shim", str(bin_dir)], check=True, timeout=60
-        )
+        made = run_agepy(["agenix-shim", str(bin_dir)])
+        assert made.returncode == 0, made.stderr
     else:  # a symlink named agenix to an entry script: agepy reads the name it was called by
         entry = bin_dir / "agepy-entry"
         entry.write_text(
@@ -87,6 +89,7 @@ def make_world(tmp_path: Path, how: str) -> AgenixWorld:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     launcher = _launcher(bin_dir, how)
+    executed: list[bool] = []
     base_env = {k: v for k, v in os.environ.items() if k not in ("RULES", "VISUAL", "EDITOR")}
     base_env.update(HOME=str(home), PATH=f"{bin_dir}{os.pathsep}{base_env.get('PATH', '')}")
 
@@ -100,17 +103,34 @@ def make_world(tmp_path: Path, how: str) -> AgenixWorld:
         leader = follower = -1
         if tty:  # agenix runs $EDITOR only when stdin is a terminal
             leader, follower = os.openpty()
+        options: dict[str, Any] = {
+            "stdin": follower if tty else (None if input is not None else subprocess.DEVNULL),
+            "stdout": subprocess.PIPE,
+            "stderr": subprocess.PIPE,
+            "cwd": cwd or secrets_dir,
+            "env": {**base_env, **env},
+        }
+        if input is not None:
+            options["stdin"] = subprocess.PIPE
         try:
-            return subprocess.run(
-                [str(launcher), *args],
-                input=input,
-                stdin=follower if tty else (None if input is not None else subprocess.DEVNULL),
-                capture_output=True,
-                cwd=cwd or secrets_dir,
-                env={**base_env, **env},
-                timeout=120,
-                check=False,
-            )
+            if how == "reference" or not executed:
+                # The launcher itself (its #! line, its name) is executed by the system,
+                # at least once in each world.
+                executed.append(True)
+                process: subprocess.Popen[bytes] = subprocess.Popen(
+                    [str(launcher), *args], **options
+                )
+            else:
+                # Later runs: the launcher's code, run as executing it runs it, in a forked
+                # child (its start is what the first run checked).
+                process = popen_agepy(args, script=bin_dir / "agenix", **options)
+            with process:
+                try:
+                    stdout, stderr = process.communicate(input, timeout=120)
+                except BaseException:
+                    process.kill()
+                    raise
+            return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         finally:
             if tty:
                 os.close(leader)

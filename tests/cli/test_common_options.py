@@ -9,18 +9,19 @@ colour (never in a pipe, never with NO_COLOR; on a terminal via `script`) and --
 from __future__ import annotations
 
 import os
+import pty
 import re
+import select
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import click
 import pytest
 
 from agepy.cli import ENCRYPT_GENERATORS, SECRET_COMMANDS, cli
-from tests.conftest import require_tool
 from tests.support.cli import run_agepy
+from tests.support.forkserver import popen_agepy
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "secrets.example"
@@ -357,22 +358,37 @@ def test_no_colour_in_a_pipe(repo: Path) -> None:
 
 
 def _in_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> str:
-    """What `agepy ARGS` writes to a pseudo-terminal (util-linux `script`)."""
-    script = require_tool("script")
-    command = " ".join([sys.executable, "-m", "agepy", *args])
+    """What `agepy ARGS` writes to a pseudo-terminal: its controlling terminal, in a
+    session of its own, as in a terminal window."""
     full = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "RULES")}
     full.update(HOME=str(cwd), TERM="xterm", **env)
-    result = subprocess.run(
-        [script, "-qec", command, str(cwd / ".typescript")],  # script's own copy, unused
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=full,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=False,
-    )
-    return result.stdout
+    leader, follower = pty.openpty()
+    try:
+        agepy = popen_agepy(
+            args,
+            cwd=cwd,
+            env=full,
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            start_new_session=True,
+            controlling_terminal=True,
+        )
+    finally:
+        os.close(follower)
+    output = b""
+    with agepy:
+        while True:  # until the terminal closes: agepy ended
+            assert select.select([leader], [], [], 60)[0], output
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: no process holds the terminal any more
+                break
+            if not chunk:
+                break
+            output += chunk
+    os.close(leader)
+    return output.decode(errors="replace")
 
 
 def test_colour_on_a_terminal_unless_no_color(repo: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import subprocess
 from pathlib import Path
@@ -101,8 +102,9 @@ def _heisenbridge_accepts(path: Path, capsys: pytest.CaptureFixture[str]) -> tup
     """Run heisenbridge's own loader (load_reg) and start-up checks (BridgeAppService.run).
 
     The checks come first in run(); past them it prints its version and tries to reach
-    the homeserver, here a closed loopback port, and keeps retrying: a timeout then means
-    every check passed; a failed check calls sys.exit(1) after printing why.
+    the homeserver, here a closed loopback port: it logs that it failed to connect and
+    will retry (in seconds). That log line means every check passed; the run is stopped
+    there. A failed check calls sys.exit(1) after printing why.
     """
     from heisenbridge.__main__ import BridgeAppService  # type: ignore[import-untyped]
 
@@ -117,17 +119,35 @@ def _heisenbridge_accepts(path: Path, capsys: pytest.CaptureFixture[str]) -> tup
             return exc.code
         return None
 
-    async def start() -> object:
+    async def start() -> tuple[bool, object]:
+        retrying = asyncio.Event()
+
+        class Retrying(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if record.getMessage().startswith("Failed to connect to HS"):
+                    retrying.set()
+
+        handler = Retrying(logging.WARNING)
+        logging.getLogger().addHandler(handler)
+        run = asyncio.ensure_future(checked_run())
+        waiting = asyncio.ensure_future(retrying.wait())
         try:
-            return await asyncio.wait_for(checked_run(), timeout=1.5)
+            await asyncio.wait({run, waiting}, return_when=asyncio.FIRST_COMPLETED, timeout=60)
+            assert run.done() or waiting.done(), "heisenbridge neither stopped nor retried"
+            if run.done():
+                return False, run.result()
+            return True, None
         finally:
+            logging.getLogger().removeHandler(handler)
+            for task in (run, waiting):
+                task.cancel()
+            await asyncio.gather(run, waiting, return_exceptions=True)
             api = getattr(service, "api", None)
             if api is not None:
                 await api.session.close()
 
-    try:
-        code = asyncio.run(start())
-    except TimeoutError:
+    retried, code = asyncio.run(start())
+    if retried:
         output = capsys.readouterr().out
         return "Heisenbridge v" in output, output
     return code == 0, capsys.readouterr().out

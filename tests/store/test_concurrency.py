@@ -1,8 +1,9 @@
 """Concurrent writers: the store lock makes them take turns, so no update is lost.
 
 Each round starts two agepy processes at once; whichever gets the lock second waits
-(and says so). Nothing is timed: the rekey-beside-edit rounds synchronise on files the
-editor script writes and on the waiting message.
+(and says so). Nothing is timed: the rekey-beside-edit rounds synchronise on a line the
+editor script writes, on the waiting message and on a line the editor reads. The
+processes are real `python -m agepy` children, forked by tests.support.forkserver.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from agepy.store import Store
-from tests.store.conftest import Key, MakeRepo
-from tests.support.cli import AGEPY
+from tests.support.forkserver import popen_agepy
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo
 
 ROUNDS = 20
 
@@ -31,8 +32,8 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 def _start(
     args: list[str], cwd: Path, env: dict[str, str], stdin: bytes | None = None
 ) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [*AGEPY, *args],
+    process = popen_agepy(
+        args,
         cwd=cwd,
         env=env,
         stdin=subprocess.PIPE,
@@ -99,40 +100,41 @@ def test_two_new_secrets_at_once_lose_nothing(make_repo: MakeRepo, keys: dict[st
     assert not [p for p in repo.dir.iterdir() if p.name.endswith(".tmp")]
 
 
-def _wait_for(path: Path, process: subprocess.Popen[bytes]) -> None:
-    """Until the editor script made ``path`` (it is started by ``process``)."""
-    while not path.exists():
-        assert process.poll() is None, process.communicate()
-        # A short sleep, not sched_yield: spinning took a core from the agepy starting up.
-        time.sleep(0.005)
+def _wait_for(line: bytes, process: subprocess.Popen[bytes]) -> None:
+    """Until ``line`` comes on ``process``'s standard error (its editor's too)."""
+    assert process.stderr is not None
+    seen = []
+    while (got := process.stderr.readline()) != line:
+        seen.append(got)
+        assert got, (seen, process.communicate())
 
 
 def test_rekey_beside_an_edit_never_reverts_it(
     make_repo: MakeRepo, keys: dict[str, Key], tmp_path: Path
 ) -> None:
     repo = make_repo({"a.age": ["alice"], "b.age": ["alice"]})
-    started, go = tmp_path / "started", tmp_path / "go"
     editor = tmp_path / "editor.sh"
-    # The editor tells it has the file, waits for the test, then saves the round's text.
+    # The editor tells it has the file (on agepy's standard error, which it inherits),
+    # waits for the test's go (a line on agepy's standard input), then saves the round's text.
     editor.write_text(
-        f'#!/bin/sh\n: > "{started}"\nwhile [ ! -e "{go}" ]; do sleep 0.01; done\n'
-        'printf "edit %s\\n" "$ROUND" > "$1"\n'
+        '#!/bin/sh\necho editor-started >&2\nread go\nprintf "edit %s\\n" "$ROUND" > "$1"\n'
     )
     editor.chmod(0o755)
     alice = str(keys["alice"].private)
     store = Store(repo.rules, identities=[keys["alice"].private])
     for round_ in range(ROUNDS):
-        started.unlink(missing_ok=True)
-        go.unlink(missing_ok=True)
         env = _env(repo.dir, EDITOR=str(editor), ROUND=str(round_))
         edit = _start(["edit", "--editor", str(editor), "a.age", "-i", alice], repo.dir, env)
-        _wait_for(started, edit)
+        _wait_for(b"editor-started\n", edit)
         rekey = _start(["rekey", "--force", "-i", alice], repo.dir, env)
         # The rekey must wait for the edit's lock before it reads a.age.
         assert rekey.stderr is not None
         line = rekey.stderr.readline()
         assert b"waiting for another agepy" in line, line
-        go.touch()
+        assert edit.stdin is not None
+        edit.stdin.write(b"go\n")
+        edit.stdin.close()
+        edit.stdin = None  # communicate() must not flush it again
         _finish(edit)
         _finish(rekey)
         assert store.decrypt("a.age") == f"edit {round_}\n".encode()

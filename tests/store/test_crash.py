@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import select
 import signal
 import subprocess
 import tempfile
@@ -20,8 +21,11 @@ import pytest
 
 from agepy.age import decrypt_bytes, parse_header
 from agepy.age.identities import load_identities
-from tests.store.conftest import Key, MakeRepo
-from tests.support.cli import AGEPY, run_agepy
+from tests.support.cli import run_agepy
+from tests.support.forkserver import popen_agepy
+from tests.support.inotify import Renames
+from tests.support.keys import Key
+from tests.support.repo import MakeRepo
 from tests.support.scan import files_holding
 
 COUNT = 200
@@ -48,15 +52,51 @@ def _processes_in(folder: Path) -> list[int]:
     return found
 
 
+_PF_EXITING = 0x4
+_SIGKILL_BIT = 1 << (signal.SIGKILL - 1)
+
+
+def _dying(pid: int) -> bool:
+    """Whether process ``pid`` is gone, exiting, or has a SIGKILL pending (as a worker
+    has from the moment its parent died, PR_SET_PDEATHSIG, until it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    flags = int(stat[stat.rindex(")") + 2 :].split()[6])
+    pending = 0
+    for line in status.splitlines():
+        if line.startswith(("SigPnd:", "ShdPnd:")):
+            pending |= int(line.split()[1], 16)
+    return bool(flags & _PF_EXITING or pending & _SIGKILL_BIT)
+
+
+def _wait_gone(pids: list[int]) -> None:
+    """Until every process of ``pids`` has exited."""
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            assert select.select([fd], [], [], 60)[0], f"process {pid} did not end"
+        finally:
+            os.close(fd)
+
+
 def _rekey_once(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[str, str], float]:
-    """The `rekey --force` command line and environment for ``folder`` (with a private
-    runtime folder), and how long one whole run of it takes."""
-    argv = [*AGEPY, "rekey", "--force", *options, "-i", str(key.private)]
+    """The `agepy rekey --force` arguments and environment for ``folder`` (with a private
+    runtime folder), and how long one whole run of it takes as a child process (forked by
+    tests.support.forkserver, as every run here)."""
+    argv = ["rekey", "--force", *options, "-i", str(key.private)]
     runtime = folder.parent / "runtime"
     runtime.mkdir(mode=0o700)
     env = _env(folder, runtime)
-    began = time.monotonic()
-    subprocess.run(argv, cwd=folder, env=env, check=True, capture_output=True)
+    process = popen_agepy(argv, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    began = time.monotonic()  # from where a kill's random delay starts
+    _, err = process.communicate()
+    assert process.returncode == 0, err
     return argv, env, time.monotonic() - began
 
 
@@ -74,9 +114,10 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
 
     draw = secrets.SystemRandom()
     interrupted_writes = 0
+    verified: dict[str, bytes] = {}  # name -> the bytes last seen to decrypt right
     for _ in range(KILLS):
         mtimes = {n: (repo.dir / n).stat().st_mtime_ns for n in names}
-        process = subprocess.Popen(
+        process = popen_agepy(
             argv, cwd=repo.dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         time.sleep(draw.uniform(0, duration))
@@ -86,12 +127,19 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
         interrupted_writes += 0 < changed < COUNT
         for name in names:
             data = (repo.dir / name).read_bytes()
+            if data == verified.get(name):
+                continue  # the very bytes that parsed and decrypted after an earlier kill
             if not data.startswith(b"-----BEGIN"):
                 parse_header(data)
             assert decrypt_bytes(data, identities) == repo.plaintexts[name], name
+            verified[name] = data
 
-    assert _processes_in(repo.dir) == []  # forked workers die with their parent
-    final = run_agepy(argv[len(AGEPY) :], cwd=repo.dir, env=env)
+    # Forked workers die with their parent: none is left but those being killed now
+    # (the kernel sends their SIGKILL as the parent dies; they end a moment later).
+    left = _processes_in(repo.dir)
+    assert [pid for pid in left if not _dying(pid)] == []
+    _wait_gone(left)
+    final = run_agepy(argv, cwd=repo.dir, env=env)
     assert final.returncode == 0, final.stderr
     check = run_agepy(["check"], cwd=repo.dir, env=env)
     assert check.returncode == 0, check.stdout
@@ -115,19 +163,22 @@ def test_ctrl_c_stops_a_parallel_rekey_cleanly(make_repo: MakeRepo, keys: dict[s
     names = [f"s{i:03}.age" for i in range(COUNT)]
     repo = make_repo({n: ["alice", "bob"] for n in names})
     identities = load_identities([keys["alice"].private])
-    argv, env, duration = _rekey_once(repo.dir, keys["alice"])
+    argv, env, _ = _rekey_once(repo.dir, keys["alice"])
 
     draw = secrets.SystemRandom()
     for _ in range(4):
-        process = subprocess.Popen(
-            argv,
-            cwd=repo.dir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        time.sleep(draw.uniform(duration / 3, duration))
+        with Renames(repo.dir) as renames:
+            process = popen_agepy(
+                argv,
+                cwd=repo.dir,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            # Mid-rekey: after a random number of files were replaced, well before the
+            # last (a signal after the run's summary would interrupt what follows it).
+            renames.wait_for(draw.randint(1, COUNT * 3 // 4), process)
         os.killpg(process.pid, signal.SIGINT)
         _, err = process.communicate(timeout=60)
         # -SIGINT: the signal came as Python was exiting after a finished run.
@@ -151,7 +202,7 @@ def test_a_worker_killed_mid_rekey_ends_the_run_with_an_error(
     repo = make_repo({n: ["alice", "bob"] for n in names})
     identities = load_identities([keys["alice"].private])
     argv, env, _ = _rekey_once(repo.dir, keys["alice"], "-q")
-    process = subprocess.Popen(argv, cwd=repo.dir, env=env, stderr=subprocess.PIPE)
+    process = popen_agepy(argv, cwd=repo.dir, env=env, stderr=subprocess.PIPE)
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     deadline = time.monotonic() + 30
     workers: list[str] = []

@@ -26,7 +26,7 @@ from agepy.store import Store
 from tests.conftest import require_tool
 from tests.store.conftest import run_agepy
 from tests.support import cli
-from tests.support.cli import AGEPY
+from tests.support.forkserver import popen_agepy
 from tests.support.keys import Key
 from tests.support.repo import MakeRepo
 from tests.support.scan import files_holding
@@ -135,27 +135,28 @@ def test_sigkill_during_edit_leaves_no_plaintext_after_the_next_command(
     # A runtime dir of this test's own: every agepy start wipes dead sessions in the
     # folders it uses, so a run of another test would otherwise clean up (and report) first.
     repo, marker = marked
-    started = tmp_path / "started"
     script = tmp_path / "slow-editor.sh"
-    script.write_text(
-        f'#!/bin/sh\necho $$ > "{started}.tmp"\nmv "{started}.tmp" "{started}"\nexec sleep 600\n'
-    )
+    # The editor says its pid on agepy's standard error (which it inherits), then stays.
+    script.write_text('#!/bin/sh\necho "editor $$" >&2\nexec sleep 600\n')
     script.chmod(0o755)
     env = dict(os.environ, HOME=str(tmp_path), NO_COLOR="1", XDG_RUNTIME_DIR=str(runtime_dirs))
-    edit = subprocess.Popen(
-        [*AGEPY, "edit", "--editor", str(script), "a.age", "-i", str(keys["alice"].private)],
+    edit = popen_agepy(
+        ["edit", "--editor", str(script), "a.age", "-i", str(keys["alice"].private)],
         cwd=repo,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    while not started.exists():
-        assert edit.poll() is None
-        time.sleep(0.01)
+    assert edit.stderr is not None
+    lines = [edit.stderr.readline()]
+    while not lines[-1].startswith(b"editor "):
+        assert lines[-1], lines  # agepy ended without starting the editor
+        lines.append(edit.stderr.readline())
     assert _holding(marker, tmp_path) != []  # the plaintext is there while editing
     edit.send_signal(signal.SIGKILL)
     edit.wait()
-    os.kill(int(started.read_text()), signal.SIGKILL)  # the orphaned editor
+    os.kill(int(lines[-1].split()[1]), signal.SIGKILL)  # the orphaned editor
+    edit.stderr.close()
     result = run_agepy(["list"], cwd=repo, env={"XDG_RUNTIME_DIR": str(runtime_dirs)})
     assert b"removed plaintext left by a killed agepy" in result.stderr
     assert _holding(marker, tmp_path) == []
@@ -222,11 +223,20 @@ def test_nano_leaves_no_copy_of_the_plaintext(
     # A nanorc asking for backups (into $HOME): agepy sends them to the private folder.
     (home / ".nanorc").write_text(f"set backup\nset backupdir {home}\nset historylog\n")
     env = dict(os.environ, HOME=str(home), TERM="xterm", NO_COLOR="1")
-    command = [*AGEPY, "edit", "--editor", nano, "a.age", "-i", str(keys["alice"].private)]
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: agepy on the pty, as in a terminal
-        os.chdir(repo)
-        os.execvpe(command[0], command, env)
+    command = ["edit", "--editor", nano, "a.age", "-i", str(keys["alice"].private)]
+    fd, follower = pty.openpty()
+    # agepy on the pty, as in a terminal: its controlling terminal, in a session of its own.
+    agepy = popen_agepy(
+        command,
+        cwd=repo,
+        env=env,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        start_new_session=True,
+        controlling_terminal=True,
+    )
+    os.close(follower)
     output = b""
 
     def read_until(text: bytes) -> None:
@@ -245,9 +255,9 @@ def test_nano_leaves_no_copy_of_the_plaintext(
     os.write(fd, b"\x18")  # ^X: exit
     with pytest.raises(OSError):
         read_until(b"never printed")  # until the pty closes
-    _, status = os.waitpid(pid, 0)
+    status = agepy.wait()
     os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0, output[-500:]
+    assert status == 0, output[-500:]
     store = Store(repo / "secrets.nix", identities=[keys["alice"].private])
     assert b"added" in store.decrypt("a.age")
     assert _holding(marker, home) == []

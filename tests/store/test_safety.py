@@ -22,6 +22,8 @@ from agepy.store.writer import BatchWriter, file_stamp
 from tests.store.conftest import run_agepy
 from tests.support import cli
 from tests.support.cli import AGEPY
+from tests.support.forkserver import popen_agepy
+from tests.support.inotify import Renames
 from tests.support.keys import Key
 from tests.support.repo import MakeRepo
 
@@ -382,18 +384,17 @@ def test_sigterm_during_rekey_leaves_no_temp_files(
     store = Store(repo.rules)
     for name in names:
         store.write(name, os.urandom(256 << 10))
-    before = {n: (repo.dir / n).read_bytes() for n in names}
     env = dict(os.environ, NO_COLOR="1", HOME=str(repo.dir))
-    rekey = subprocess.Popen(
-        [*AGEPY, "rekey", "--force", "-i", str(keys["alice"].private)],
-        cwd=repo.dir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    # As soon as one file has been replaced, the run is in the middle of its writes.
-    while all((repo.dir / n).read_bytes() == before[n] for n in names[:8]):
-        assert rekey.poll() is None
+    with Renames(repo.dir) as renames:
+        rekey = popen_agepy(
+            ["rekey", "--force", "-i", str(keys["alice"].private)],
+            cwd=repo.dir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        # As soon as one file has been replaced, the run is in the middle of its writes.
+        renames.wait_for(1, rekey)
     rekey.send_signal(signal.SIGTERM)
     _, stderr = rekey.communicate(timeout=120)
     if rekey.returncode != 0:  # it may have finished first on a fast machine

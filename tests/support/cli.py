@@ -15,8 +15,11 @@ which `python -m agepy` and the `agepy` script call) with what a child would get
   an exception escaping ``main`` is printed as Python prints it, status 1.
 
 The result is a :class:`subprocess.CompletedProcess`, so callers convert drop-in.
-Subprocesses stay where they are the point: signals, terminals, crashes, locks between
-processes, a reader closing the pipe (EPIPE), the `agenix` launcher.
+Child processes stay where they are the point: signals, terminals, crashes, locks between
+processes, a reader closing the pipe (EPIPE); those are real `python -m agepy` processes
+forked by :mod:`tests.support.forkserver` (a few ms each instead of an interpreter's
+start). Fresh interpreters stay where the start is the point: what gets imported
+(:func:`modules_after`), the `agenix` launcher.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Literal, overload
 
 import agepy
 from agepy.cli import main
+from tests.support.forkserver import popen_agepy
 
 __all__ = ["AGEPY", "modules_after", "run_agepy"]
 
@@ -246,7 +250,7 @@ def run_agepy(
     ``subprocess.DEVNULL`` reads as empty). ``as_agenix`` runs agenix's command line.
     ``no_terminal`` promises the run no controlling terminal (as under cron or CI): when
     this process has one, the run is a child in its own session instead. ``child`` runs
-    `python -m agepy` as a child, where a separate process is the point (locks).
+    `python -m agepy` as a child process, where a separate process is the point (locks).
     ``umask`` is the call's umask (as a shell's `umask` before the command).
     """
     argv = [os.fspath(a) for a in args]
@@ -263,18 +267,25 @@ def run_agepy(
     if child or own_session or stdin is not None:
         assert umask is None, "set a child's umask through its shell"
         assert not as_agenix, "the agenix launchers are tested as children of their own"
-        return subprocess.run(
-            [*AGEPY, *argv],
-            input=None if stdin is not None else (data.decode() if text else data),
-            stdin=stdin,
-            capture_output=True,
+        with popen_agepy(
+            argv,
+            stdin=stdin if stdin is not None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             cwd=cwd,
             env=environment,
             text=text,
-            timeout=_READ_TIMEOUT,
             start_new_session=own_session,
-            check=False,
-        )
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(
+                    None if stdin is not None else (data.decode() if text else data),
+                    timeout=_READ_TIMEOUT,
+                )
+            except BaseException:
+                process.kill()
+                raise
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     with (
         _process_state(cwd, environment, umask),
         _standard_streams(data) as (out, err),

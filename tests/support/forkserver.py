@@ -1,0 +1,535 @@
+"""Real `python -m agepy` child processes in a few milliseconds instead of ~0.3 s.
+
+A test that needs agepy as a separate process (signals, SIGKILL, a lock held between
+processes, a terminal, a session of its own) used to pay for a fresh interpreter and
+agepy's imports each time. Here one server process per set of interpreter settings
+imports agepy and every command module once, then forks a child for each request.
+
+Each child is a real OS process, a child of the server, that gets what the exec'd
+interpreter would have had:
+
+- file descriptors 0, 1 and 2 are the ones the caller passed (pipes, a terminal, /dev/null
+  or the caller's own), every other descriptor is closed (as ``close_fds``);
+- its working directory, environment and umask are the caller's, and it starts a session
+  of its own when asked (``start_new_session``);
+- signal handlers and mask are those a fresh interpreter had in the server before it
+  changed any (SIGINT raising KeyboardInterrupt, SIGPIPE and SIGXFSZ ignored, the rest as
+  the caller left them), and ``sys.argv``, ``sys.path[0]`` and the standard streams are as
+  `python -m agepy` sets them up;
+- it runs agepy/__main__.py as ``__main__`` through runpy, as `-m` does, and ends as the
+  interpreter ends: SystemExit's status, a traceback and 1 for an uncaught exception,
+  threads joined, atexit handlers run, exit 120 if standard output cannot be flushed, and
+  killed by SIGINT after an uncaught KeyboardInterrupt.
+
+:class:`AgepyPopen` is a :class:`subprocess.Popen` (pipes, ``communicate``, timeouts,
+``send_signal``); its exit status comes from the server, which reaps the child.
+
+``script=`` runs a Python script whose #! line names this interpreter (the `agenix`
+launchers) as executing it does: ``sys.argv[0]`` its path, ``sys.path[0]`` its real
+folder, run as ``__main__``.
+
+What an exec'd interpreter reads from the environment at start (locale, ``PYTHON*``)
+picks the server: each distinct set gets one of its own, so those stay exact too. What
+differs from an exec'd interpreter: the children share the server's hash seed, and
+nothing is imported anew. So real executions stay where the start is the point: what
+gets imported (tests.support.cli.modules_after), the `python -m agepy` entry itself,
+and the first run of each `agenix` launcher (its #! line, its name on PATH).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import errno
+import fcntl
+import gc
+import io
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["AgepyPopen", "popen_agepy"]
+
+AGEPY = [sys.executable, "-m", "agepy"]
+# The child's first message: its pid and the errno of its set-up (0: running agepy).
+_STARTED = struct.Struct("=ii")
+# The server's last message: the child's wait status.
+_STATUS = struct.Struct("=i")
+_MAX_REQUEST = 1 << 20
+_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def _interpreter_settings(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """What an exec'd interpreter reads from ``env`` before running anything."""
+    return tuple(
+        sorted(
+            (k, v)
+            for k, v in env.items()
+            if k.startswith(("PYTHON", "LC_")) or k in ("LANG", "LANGUAGE")
+        )
+    )
+
+
+# -- the client side ---------------------------------------------------------------------
+
+
+class _Server:
+    """One fork server, started with the interpreter settings of its key."""
+
+    def __init__(self, settings: tuple[tuple[str, str], ...]) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {
+            k: v for k, v in os.environ.items() if k not in dict(_interpreter_settings(os.environ))
+        }
+        env.update(settings)
+        # This module's folder goes last: agepy is imported as the settings' PYTHONPATH says.
+        code = f"import sys; sys.path.append({_ROOT!r})\nfrom {__name__} import serve; serve()"
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            cwd="/",
+            env=env,
+        )
+        theirs.close()
+        self.socket = ours
+        self.lock = threading.Lock()
+
+    def request(self, request: dict[str, Any], fds: Sequence[int]) -> None:
+        data = json.dumps(request).encode()
+        assert len(data) < _MAX_REQUEST
+        with self.lock:
+            socket.send_fds(self.socket, [data], list(fds))
+
+    def close(self) -> None:
+        self.socket.close()  # the server ends at end-of-file
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+_servers: dict[tuple[tuple[str, str], ...], _Server] = {}
+_servers_lock = threading.Lock()
+
+
+def _server_for(env: Mapping[str, str]) -> _Server:
+    settings = _interpreter_settings(env)
+    with _servers_lock:
+        server = _servers.get(settings)
+        if server is None or server.process.poll() is not None:
+            server = _servers[settings] = _Server(settings)
+        return server
+
+
+@atexit.register
+def _stop_servers() -> None:
+    with _servers_lock:
+        for server in _servers.values():
+            server.close()
+        _servers.clear()
+
+
+def _current_umask() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+class AgepyPopen(subprocess.Popen[Any]):
+    """``subprocess.Popen([*AGEPY, *argv], …)`` whose child is forked by a fork server.
+
+    Takes Popen's arguments except those about the program (``shell``, ``executable``,
+    ``preexec_fn``, ``pass_fds``, users and groups, ``process_group``).
+    """
+
+    _status: socket.socket | None = None
+
+    def __init__(
+        self,
+        argv: Sequence[str | os.PathLike[str]],
+        *,
+        controlling_terminal: bool = False,
+        script: str | os.PathLike[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # controlling_terminal: standard input (a terminal's follower end) becomes the
+        # controlling terminal of the child's new session, as pty.fork makes it.
+        # script: run this Python script (its #! line naming this interpreter), as
+        # executing `SCRIPT ARGV` does, instead of `python -m agepy ARGV`.
+        assert not controlling_terminal or kwargs.get("start_new_session")
+        self._controlling_terminal = controlling_terminal
+        self._script = None if script is None else os.fspath(script)
+        if self._script is not None:
+            with open(self._script, "rb") as file:
+                shebang = file.readline().rstrip(b"\n")
+            assert shebang == b"#!" + os.fsencode(sys.executable), shebang
+        head = AGEPY if self._script is None else [self._script]
+        super().__init__([*head, *(os.fspath(a) for a in argv)], **kwargs)
+
+    def _execute_child(
+        self,
+        args: list[str],
+        executable: object,
+        preexec_fn: object,
+        close_fds: bool,
+        pass_fds: Sequence[int],
+        cwd: str | os.PathLike[str] | None,
+        env: Mapping[str, str] | None,
+        startupinfo: object,
+        creationflags: int,
+        shell: bool,
+        p2cread: int,
+        p2cwrite: int,
+        c2pread: int,
+        c2pwrite: int,
+        errread: int,
+        errwrite: int,
+        restore_signals: bool,
+        gid: object,
+        gids: object,
+        uid: object,
+        umask: int,
+        start_new_session: bool,
+        process_group: int = -1,
+    ) -> None:
+        assert not shell and executable is None and preexec_fn is None and not pass_fds
+        assert gid is None and gids is None and uid is None and process_group in (-1, None)
+        head = AGEPY if self._script is None else [self._script]
+        assert list(args[: len(head)]) == head, args
+        environment = dict(os.environ if env is None else env)
+        request = {
+            "argv": list(args[len(head) :]),
+            "script": self._script,
+            "cwd": os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd()),
+            "env": environment,
+            "umask": _current_umask() if umask < 0 else umask,
+            "new_session": bool(start_new_session),
+            "controlling_terminal": self._controlling_terminal,
+        }
+        fds = [p2cread, c2pwrite, errwrite]
+        fds = [fd if fd != -1 else standard for standard, fd in enumerate(fds)]
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            _server_for(environment).request(request, [*fds, theirs.fileno()])
+            theirs.close()
+            started = _read_exactly(ours, _STARTED.size)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+            popen: Any = self  # Popen's private helpers, as its own _execute_child uses
+            popen._close_pipe_fds(p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite)
+        if len(started) < _STARTED.size:
+            ours.close()
+            raise subprocess.SubprocessError("the agepy fork server went away")
+        pid, error = _STARTED.unpack(started)
+        self.pid = pid
+        self._child_created = True
+        self._status = ours
+        if error:
+            self.wait()
+            raise OSError(error, os.strerror(error), request["cwd"])
+
+    def _read_status(self, timeout: float | None) -> int | None:
+        """The child's wait status, once it ended (None: not within ``timeout``)."""
+        assert self._status is not None
+        ready, _, _ = select.select([self._status], [], [], timeout)
+        if not ready:
+            return None
+        data = _read_exactly(self._status, _STATUS.size)
+        self._status.close()
+        if len(data) < _STATUS.size:
+            raise subprocess.SubprocessError("the agepy fork server went away")
+        (status,) = _STATUS.unpack(data)
+        return int(status)
+
+    def _internal_poll(self, _deadstate: int | None = None, **_: Any) -> int | None:
+        popen: Any = self  # Popen's private lock and status decoding, as its own uses
+        if self.returncode is None and popen._waitpid_lock.acquire(False):
+            try:
+                if self.returncode is None:
+                    status = self._read_status(0)
+                    if status is not None:
+                        popen._handle_exitstatus(status)
+            except (OSError, subprocess.SubprocessError):
+                if _deadstate is None:
+                    raise
+                self.returncode = _deadstate
+            finally:
+                popen._waitpid_lock.release()
+        return self.returncode
+
+    def _wait(self, timeout: float | None) -> int:
+        popen: Any = self
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            with popen._waitpid_lock:
+                if self.returncode is not None:
+                    break
+                left = None if end is None else max(0.0, end - time.monotonic())
+                status = self._read_status(left)
+                if status is not None:
+                    popen._handle_exitstatus(status)
+                    break
+            if end is not None and time.monotonic() >= end:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0.0)
+        assert self.returncode is not None
+        return int(self.returncode)
+
+
+def _read_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def popen_agepy(argv: Sequence[str | os.PathLike[str]], **kwargs: Any) -> AgepyPopen:
+    """`python -m agepy ARGV` as a child process (see the module's docstring)."""
+    return AgepyPopen(argv, **kwargs)
+
+
+# -- the server side ---------------------------------------------------------------------
+
+
+def _preload() -> None:
+    """Import agepy's command line and every command module, as a run may import them."""
+    import importlib
+
+    import agepy.cli as cli
+
+    specs = [
+        *(spec for spec, _help in cli.COMMANDS.values()),
+        *cli.ENCRYPT_GENERATORS.values(),
+        *cli.SECRET_COMMANDS.values(),
+    ]
+    for spec in specs:
+        importlib.import_module(spec.split(":")[0])
+
+
+def serve() -> None:
+    """The server's loop: fork a child per request, send each child's wait status."""
+    control = socket.socket(fileno=int(sys.argv[1]))
+    os.set_inheritable(control.fileno(), False)
+    # What this fresh interpreter started with, before the server changes anything.
+    initial: dict[int, Any] = {
+        signum: signal.getsignal(signum)
+        for signum in signal.valid_signals()
+        if signum not in (signal.SIGKILL, signal.SIGSTOP)
+    }
+    mask: set[int] = set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+    streams = {
+        name: (getattr(sys, name).encoding, getattr(sys, name).errors)
+        for name in ("stdin", "stdout", "stderr")
+    }
+    _preload()
+    assert threading.active_count() == 1, threading.enumerate()
+    # The children's collector leaves what the server imported alone (untouched pages
+    # stay shared with the server instead of being copied into each child).
+    gc.collect()
+    gc.freeze()
+
+    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
+    running: dict[int, socket.socket] = {}  # pid -> reply socket, until the child ended
+    # A child that ended stays a zombie (as a subprocess child does until its parent
+    # waits): its pid and process group stay taken until the caller read its status
+    # and closed the reply socket. reply socket's descriptor -> (pid, reply socket)
+    ended: dict[int, tuple[int, socket.socket]] = {}
+    poller = select.poll()
+    poller.register(control.fileno(), select.POLLIN)
+    poller.register(wake_read, select.POLLIN)
+    while True:
+        events = dict(poller.poll())
+        if wake_read in events:
+            with contextlib.suppress(BlockingIOError):
+                while os.read(wake_read, 4096):
+                    pass
+        for pid, reply in list(running.items()):
+            status = _ended(pid)
+            if status is not None:
+                del running[pid]
+                with contextlib.suppress(OSError):
+                    reply.sendall(_STATUS.pack(status))
+                ended[reply.fileno()] = (pid, reply)
+                poller.register(reply.fileno(), select.POLLIN)
+        for fd in events.keys() & ended.keys():  # the caller is done with it: reap
+            pid, reply = ended.pop(fd)
+            poller.unregister(fd)
+            reply.close()
+            os.waitpid(pid, 0)
+        if control.fileno() in events:
+            message, fds, _flags, _address = socket.recv_fds(control, _MAX_REQUEST, 4)
+            if not message:
+                return
+            request = json.loads(message)
+            reply = socket.socket(fileno=fds[3])
+            pid = os.fork()
+            if pid == 0:
+                own = [control, *running.values(), *(r for _, r in ended.values())]
+                _child(
+                    request, fds[:3], reply, own, (wake_read, wake_write), initial, mask, streams
+                )
+            for fd in fds[:3]:
+                os.close(fd)
+            running[pid] = reply
+
+
+def _ended(pid: int) -> int | None:
+    """The wait status of child ``pid`` if it ended, leaving it to be waited for."""
+    info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    if info is None or info.si_pid == 0:
+        return None
+    if info.si_code == os.CLD_EXITED:
+        return (info.si_status & 0xFF) << 8
+    return info.si_status | (0x80 if info.si_code == os.CLD_DUMPED else 0)
+
+
+def _child(
+    request: dict[str, Any],
+    fds: list[int],
+    reply: socket.socket,
+    server_sockets: list[socket.socket],
+    server_fds: tuple[int, int],
+    initial: dict[int, Any],
+    mask: set[int],
+    streams: dict[str, tuple[str, str]],
+) -> None:
+    """In the forked child: become `python -m agepy ARGV`; never returns."""
+    status = 255
+    try:
+        signal.set_wakeup_fd(-1)
+        for signum, handler in initial.items():
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        error = 0
+        try:
+            if request["new_session"]:
+                os.setsid()
+            for sock in server_sockets:
+                os.close(sock.detach())
+            for fd in server_fds:
+                os.close(fd)
+            for standard, fd in enumerate(fds):
+                os.dup2(fd, standard)
+            if request["controlling_terminal"]:
+                fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            os.chdir(request["cwd"])
+            os.umask(request["umask"])
+            os.environ.clear()
+            os.environ.update(request["env"])
+        except OSError as exc:
+            error = exc.errno or errno.EIO
+        reply.sendall(_STARTED.pack(os.getpid(), error))
+        os.close(reply.detach())
+        if error:
+            os._exit(255)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        status = _run_as_main(request["argv"], streams, request["script"])
+    finally:
+        os._exit(status)
+
+
+def _standard_streams(streams: dict[str, tuple[str, str]]) -> None:
+    """sys.stdin/stdout/stderr on descriptors 0, 1, 2, as the interpreter makes them."""
+    made = []
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        encoding, errors = streams[name]
+        raw = io.FileIO(fd, "rb" if fd == 0 else "wb", closefd=False)
+        interactive = raw.isatty()
+        buffered: io.BufferedIOBase
+        buffered = io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw)
+        text = io.TextIOWrapper(
+            buffered,
+            encoding=encoding,
+            errors=errors,
+            newline="\n",
+            line_buffering=fd == 2 or (fd == 1 and interactive),
+        )
+        text.mode = "r" if fd == 0 else "w"  # type: ignore[misc]
+        made.append(text)
+    sys.stdin, sys.stdout, sys.stderr = made
+    for name, stream in zip(("__stdin__", "__stdout__", "__stderr__"), made, strict=True):
+        setattr(sys, name, stream)
+
+
+def _run_as_main(
+    argv: list[str], streams: dict[str, tuple[str, str]], script: str | None = None
+) -> int:
+    """Run agepy as `python -m agepy` does (or ``script`` as executing it does) and end as
+    the interpreter ends; the status."""
+    import runpy
+    import tempfile
+
+    interrupted = False
+    try:
+        _standard_streams(streams)
+        if script is None:
+            sys.argv = ["-m", *argv]
+            sys.orig_argv = [sys.executable, "-m", "agepy", *argv]
+            sys.path[0] = os.getcwd()
+        else:  # the kernel runs `python SCRIPT ARGV`; Python puts the script's folder first
+            sys.argv = [script, *argv]
+            sys.orig_argv = [sys.executable, script, *argv]
+            sys.path[0] = os.path.dirname(os.path.realpath(script))
+        tempfile.tempdir = None
+        status = 0
+        try:
+            if script is None:
+                runpy._run_module_as_main("agepy")  # type: ignore[attr-defined]
+            else:
+                runpy.run_path(script, run_name="__main__")
+        except SystemExit as exc:
+            status = _exit_status(exc.code)
+        except KeyboardInterrupt:
+            sys.excepthook(*sys.exc_info())
+            interrupted = True
+        except BaseException:
+            sys.excepthook(*sys.exc_info())
+            status = 1
+        threading._shutdown()  # type: ignore[attr-defined]
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                status = 120
+    except KeyboardInterrupt:
+        interrupted = True
+    if interrupted:
+        # As the interpreter ends after an uncaught KeyboardInterrupt: killed by SIGINT.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        return 128 + signal.SIGINT
+    return status
+
+
+def _exit_status(code: object) -> int:
+    """What the interpreter exits with for ``sys.exit(code)``."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    with contextlib.suppress(Exception):
+        print(code, file=sys.stderr)
+    return 1
