@@ -40,21 +40,28 @@ def _id(path: Path) -> str:
     return str(path.parent.relative_to(ROOT))
 
 
-def agepy_json(args: list[str], cwd: Path) -> Any:
-    """Run agepy; its stdout parsed as JSON (exit status must be 0)."""
-    done = run_agepy(args, cwd=cwd, set_env={"HOME": str(cwd), "RULES": None}, text=True)
+def agepy_json(args: list[str], cwd: Path, outside: Path) -> Any:
+    """Run agepy; its stdout parsed as JSON (exit status must be 0). git looks for a
+    repository no further up than ``outside``."""
+    env = {"HOME": str(cwd), "RULES": None, "GIT_CEILING_DIRECTORIES": str(outside)}
+    done = run_agepy(args, cwd=cwd, set_env=env, text=True)
     assert done.returncode == 0, f"agepy {' '.join(args)} exited {done.returncode}: {done.stderr}"
     assert "Traceback" not in done.stderr, done.stderr
     return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
-def copies(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
-    """Each rules file → the same file in a copy of its folder, outside any git tree."""
-    base = tmp_path_factory.mktemp("rules")
+def copy_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the rules folders are copied (git is kept from looking above it)."""
+    return tmp_path_factory.mktemp("rules")
+
+
+@pytest.fixture(scope="module")
+def copies(copy_root: Path) -> dict[Path, Path]:
+    """Each rules file → the same file in a copy of its folder under copy_root."""
     copied = {}
     for rules in RULES_FILES:
-        folder = base / _id(rules)
+        folder = copy_root / _id(rules)
         shutil.copytree(rules.parent, folder, symlinks=True)
         copied[rules] = folder / rules.name
     return copied
@@ -91,6 +98,7 @@ def test_list_json_matches_nix(
     rules: Path,
     evaluator: str,
     copies: dict[Path, Path],
+    copy_root: Path,
     nix_values: dict[Path, Evaluated],
     tmp_path: Path,
 ) -> None:
@@ -99,9 +107,8 @@ def test_list_json_matches_nix(
     assert evaluated.error is None, evaluated.error
     expected = evaluated.value
     # From another folder: .age files are looked up beside the rules, not here.
-    listed = agepy_json(
-        ["list", "--json", "--evaluator", evaluator, "--rules", str(rules)], cwd=tmp_path
-    )
+    args = ["list", "--json", "--evaluator", evaluator, "--rules", str(rules)]
+    listed = agepy_json(args, cwd=tmp_path, outside=copy_root)
 
     assert listed["rules"] == str(rules)
     by_name = {entry["name"]: entry for entry in listed["secrets"]}
