@@ -18,6 +18,7 @@ import pytest
 from agepy.hosts import Inventory
 from agepy.store import Store
 from tests.conftest import require_tool
+from tests.nix.batch import parse_texts
 from tests.support.cli import run_agepy
 
 with warnings.catch_warnings():
@@ -210,12 +211,10 @@ def test_snippets_parse_and_use_the_module_path(env: Env) -> None:
         for form in ([], ["--home-manager"]):
             if form and "--owner" in extra:
                 continue
-            text = ok(env.run("nixos-snippet", name, *extra, *form)).out
-            done = subprocess.run(
-                [nix, "--parse", "-E", text], capture_output=True, timeout=60, check=False
-            )
-            assert done.returncode == 0, (text, done.stderr)
-            texts.append(text)
+            texts.append(ok(env.run("nixos-snippet", name, *extra, *form)).out)
+    errors = parse_texts(nix, texts)  # one nix-instantiate --parse, each text a file
+    for text in texts:
+        assert errors[text] is None, (text, errors[text])
     joined = "\n".join(texts)
     assert "file = ./secrets/alice-password.age;" in joined
     assert "users.users.alice.hashedPasswordFile = config.age.secrets.alice-password.path;" in (

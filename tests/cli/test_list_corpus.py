@@ -4,24 +4,27 @@ For every secrets.nix of the corpus (plus the example and the edit cases), the
 publicKeys of each entry must equal, string for string and in order, what
 `nix-instantiate --eval --strict --json` prints (without empty strings and repeats of a
 key, as docs/json.md documents), and armor must be its value (false
-when absent). agepy runs in-process (its real entry point, `agepy.cli.main`) so the
-~100 runs stay quick; nix-instantiate is the real one.
+when absent). agepy runs in-process (tests/support/cli.py) so the ~100 runs stay quick;
+nix-instantiate is the real one, one process for the whole corpus (tests/nix/batch.py).
+
+The rules folders are copied out of this checkout first: in a git work tree `list --json`
+also reads the secrets' git history (rotation check), which is not what this test is
+about, and would make each run cost a scan of the project's history.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from agepy.age.recipients import parse_recipient
-from agepy.cli import main
 from agepy.errors import RecipientError
+from tests.nix.batch import Evaluated, evaluate_files
+from tests.support.cli import run_agepy
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES_FILES = sorted(
@@ -37,41 +40,37 @@ def _id(path: Path) -> str:
     return str(path.parent.relative_to(ROOT))
 
 
-def agepy_json(args: list[str]) -> Any:
-    """Run agepy in this process; its stdout parsed as JSON (exit status must be 0)."""
-    runner = CliRunner()
-    with runner.isolation() as (stdout, stderr, _):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        out, err = stdout.getvalue().decode(), stderr.getvalue().decode()
-    assert code == 0, f"agepy {' '.join(args)} exited {code}: {err}"
-    assert "Traceback" not in err, err
-    return json.loads(out)
+def agepy_json(args: list[str], cwd: Path, outside: Path) -> Any:
+    """Run agepy; its stdout parsed as JSON (exit status must be 0). git looks for a
+    repository no further up than ``outside``."""
+    env = {"HOME": str(cwd), "RULES": None, "GIT_CEILING_DIRECTORIES": str(outside)}
+    done = run_agepy(args, cwd=cwd, set_env=env, text=True)
+    assert done.returncode == 0, f"agepy {' '.join(args)} exited {done.returncode}: {done.stderr}"
+    assert "Traceback" not in done.stderr, done.stderr
+    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
-def nix_eval(nix_instantiate: str) -> Any:
-    cache: dict[Path, Any] = {}
+def copy_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the rules folders are copied (git is kept from looking above it)."""
+    return tmp_path_factory.mktemp("rules")
 
-    def evaluate(path: Path) -> Any:
-        if path not in cache:
-            result = subprocess.run(
-                [nix_instantiate, "--eval", "--strict", "--json", str(path)],
-                capture_output=True,
-                text=True,
-                check=False,
-                timeout=60,
-            )
-            assert result.returncode == 0, result.stderr
-            cache[path] = json.loads(result.stdout)
-        return cache[path]
 
-    return evaluate
+@pytest.fixture(scope="module")
+def copies(copy_root: Path) -> dict[Path, Path]:
+    """Each rules file → the same file in a copy of its folder under copy_root."""
+    copied = {}
+    for rules in RULES_FILES:
+        folder = copy_root / _id(rules)
+        shutil.copytree(rules.parent, folder, symlinks=True)
+        copied[rules] = folder / rules.name
+    return copied
+
+
+@pytest.fixture(scope="module")
+def nix_values(nix_instantiate: str, copies: dict[Path, Path]) -> dict[Path, Evaluated]:
+    """What nix-instantiate --eval --strict --json gives for each copy (one process)."""
+    return evaluate_files(nix_instantiate, list(copies.values()))
 
 
 def as_documented(keys: list[str]) -> list[str]:
@@ -96,13 +95,20 @@ def test_the_corpus_is_there() -> None:
 @pytest.mark.parametrize("evaluator", ["builtin", "nix"])
 @pytest.mark.parametrize("rules", RULES_FILES, ids=_id)
 def test_list_json_matches_nix(
-    rules: Path, evaluator: str, nix_eval: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    rules: Path,
+    evaluator: str,
+    copies: dict[Path, Path],
+    copy_root: Path,
+    nix_values: dict[Path, Evaluated],
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # .age files are looked up beside the rules, not here
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("RULES", raising=False)
-    expected = nix_eval(rules)
-    listed = agepy_json(["list", "--json", "--evaluator", evaluator, "--rules", str(rules)])
+    rules = copies[rules]
+    evaluated = nix_values[rules]
+    assert evaluated.error is None, evaluated.error
+    expected = evaluated.value
+    # From another folder: .age files are looked up beside the rules, not here.
+    args = ["list", "--json", "--evaluator", evaluator, "--rules", str(rules)]
+    listed = agepy_json(args, cwd=tmp_path, outside=copy_root)
 
     assert listed["rules"] == str(rules)
     by_name = {entry["name"]: entry for entry in listed["secrets"]}

@@ -1,16 +1,17 @@
-"""Every snippet, for every kind and both module forms, parses with nix-instantiate."""
+"""Every snippet, for every kind and both module forms, parses with nix-instantiate.
+
+One nix-instantiate parses them all, each as a file of its own (tests/nix/batch.py)."""
 
 from __future__ import annotations
 
 import itertools
-import subprocess
 
 import pytest
 
 from agepy.errors import UsageError
 from agepy.generators import KINDS
 from agepy.generators.nixos import SecretSnippet, secret_snippet
-from tests.conftest import require_tool
+from tests.nix.batch import parse_texts
 
 FIELD_SETS = [
     {},
@@ -19,28 +20,35 @@ FIELD_SETS = [
 ]
 
 
-def parse(text: str) -> None:
-    nix = require_tool("nix-instantiate")
-    done = subprocess.run(
-        [nix, "--parse", "-E", text], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, (text, done.stderr)
+FORMS = list(itertools.product([None, *KINDS], [False, True]))
 
 
-@pytest.mark.parametrize(
-    ("kind", "home_manager"),
-    list(itertools.product([None, *KINDS], [False, True])),
-)
-def test_every_snippet_parses(kind: str | None, home_manager: bool) -> None:
+def snippets(kind: str | None, home_manager: bool) -> list[str]:
+    texts = []
     for fields in FIELD_SETS:
         if home_manager and ("owner" in fields or "group" in fields):
             continue
         for attr, file in [("wg", "secrets/wg.age"), ("a b.c", "secrets/odd name.age")]:
-            text = secret_snippet(
-                SecretSnippet(attr=attr, file=file, kind=kind, home_manager=home_manager, **fields)  # type: ignore[arg-type]
-            )
-            parse(text)
-            assert "age.secrets." in text
+            snippet = SecretSnippet(attr, file, kind, home_manager=home_manager, **fields)
+            texts.append(secret_snippet(snippet))
+    return texts
+
+
+@pytest.fixture(scope="module")
+def parse_errors(nix_instantiate: str) -> dict[str, str | None]:
+    """Every snippet → None if `nix-instantiate --parse` accepts it, else its error."""
+    return parse_texts(nix_instantiate, [t for form in FORMS for t in snippets(*form)])
+
+
+@pytest.mark.parametrize(("kind", "home_manager"), FORMS)
+def test_every_snippet_parses(
+    kind: str | None, home_manager: bool, parse_errors: dict[str, str | None]
+) -> None:
+    texts = snippets(kind, home_manager)
+    assert texts
+    for text in texts:
+        assert parse_errors[text] is None, (text, parse_errors[text])
+        assert "age.secrets." in text
 
 
 def test_consumer_lines() -> None:

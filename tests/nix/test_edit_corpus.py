@@ -4,7 +4,8 @@ pinned in REFUSALS (EditError with a hint, and the reason): a new refusal or a n
 acceptance fails the test, so it is noticed and reviewed.
 
 Samples: tests/corpus/*/secrets.nix (the evaluator corpus) and tests/nix/edit_cases/*/.
-All variants of one sample are evaluated with a single nix-instantiate call.
+Real Nix evaluates every sample with one nix-instantiate call, then every variant of every
+sample with one more (tests/nix/batch.py: a failing one is found and evaluated alone).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import difflib
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +21,9 @@ import pytest
 
 from agepy.errors import AgepyError, EditError
 from agepy.nix import source_edit as edit
-from agepy.nix.parse import parse_source
+from agepy.nix.parse import parse_file, parse_source
 from agepy.rules import (
     Rules,
-    load_rules,
     plan_add_key_binding,
     plan_add_recipient,
     plan_add_secret,
@@ -32,6 +31,11 @@ from agepy.rules import (
     plan_replace_key,
     validate_rules,
 )
+from tests.nix.batch import Evaluated, evaluate_files
+
+# One xdist group: the module's fixture edits and evaluates every sample at once, so
+# the tests run on the one worker that did it (split, both workers would do it all).
+pytestmark = pytest.mark.xdist_group("edit-corpus")
 
 TESTS = Path(__file__).parent.parent
 KEYS: dict[str, str] = json.loads((Path(__file__).parent / "edit_cases" / "keys.json").read_text())
@@ -81,6 +85,7 @@ class Variant:
 @dataclass
 class CaseResult:
     rules: Rules | None = None
+    error: str | None = None  # Nix could not evaluate the sample itself
     variants: dict[str, Variant] = field(default_factory=dict)
     refused: dict[str, EditError] = field(default_factory=dict)
 
@@ -237,8 +242,8 @@ def make_variants(rules: Rules, result: CaseResult) -> None:
         attempt(op, build)
 
 
-def evaluate_variants(nix: str, folder: Path, variants: dict[str, Variant]) -> None:
-    """Write each variant into its own copy of the folder; one nix-instantiate for all."""
+def write_variants(folder: Path, variants: dict[str, Variant]) -> dict[str, Path]:
+    """Each variant in its own copy of the folder: op → the copy's secrets.nix."""
     imports = {}
     for op, variant in variants.items():
         copy = folder.parent / f"{folder.name}--{op}"
@@ -246,70 +251,68 @@ def evaluate_variants(nix: str, folder: Path, variants: dict[str, Variant]) -> N
         for target, data in variant.files.items():
             (copy / target.relative_to(folder.resolve())).write_bytes(data)
         imports[op] = copy / "secrets.nix"
-    expression = "{ " + " ".join(f'"{op}" = import {p};' for op, p in imports.items()) + " }"
-    proc = subprocess.run(
-        [nix, "--eval", "--strict", "--json", "-E", expression],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode == 0:
-        data = json.loads(proc.stdout)
-    else:  # find which one broke
-        data = {}
-        for op, p in imports.items():
-            one = subprocess.run(
-                [nix, "--eval", "--strict", "--json", str(p)], capture_output=True, text=True
-            )
-            if one.returncode == 0:
-                data[op] = json.loads(one.stdout)
-            else:
-                variants[op].error = one.stderr.strip()
-    for op, value in data.items():
-        try:
-            secrets = validate_rules(value, imports[op])
-        except AgepyError as exc:
-            variants[op].error = str(exc)
-            continue
-        variants[op].result = canonical({n: s.public_keys for n, s in secrets.items()})
+    return imports
 
 
-_RESULTS: dict[Path, CaseResult] = {}
+def record(variant: Variant, path: Path, evaluated: Evaluated) -> None:
+    """What Nix made of ``variant`` (its copy at ``path``): its rules, or why none."""
+    if evaluated.error is not None:
+        variant.error = evaluated.error
+        return
+    try:
+        secrets = validate_rules(evaluated.value, path)
+    except AgepyError as exc:
+        variant.error = str(exc)
+        return
+    variant.result = canonical({n: s.public_keys for n, s in secrets.items()})
+
+
+def rules_from(path: Path, evaluated: object) -> Rules:
+    """The rules as load_rules(path, evaluator="nix") reads them, from Nix's value."""
+    path = path.absolute()
+    return Rules(path=path, secrets=validate_rules(evaluated, path, parse_file(path)))
 
 
 @pytest.fixture(scope="module")
 def case_results(
     nix_instantiate: str, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[Path], CaseResult]:
-    def get(case: Path) -> CaseResult:
-        if case in _RESULTS:
-            return _RESULTS[case]
-        result = _RESULTS[case] = CaseResult()
-        folder = tmp_path_factory.mktemp("edit") / case.name
-        shutil.copytree(case, folder)
-        result.rules = load_rules(folder / "secrets.nix", evaluator="nix")
+) -> dict[Path, CaseResult]:
+    """Every sample's edits, and what Nix evaluates them to (two nix-instantiate runs)."""
+    base = tmp_path_factory.mktemp("edit")
+    folders = {}
+    for case in CASES:
+        folders[case] = base / case.parent.name / case.name
+        shutil.copytree(case, folders[case])
+    samples = evaluate_files(nix_instantiate, [f / "secrets.nix" for f in folders.values()])
+    results: dict[Path, CaseResult] = {}
+    copies: dict[tuple[Path, str], Path] = {}
+    for case, folder in folders.items():
+        result = results[case] = CaseResult()
+        sample = samples[folder / "secrets.nix"]
+        if sample.error is not None:
+            result.error = sample.error
+            continue
+        result.rules = rules_from(folder / "secrets.nix", sample.value)
         make_variants(result.rules, result)
-        evaluate_variants(nix_instantiate, folder, result.variants)
-        return result
-
-    return get
+        for op, path in write_variants(folder, result.variants).items():
+            copies[case, op] = path
+    evaluated = evaluate_files(nix_instantiate, list(copies.values()))
+    for (case, op), path in copies.items():
+        record(results[case].variants[op], path, evaluated[path])
+    return results
 
 
 @pytest.mark.parametrize(
     ("case", "op"),
     [
-        pytest.param(
-            case,
-            op,
-            id=f"{case.parent.name}/{case.name}-{op}",
-            marks=pytest.mark.xdist_group(case.name),
-        )
+        pytest.param(case, op, id=f"{case.parent.name}/{case.name}-{op}")
         for case in CASES
         for op in OPS
     ],
 )
-def test_edit_sample(case: Path, op: str, case_results: Callable[[Path], CaseResult]) -> None:
-    result = case_results(case)
+def test_edit_sample(case: Path, op: str, case_results: dict[Path, CaseResult]) -> None:
+    result = case_results[case]
+    assert result.error is None, f"Nix cannot evaluate the sample: {result.error}"
     pinned = REFUSALS.get(f"{case.parent.name}/{case.name}", {}).get(op, DEFAULTS.get(op))
     if pinned == NOT_APPLICABLE:
         assert op not in result.variants and op not in result.refused

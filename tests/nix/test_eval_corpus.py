@@ -1,15 +1,17 @@
-"""Every corpus secrets.nix: the built-in evaluator agrees with real nix-instantiate."""
+"""Every corpus secrets.nix: the built-in evaluator agrees with real nix-instantiate.
+
+The reference values come from one nix-instantiate for the whole corpus
+(tests/nix/batch.py); agepy's own nix evaluator still runs once per file."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from agepy.age.recipients import parse_recipient
 from agepy.nix import evaluate_file
+from tests.nix.batch import Evaluated, evaluate_files
 
 CORPUS = Path(__file__).parent.parent / "corpus"
 FILES = sorted(CORPUS.glob("*/secrets.nix"))
@@ -19,19 +21,17 @@ def test_corpus_is_big_enough() -> None:
     assert len(FILES) >= 30
 
 
-def reference(nix_instantiate: str, path: Path) -> object:
-    completed = subprocess.run(
-        [nix_instantiate, "--eval", "--strict", "--json", "--readonly-mode", str(path)],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(completed.stdout)
+@pytest.fixture(scope="module")
+def references(nix_instantiate: str) -> dict[Path, Evaluated]:
+    """nix-instantiate --eval --strict --json --readonly-mode, for every file."""
+    return evaluate_files(nix_instantiate, FILES, readonly=True)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.parent.name for p in FILES])
-def test_builtin_matches_nix(nix_instantiate: str, path: Path) -> None:
-    expected = reference(nix_instantiate, path)
+def test_builtin_matches_nix(references: dict[Path, Evaluated], path: Path) -> None:
+    reference = references[path]
+    assert reference.error is None, reference.error
+    expected = reference.value
     assert evaluate_file(path, evaluator="builtin") == expected
     assert evaluate_file(path, evaluator="nix") == expected
     assert evaluate_file(path) == expected

@@ -1,13 +1,12 @@
 """tests/corpus_wild: every file evaluates as nix-instantiate evaluates it, built-in and auto.
 
 The corpus holds the styles of secrets.nix seen in public repositories, including the
-ones agepy refused before issue #17 (see tests/corpus_wild/README.md).
+ones agepy refused before issue #17 (see tests/corpus_wild/README.md). The reference
+values come from one nix-instantiate for the whole corpus (tests/nix/batch.py).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,17 @@ import pytest
 from agepy.errors import NixSyntaxError
 from agepy.nix import evaluate_file, evaluate_source
 from agepy.rules.evaluation import evaluate_rules_file, rules_key_names
+from tests.nix.batch import Evaluated, evaluate_files
 
 WILD = Path(__file__).parent.parent / "corpus_wild"
 FILES = sorted(WILD.glob("*/secrets.nix"))
 IDS = [path.parent.name for path in FILES]
 
 
-def nix_value(nix_instantiate: str, path: Path) -> object:
-    completed = subprocess.run(
-        [nix_instantiate, "--eval", "--strict", "--json", "--readonly-mode", str(path)],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(completed.stdout)
+@pytest.fixture(scope="module")
+def nix_values(nix_instantiate: str) -> dict[Path, Evaluated]:
+    """nix-instantiate --eval --strict --json --readonly-mode, for every file."""
+    return evaluate_files(nix_instantiate, FILES, readonly=True)
 
 
 def test_corpus_is_big_enough() -> None:
@@ -36,8 +32,10 @@ def test_corpus_is_big_enough() -> None:
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
-def test_builtin_and_auto_match_nix(nix_instantiate: str, path: Path) -> None:
-    expected = nix_value(nix_instantiate, path)
+def test_builtin_and_auto_match_nix(nix_values: dict[Path, Evaluated], path: Path) -> None:
+    reference = nix_values[path]
+    assert reference.error is None, reference.error
+    expected = reference.value
     assert evaluate_file(path, evaluator="builtin") == expected
     assert evaluate_file(path, evaluator="auto") == expected
     assert evaluate_rules_file(path, evaluator="builtin") == expected
