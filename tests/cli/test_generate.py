@@ -18,8 +18,8 @@ import pytest
 from agepy.hosts import Inventory
 from agepy.store import Store
 from tests.conftest import require_tool
-from tests.nix.batch import parse_texts
 from tests.support.cli import run_agepy
+from tests.support.nix_batch import parse_texts
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

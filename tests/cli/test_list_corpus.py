@@ -23,8 +23,8 @@ import pytest
 
 from agepy.age.recipients import parse_recipient
 from agepy.errors import RecipientError
-from tests.nix.batch import Evaluated, evaluate_files
 from tests.support.cli import run_agepy
+from tests.support.nix_batch import Evaluated, evaluate_files
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES_FILES = sorted(

@@ -11,7 +11,7 @@ import pytest
 from agepy.errors import UsageError
 from agepy.generators import KINDS
 from agepy.generators.nixos import SecretSnippet, secret_snippet
-from tests.nix.batch import parse_texts
+from tests.support.nix_batch import parse_texts
 
 FIELD_SETS = [
     {},

@@ -31,7 +31,7 @@ from agepy.rules import (
     plan_replace_key,
     validate_rules,
 )
-from tests.nix.batch import Evaluated, evaluate_files
+from tests.support.nix_batch import Evaluated, evaluate_files
 
 # One xdist group: the module's fixture edits and evaluates every sample at once, so
 # the tests run on the one worker that did it (split, both workers would do it all).

@@ -11,7 +11,7 @@ import pytest
 
 from agepy.age.recipients import parse_recipient
 from agepy.nix import evaluate_file
-from tests.nix.batch import Evaluated, evaluate_files
+from tests.support.nix_batch import Evaluated, evaluate_files
 
 CORPUS = Path(__file__).parent.parent / "corpus"
 FILES = sorted(CORPUS.glob("*/secrets.nix"))

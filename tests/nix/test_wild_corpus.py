@@ -14,7 +14,7 @@ import pytest
 from agepy.errors import NixSyntaxError
 from agepy.nix import evaluate_file, evaluate_source
 from agepy.rules.evaluation import evaluate_rules_file, rules_key_names
-from tests.nix.batch import Evaluated, evaluate_files
+from tests.support.nix_batch import Evaluated, evaluate_files
 
 WILD = Path(__file__).parent.parent / "corpus_wild"
 FILES = sorted(WILD.glob("*/secrets.nix"))
