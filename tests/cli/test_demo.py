@@ -3,15 +3,72 @@
 from __future__ import annotations
 
 import re
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import agepy.demo
+from agepy.demo import Demo, DemoError, _prepare
 from tests.conftest import SSHD, require_tool
-from tests.support.cli import run_agepy
+from tests.support.cli import AGEPY, run_agepy
+from tests.support.forkserver import popen_agepy
 
 # One worker runs the demo once for all the checks below.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+
+
+class _ForkedSteps:
+    """agepy.demo's `subprocess` in these tests: its `python -m agepy` steps are real agepy
+    processes forked by the fork server (tests/support/forkserver.py) instead of a fresh
+    interpreter each, which made most of the demo's time; what else it runs (`age -d`)
+    runs as it would. test_a_step_is_python_m_agepy_in_a_child runs a step as the demo
+    starts it, and the quick start test (`./run demo`) the whole demo so."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(subprocess, name)
+
+    @staticmethod
+    def run(
+        argv: Sequence[str],
+        *,
+        input: str | None = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> subprocess.CompletedProcess[Any]:
+        if list(argv[: len(AGEPY)]) != AGEPY:
+            return subprocess.run(argv, input=input, timeout=timeout, **kwargs)
+        assert kwargs.pop("capture_output") and not kwargs.pop("check"), kwargs
+        with popen_agepy(
+            argv[len(AGEPY) :],
+            # No input: the step reads the demo's own standard input, as a child would.
+            stdin=None if input is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **kwargs,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(input, timeout=timeout)
+            except BaseException:
+                process.kill()
+                raise
+        return subprocess.CompletedProcess(list(argv), process.returncode, stdout, stderr)
+
+
+@contextmanager
+def _forked_steps() -> Iterator[None]:
+    # The steps' fork server (their environment's interpreter settings pick it) starts
+    # here, not in the middle of `agepy demo` run in this process: it would keep that
+    # run's standard error open.
+    settings = Demo(root=Path("/nonexistent"), say=lambda _line: None).env
+    with popen_agepy(["--version"], env=settings, stdout=subprocess.DEVNULL) as warm:
+        assert warm.wait() == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(agepy.demo, "subprocess", _ForkedSteps())
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +78,8 @@ def demo_output(tmp_path_factory: pytest.TempPathFactory) -> str:
     require_tool("ssh-keygen")
     # A temp folder of its own, to see that the demo removes everything it made.
     tmp = tmp_path_factory.mktemp("demo-tmp")
-    result = run_agepy(["demo"], text=True, set_env={"NO_COLOR": "1", "TMPDIR": str(tmp)})
+    with _forked_steps():
+        result = run_agepy(["demo"], text=True, set_env={"NO_COLOR": "1", "TMPDIR": str(tmp)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert not list(tmp.iterdir()), f"the demo left {sorted(tmp.iterdir())} behind"
@@ -83,7 +141,8 @@ def test_without_sshd_the_demo_uses_the_recorded_host_key(tmp_path: Path) -> Non
     """Where sshd can't start, it says so and still runs every other step."""
     require_tool("age")
     env = {"NO_COLOR": "1", "TMPDIR": str(tmp_path), "AGEPY_SSHD": "/nonexistent"}
-    result = run_agepy(["demo"], text=True, set_env=env)
+    with _forked_steps():
+        result = run_agepy(["demo"], text=True, set_env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "sshd could not start" in _step(out, 1)
@@ -93,3 +152,25 @@ def test_without_sshd_the_demo_uses_the_recorded_host_key(tmp_path: Path) -> Non
     assert "$ agepy rescan matrix --key-file" in step
     assert "the old host key decrypts nothing, the new one both secrets" in step
     assert not list(tmp_path.iterdir())
+
+
+def test_a_step_is_python_m_agepy_in_a_child(tmp_path: Path) -> None:
+    """As the demo starts its steps (the tests above fork them): this interpreter's
+    `python -m agepy` in the demo's copy of the example, its answer shown indented."""
+    said: list[str] = []
+    demo = Demo(root=tmp_path, say=said.append)
+    _prepare(demo)
+    out = demo.agepy("list")
+    assert said[0] == "$ agepy list"
+    assert re.search(r"^restic-password\.age\s+ok\s+alice, backup$", out, re.M)
+    assert f"  {out.splitlines()[0]}" in said
+
+
+def test_a_failed_step_stops_the_demo(tmp_path: Path) -> None:
+    demo = Demo(root=tmp_path, say=lambda _line: None)
+    _prepare(demo)
+    with (
+        _forked_steps(),
+        pytest.raises(DemoError, match=r"`agepy show nope` failed with exit code 1"),
+    ):
+        demo.agepy("show", "nope")

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,7 +28,9 @@ OPTION_NAMES = st.sampled_from(
      "id", "sender", "prefix", "x"]
 )  # fmt: skip
 TOML_VALUES = st.recursive(
-    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(OPTION_NAMES, inner)
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(OPTION_NAMES, inner),
+    max_leaves=8,
 )
 
 
@@ -40,6 +43,15 @@ def test_options(kind: str, options: dict[str, Any]) -> None:
         assert exc.hint is not None
     else:
         assert set(resolved) == set(KINDS[kind].option_names)
+
+
+@pytest.fixture(scope="module")
+def records_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for every example: each writes its own agepy.toml over the last one
+    (making and removing a folder per example cost more than the example itself)."""
+    folder = tmp_path_factory.mktemp("records")
+    (folder / "secrets.nix").write_text("{ }\n")
+    return folder
 
 
 @settings(max_examples=200, deadline=None)
@@ -56,18 +68,16 @@ def test_options(kind: str, options: dict[str, Any]) -> None:
         max_size=3,
     )
 )
-def test_records(table: dict[str, Any]) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        rules = Path(folder) / "secrets.nix"
-        rules.write_text("{ }\n")
-        (Path(folder) / "agepy.toml").write_text(tomli_w.dumps({"secrets": table}))
-        try:
-            records = load_records(rules)
-        except AgepyError:
-            return
-        for name, record in records.items():
-            with contextlib.suppress(AgepyError):
-                resolve_options(record.kind, record.options, secret_name=name)
+def test_records(records_folder: Path, table: dict[str, Any]) -> None:
+    rules = records_folder / "secrets.nix"
+    (records_folder / "agepy.toml").write_text(tomli_w.dumps({"secrets": table}))
+    try:
+        records = load_records(rules)
+    except AgepyError:
+        return
+    for name, record in records.items():
+        with contextlib.suppress(AgepyError):
+            resolve_options(record.kind, record.options, secret_name=name)
 
 
 def test_damaged_toml() -> None:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import socket
-import socketserver
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from agepy.demo.sshd import Sshd, free_port
 from tests.conftest import SSHD, require_tool
 
+# The shared servers below serve every hosts test of a worker: no test changes their host
+# keys (those that reinstall a host start an sshd of their own).
 
-@pytest.fixture(scope="module")
+
+@pytest.fixture(scope="session")
 def sshd() -> Iterator[Sshd]:
     """An sshd with ed25519 and rsa host keys on 127.0.0.1 and a port of its own."""
     require_tool(SSHD)
@@ -22,7 +24,7 @@ def sshd() -> Iterator[Sshd]:
         yield server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ecdsa_sshd() -> Iterator[Sshd]:
     """An sshd whose only host key is ECDSA (which age cannot use)."""
     require_tool(SSHD)
@@ -31,68 +33,77 @@ def ecdsa_sshd() -> Iterator[Sshd]:
         yield server
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+def _serve(handle: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A peer on 127.0.0.1 that runs ``handle`` on each connection in a thread; its port.
 
+    Stopping it wakes the accepting thread at once (shutdown of the listening socket),
+    where socketserver's loop would notice only at its next half-second poll.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
 
-def _serve(handler: type[socketserver.BaseRequestHandler]) -> Iterator[int]:
-    server = _Server(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            handle(conn)
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _address = listener.accept()
+            except OSError:  # shut down
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield server.server_address[1]
+        yield listener.getsockname()[1]
     finally:
-        server.shutdown()
-        server.server_close()
+        listener.shutdown(socket.SHUT_RDWR)
+        thread.join()
+        listener.close()
 
 
-class _Silent(socketserver.BaseRequestHandler):
+def _silent(conn: socket.socket) -> None:
     """Accepts, then never says a word (until the client goes away)."""
-
-    def handle(self) -> None:
-        self.request.settimeout(30)
-        try:
-            while self.request.recv(4096):
-                pass
-        except OSError:
+    conn.settimeout(30)
+    try:
+        while conn.recv(4096):
             pass
+    except OSError:
+        pass
 
 
-class _Http(socketserver.StreamRequestHandler):
+def _http(conn: socket.socket) -> None:
     """Answers the first line with an HTTP 400, as web servers do to an SSH banner."""
+    with conn.makefile("rb") as lines:
+        lines.readline()
+    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
-    def handle(self) -> None:
-        self.rfile.readline()
-        self.wfile.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
-
-class _Garbage(socketserver.BaseRequestHandler):
+def _garbage(conn: socket.socket) -> None:
     """A valid SSH banner, then bytes that are no SSH packet."""
-
-    def handle(self) -> None:
-        self.request.sendall(b"SSH-2.0-OpenSSH_9.9 hostile\r\n")
-        self.request.sendall(b"\xff\xfe\xfd\xfc this is not a packet at all\r\n" * 4)
-        try:
-            self.request.settimeout(5)
-            self.request.recv(4096)
-        except OSError:
-            pass
+    conn.sendall(b"SSH-2.0-OpenSSH_9.9 hostile\r\n")
+    conn.sendall(b"\xff\xfe\xfd\xfc this is not a packet at all\r\n" * 4)
+    try:
+        conn.settimeout(5)
+        conn.recv(4096)
+    except OSError:
+        pass
 
 
 @pytest.fixture(scope="module")
 def silent_port() -> Iterator[int]:
-    yield from _serve(_Silent)
+    yield from _serve(_silent)
 
 
 @pytest.fixture(scope="module")
 def http_port() -> Iterator[int]:
-    yield from _serve(_Http)
+    yield from _serve(_http)
 
 
 @pytest.fixture(scope="module")
 def garbage_port() -> Iterator[int]:
-    yield from _serve(_Garbage)
+    yield from _serve(_garbage)
 
 
 @pytest.fixture

@@ -45,6 +45,15 @@ def fresh_sshd() -> Iterator[Sshd]:
         yield server
 
 
+@pytest.fixture
+def fresh_ed25519_sshd() -> Iterator[Sshd]:
+    """An sshd of this test's own with only an ed25519 host key (cheap to reinstall: no
+    RSA key to generate), for tests where the key types do not matter."""
+    require_tool(SSHD)
+    with Sshd(key_types=("ed25519",)) as server:
+        yield server
+
+
 def _admin(repo: Repo) -> str:
     """The admin's private key, for -i."""
     return str(repo.keys["admin"].private)
@@ -175,11 +184,15 @@ def test_add_host_hostile_peer_changes_nothing(
     }[peer]()
     (repo.dir / "agepy.toml").write_text("# an inventory\n[hosts]\n")
     before = repo.snapshot()
-    result = repo.agepy("add-host", "web", f"127.0.0.1:{port}", "--yes", "-T", "1", "--to", "a.age")
+    # The silent peer is waited for until -T; the others answer (or refuse) at once.
+    timeout = "0.2" if peer == "silent" else "1"
+    result = repo.agepy(
+        "add-host", "web", f"127.0.0.1:{port}", "--yes", "-T", timeout, "--to", "a.age"
+    )
     assert result.returncode == 1
     [error] = [line for line in result.stderr.splitlines() if line.startswith("agepy: error:")]
     expected = {
-        "silent": "did not answer within 1s",
+        "silent": "did not answer within 0.2s",
         "http": "not an SSH server",
         "closed": "connection refused",
         "ecdsa": "ecdsa-sha2-nistp256",
@@ -235,11 +248,11 @@ def test_rescan_after_reinstall(repo: Repo, fresh_sshd: Sshd) -> None:
     assert repo.agepy("hosts").returncode == 0
 
 
-def test_rescan_without_identity_changes_nothing(repo: Repo, fresh_sshd: Sshd) -> None:
-    target = f"127.0.0.1:{fresh_sshd.port}"
+def test_rescan_without_identity_changes_nothing(repo: Repo, fresh_ed25519_sshd: Sshd) -> None:
+    target = f"127.0.0.1:{fresh_ed25519_sshd.port}"
     added = repo.agepy("add-host", "web", target, "--to", "a.age", "--yes", "-i", _admin(repo))
     assert added.returncode == 0, added.stderr
-    fresh_sshd.reinstall()
+    fresh_ed25519_sshd.reinstall()
     before = repo.snapshot()
     wrong = make_ssh_key(require_tool("ssh-keygen"), repo.dir.parent, "stranger", "ed25519").private
     result = repo.agepy("rescan", "web", "--yes", "-i", str(wrong))

@@ -13,13 +13,14 @@ import contextlib
 import importlib.util
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ from tests.matrix.conftest import Run
 from tests.support.repo import Repo
 
 SERVER_NAME = "example.com"
-DEADLINE = 45.0  # seconds for each process to come up
+DEADLINE = 45.0  # seconds for each process to come up (a bound on failure only)
 
 
 def _require_synapse() -> None:
@@ -70,56 +71,73 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
+class _Running:
+    """A process whose output lines are copied to ``log`` as they come, and can be waited
+    for (no polling: the copying thread wakes the waiter at each line and at the end)."""
+
+    def __init__(self, what: str, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.what = what
+        self.process = process
+        self.log = log
+        self.lines: list[str] = []
+        self.ended = False
+        self.changed = threading.Condition()
+        self.copier = threading.Thread(target=self._copy, daemon=True)
+        self.copier.start()
+
+    def _copy(self) -> None:
+        assert self.process.stdout is not None
+        with self.log.open("wb") as sink, self.process.stdout:
+            for raw in self.process.stdout:
+                sink.write(raw)
+                sink.flush()
+                with self.changed:
+                    self.lines.append(raw.decode(errors="replace"))
+                    self.changed.notify_all()
+        with self.changed:
+            self.ended = True
+            self.changed.notify_all()
+
+    def wait_for_line(self, text: str) -> None:
+        """Until a line containing ``text`` was printed; fails if the process ends first."""
+        with self.changed:
+            seen = self.changed.wait_for(
+                lambda: self.ended or any(text in line for line in self.lines), DEADLINE
+            )
+            found = any(text in line for line in self.lines)
+            tail = "".join(self.lines)[-3000:]
+        if found:
+            return
+        if seen:  # the output ended: the process did
+            self.process.wait(timeout=10)
+            pytest.fail(f"{self.what} exited ({self.process.returncode}):\n{tail}")
+        pytest.fail(f"{self.what} did not print {text!r} within {DEADLINE}s:\n{tail}")
+
+
 @contextlib.contextmanager
-def _running(argv: list[str], log: Path, cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _running(what: str, argv: list[str], log: Path, cwd: Path) -> Iterator[_Running]:
     """A process with its output in ``log``, stopped on every way out."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    with log.open("wb") as sink:
-        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd, env=env)
-        try:
-            yield process
-        finally:
-            _stop(process)
-
-
-def _wait_for(
-    what: str, ready: Callable[[], bool], process: subprocess.Popen[bytes], log: Path
-) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{what} exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(OSError):
-            if ready():
-                return
-        time.sleep(0.2)
-    pytest.fail(f"{what} not ready after {DEADLINE}s:\n{log.read_text()[-3000:]}")
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd, env=env
+    )
+    running = _Running(what, process, log)
+    try:
+        yield running
+    finally:
+        _stop(process)
+        running.copier.join(timeout=10)
 
 
 def _homeserver_config(data: Path, port: int, registration: Path) -> Path:
+    """homeserver.yaml for loopback only; the homeserver makes its signing key itself at
+    start (it generates missing files and runs, by default), so no separate
+    --generate-config run (a second Synapse start-up) is needed."""
     config = data / "homeserver.yaml"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "synapse.app.homeserver",
-            "--server-name",
-            SERVER_NAME,
-            "--config-path",
-            str(config),
-            "--data-directory",
-            str(data),
-            "--generate-config",
-            "--report-stats=no",
-        ],
-        check=True,
-        capture_output=True,
-        cwd=data,
-        timeout=120,
-    )
-    settings = yaml.safe_load(config.read_text())
-    settings.update(
-        listeners=[
+    settings = {
+        "server_name": SERVER_NAME,
+        "pid_file": str(data / "homeserver.pid"),
+        "listeners": [
             {
                 "port": port,
                 "bind_addresses": ["127.0.0.1"],
@@ -129,14 +147,19 @@ def _homeserver_config(data: Path, port: int, registration: Path) -> Path:
                 "resources": [{"names": ["client"], "compress": False}],
             }
         ],
-        app_service_config_files=[str(registration)],
-        # Loopback only: no key servers, no federation, no stats.
-        trusted_key_servers=[],
-        federation_domain_whitelist=[],
-        suppress_key_server_warning=True,
-        report_stats=False,
-        enable_registration=False,
-    )
+        "database": {"name": "sqlite3", "args": {"database": str(data / "homeserver.db")}},
+        "media_store_path": str(data / "media_store"),
+        "signing_key_path": str(data / f"{SERVER_NAME}.signing.key"),
+        "macaroon_secret_key": secrets.token_urlsafe(32),
+        "form_secret": secrets.token_urlsafe(32),
+        "app_service_config_files": [str(registration)],
+        # No key servers, no federation, no stats.
+        "trusted_key_servers": [],
+        "federation_domain_whitelist": [],
+        "suppress_key_server_warning": True,
+        "report_stats": False,
+        "enable_registration": False,
+    }
     config.write_text(yaml.safe_dump(settings))
     return config
 
@@ -175,14 +198,9 @@ def test_synapse_and_heisenbridge_run_on_the_decrypted_registration(
     config = _homeserver_config(data, hs_port, registration)
     base = f"http://127.0.0.1:{hs_port}"
     synapse_argv = [sys.executable, "-m", "synapse.app.homeserver", "-c", str(config)]
-    with _running(synapse_argv, data / "stdout.log", data) as synapse:
-        _wait_for(
-            "synapse",
-            lambda: _get(f"{base}/_matrix/client/versions")[0] == 200,
-            synapse,
-            data / "stdout.log",
-        )
-        bridge_log = tmp_path / "heisenbridge.log"
+    with _running("synapse", synapse_argv, data / "stdout.log", data) as synapse:
+        synapse.wait_for_line(f"Synapse now listening on TCP port {hs_port}")
+        assert _get(f"{base}/_matrix/client/versions")[0] == 200
         bridge_argv = [
             heisenbridge_bin,
             "--config",
@@ -191,17 +209,14 @@ def test_synapse_and_heisenbridge_run_on_the_decrypted_registration(
             f"@admin:{SERVER_NAME}",
             base,
         ]
-        with _running(bridge_argv, bridge_log, tmp_path) as bridge:
-            _wait_for(
-                "heisenbridge",
-                lambda: "bridge is now running!" in bridge_log.read_text(),
-                bridge,
-                bridge_log,
-            )
+        with _running(
+            "heisenbridge", bridge_argv, tmp_path / "heisenbridge.log", tmp_path
+        ) as bridge:
+            bridge.wait_for_line("bridge is now running!")
             status, whoami = _get(f"{base}/_matrix/client/v3/account/whoami", as_token)
             assert status == 200, whoami
             assert whoami["user_id"] == f"@heisenbridge:{SERVER_NAME}"
             status, denied = _get(f"{base}/_matrix/client/v3/account/whoami", "wrong" * 10)
             assert status == 401, denied
-        assert bridge.returncode is not None
-    assert synapse.returncode is not None
+        assert bridge.process.returncode is not None
+    assert synapse.process.returncode is not None
