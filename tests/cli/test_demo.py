@@ -60,12 +60,6 @@ class _ForkedSteps:
 
 @contextmanager
 def _forked_steps() -> Iterator[None]:
-    # The steps' fork server (their environment's interpreter settings pick it) starts
-    # here, not in the middle of `agepy demo` run in this process: it would keep that
-    # run's standard error open.
-    settings = Demo(root=Path("/nonexistent"), say=lambda _line: None).env
-    with popen_agepy(["--version"], env=settings, stdout=subprocess.DEVNULL) as warm:
-        assert warm.wait() == 0
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(agepy.demo, "subprocess", _ForkedSteps())
         yield

@@ -68,6 +68,11 @@ _STARTED = struct.Struct("=ii")
 _STATUS = struct.Struct("=i")
 _MAX_REQUEST = 1 << 20
 _ROOT = str(Path(__file__).resolve().parents[2])
+# The servers' own standard error: this process's as it was at import. A server first
+# started inside an in-process run (whose fd 2 is that run's pipe) must not keep the
+# pipe open after the run.
+_SERVER_STDERR = os.dup(2)
+os.set_inheritable(_SERVER_STDERR, False)
 
 
 def _interpreter_settings(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -100,6 +105,7 @@ class _Server:
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
+            stderr=_SERVER_STDERR,
             cwd="/",
             env=env,
         )
