@@ -89,19 +89,23 @@ def _wait_gone(pids: list[int]) -> None:
             os.close(fd)
 
 
-def _rekey_once(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[str, str], float]:
+def _rekey_args(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[str, str]]:
     """The `agepy rekey --force` arguments and environment for ``folder`` (with a private
-    runtime folder), and how long one whole run of it takes as a child process (forked by
-    tests.support.forkserver, as every run here)."""
+    runtime folder)."""
     argv = ["rekey", "--force", *options, "-i", str(key.private)]
     runtime = folder.parent / "runtime"
     runtime.mkdir(mode=0o700)
-    env = _env(folder, runtime)
+    return argv, _env(folder, runtime)
+
+
+def _rekey_once(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[str, str]]:
+    """:func:`_rekey_args`, after one whole run of it as a child process (forked by
+    tests.support.forkserver, as every run here), which must succeed."""
+    argv, env = _rekey_args(folder, key, *options)
     process = popen_agepy(argv, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    began = time.monotonic()  # from where a kill's random delay starts
     _, err = process.communicate()
     assert process.returncode == 0, err
-    return argv, env, time.monotonic() - began
+    return argv, env
 
 
 @pytest.mark.slow
@@ -113,7 +117,7 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
     }
     repo = make_repo(entries, armored=names[::10])
     identities = load_identities([keys["alice"].private])
-    argv, env, _ = _rekey_once(repo.dir, keys["alice"], "-q")
+    argv, env = _rekey_once(repo.dir, keys["alice"], "-q")
     runtime = Path(env["XDG_RUNTIME_DIR"])
 
     draw = secrets.SystemRandom()
@@ -170,7 +174,7 @@ def test_ctrl_c_stops_a_parallel_rekey_cleanly(make_repo: MakeRepo, keys: dict[s
     names = [f"s{i:03}.age" for i in range(COUNT)]
     repo = make_repo({n: ["alice", "bob"] for n in names})
     identities = load_identities([keys["alice"].private])
-    argv, env, _ = _rekey_once(repo.dir, keys["alice"])
+    argv, env = _rekey_args(repo.dir, keys["alice"])
 
     draw = secrets.SystemRandom()
     for _ in range(4):
@@ -208,7 +212,7 @@ def test_a_worker_killed_mid_rekey_ends_the_run_with_an_error(
     names = [f"s{i:03}.age" for i in range(COUNT * 2)]
     repo = make_repo({n: ["alice", "bob"] for n in names})
     identities = load_identities([keys["alice"].private])
-    argv, env, _ = _rekey_once(repo.dir, keys["alice"], "-q")
+    argv, env = _rekey_args(repo.dir, keys["alice"], "-q")
     process = popen_agepy(argv, cwd=repo.dir, env=env, stderr=subprocess.PIPE)
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     deadline = time.monotonic() + 30
