@@ -26,7 +26,7 @@ from agepy.age.recipients import parse_recipient
 from agepy.age.x25519 import X25519Identity
 from agepy.errors import HeaderError, IdentityError, RecipientError
 from tests.age.test_cli import assert_one_error, run
-from tests.age.test_interop_sizes import run_with_tty
+from tests.age.test_interop_sizes import run_agepy_with_tty, run_with_tty
 from tests.support.keys import Key
 
 ROUND_TRIP_KEYS = ["x25519", "ed25519", "rsa2048"]
@@ -234,12 +234,12 @@ def test_encrypt_to_identity_and_e_flag(
         assert check.stdout == b"to myself"
 
 
-def test_encrypt_with_passphrase(agepy_cmd: list[str], tmp_path: Path, age_bin: str) -> None:
+def test_encrypt_with_passphrase(tmp_path: Path, age_bin: str) -> None:
     plain = tmp_path / "plain"
     plain.write_bytes(b"by passphrase")
     out = tmp_path / "s.age"
-    code, output = run_with_tty(
-        [*agepy_cmd, "encrypt", "-p", "-o", str(out), str(plain)], "correct horse"
+    code, output = run_agepy_with_tty(
+        ["encrypt", "-p", "-o", str(out), str(plain)], "correct horse"
     )
     assert code == 0, output
     assert decrypt_bytes(out.read_bytes(), [], passphrase=lambda: "correct horse") == (
