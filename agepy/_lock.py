@@ -29,7 +29,10 @@ from agepy.errors import StoreError
 __all__ = ["lock_timeout", "store_lock"]
 
 _DEFAULT_TIMEOUT = 120.0
-_POLL = 0.05
+# Polling for the lock starts at a millisecond and doubles up to 50 ms: a short wait (a
+# concurrent writer about to finish) ends soon after it could, a long one costs little.
+_FIRST_POLL = 0.001
+_MAX_POLL = 0.05
 
 # locked folder (resolved) -> (descriptor, depth)
 _held: dict[Path, tuple[int, int]] = {}
@@ -96,6 +99,7 @@ def store_lock(
 def _acquire(fd: int, path: Path, timeout: float, notify: Callable[[str], None] | None) -> None:
     deadline = time.monotonic() + timeout
     told = False
+    poll = _FIRST_POLL
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -110,7 +114,8 @@ def _acquire(fd: int, path: Path, timeout: float, notify: Callable[[str], None] 
                 f"another agepy is still writing in {path} (gave up after {timeout:g} s)",
                 hint="let it finish and run this again (AGEPY_LOCK_TIMEOUT sets the wait)",
             )
-        time.sleep(_POLL)
+        time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+        poll = min(poll * 2, _MAX_POLL)
 
 
 def _release(path: Path) -> None:

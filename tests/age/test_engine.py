@@ -26,7 +26,8 @@ from agepy.age.recipients import parse_recipient
 from agepy.age.x25519 import X25519Identity
 from agepy.errors import HeaderError, IdentityError, RecipientError
 from tests.age.test_cli import assert_one_error, run
-from tests.age.test_interop_sizes import run_with_tty
+from tests.age.test_interop_sizes import run_agepy_with_tty, run_with_tty
+from tests.support.forkserver import popen_agepy
 from tests.support.keys import Key
 
 ROUND_TRIP_KEYS = ["x25519", "ed25519", "rsa2048"]
@@ -109,9 +110,10 @@ def test_two_gib_header_line_is_refused_early() -> None:
     assert endless.served < 16 << 20  # read a few MiB, not 2 GiB
 
 
-def test_two_gib_header_line_on_stdin(agepy_cmd: list[str], keys: dict[str, Key]) -> None:
-    process = subprocess.Popen(
-        [*agepy_cmd, "decrypt", "-i", str(keys["x25519"].private), "-"],
+def test_two_gib_header_line_on_stdin(keys: dict[str, Key]) -> None:
+    # A real `python -m agepy` process (tests.support.forkserver) reading a real pipe.
+    process = popen_agepy(
+        ["decrypt", "-i", str(keys["x25519"].private), "-"],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -234,12 +236,12 @@ def test_encrypt_to_identity_and_e_flag(
         assert check.stdout == b"to myself"
 
 
-def test_encrypt_with_passphrase(agepy_cmd: list[str], tmp_path: Path, age_bin: str) -> None:
+def test_encrypt_with_passphrase(tmp_path: Path, age_bin: str) -> None:
     plain = tmp_path / "plain"
     plain.write_bytes(b"by passphrase")
     out = tmp_path / "s.age"
-    code, output = run_with_tty(
-        [*agepy_cmd, "encrypt", "-p", "-o", str(out), str(plain)], "correct horse"
+    code, output = run_agepy_with_tty(
+        ["encrypt", "-p", "-o", str(out), str(plain)], "correct horse"
     )
     assert code == 0, output
     assert decrypt_bytes(out.read_bytes(), [], passphrase=lambda: "correct horse") == (

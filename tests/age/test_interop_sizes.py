@@ -10,6 +10,7 @@ import os
 import pty
 import select
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from agepy.age import decrypt_bytes, decrypt_to, encrypt_bytes, encrypt_file
 from agepy.age.identities import Identity, load_identities, load_identity_file
 from agepy.age.recipients import parse_recipient
 from tests.age.conftest import Typage
+from tests.support.forkserver import popen_agepy
 from tests.support.keys import Key
 
 SIZES = [0, 1, 65535, 65536, 65537, 200_000]
@@ -42,28 +44,60 @@ def run_with_tty(args: list[str], passphrase: str, timeout: float = 120) -> tupl
             os.execvp(args[0], args)
         finally:
             os._exit(127)
-    output = b""
-    answered = 0
     try:
-        while True:
-            ready, _, _ = select.select([fd], [], [], timeout)
-            if not ready:
-                os.kill(pid, 9)
-                break
-            try:
-                chunk = os.read(fd, 1024)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            output += chunk
-            if output.lower().count(b"passphrase") > answered:
-                answered += 1
-                os.write(fd, passphrase.encode() + b"\n")
+        output = _answer_passphrases(fd, passphrase, timeout, lambda: os.kill(pid, 9))
     finally:
         os.close(fd)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), output
+
+
+def run_agepy_with_tty(argv: list[str], passphrase: str, timeout: float = 120) -> tuple[int, bytes]:
+    """`agepy ARGV` as :func:`run_with_tty` runs a program: a real `python -m agepy`
+    process (tests.support.forkserver) in a session of its own, whose controlling
+    terminal (and standard streams) is a new pseudo-terminal."""
+    leader, follower = pty.openpty()
+    try:
+        process = popen_agepy(
+            argv,
+            stdin=follower,
+            stdout=follower,
+            stderr=follower,
+            start_new_session=True,
+            controlling_terminal=True,
+        )
+    finally:
+        os.close(follower)
+    try:
+        output = _answer_passphrases(leader, passphrase, timeout, process.kill)
+    finally:
+        os.close(leader)
+    return process.wait(), output
+
+
+def _answer_passphrases(
+    fd: int, passphrase: str, timeout: float, kill: Callable[[], None]
+) -> bytes:
+    """What the terminal ``fd`` shows until it closes, typing ``passphrase`` each time it
+    asks for one; ``kill`` the program if nothing comes for ``timeout`` seconds."""
+    output = b""
+    answered = 0
+    while True:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            kill()
+            break
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+        if output.lower().count(b"passphrase") > answered:
+            answered += 1
+            os.write(fd, passphrase.encode() + b"\n")
+    return output
 
 
 @pytest.fixture(scope="module")
@@ -187,15 +221,18 @@ def test_agepy_passphrase_to_pyrage(size: int, armor: bool) -> None:
     assert pyrage.passphrase.decrypt(ours, PASSWORD) == plain
 
 
-# pyrage.passphrase.encrypt has no work-factor knob: it calibrates scrypt to about a second,
-# and agepy then spends as long again opening it. The scrypt stanza is independent of the
-# payload, so one pyrage passphrase file per armor (multi-chunk, last chunk partial) shows
-# that agepy reads pyrage's scrypt stanza; test_pyrage_both_ways covers every STREAM edge
-# size with pyrage's files, and test_agepy_passphrase_to_pyrage the other direction.
-@ARMOR
-def test_pyrage_passphrase_to_agepy(armor: bool) -> None:
+# pyrage.passphrase.encrypt has no work-factor knob: it calibrates scrypt to about a second
+# (often two or more on a busy machine), and agepy then spends as long again opening it.
+# The scrypt stanza is independent of the payload and of the armor, so one pyrage
+# passphrase file (armored: the armor around the binary format; multi-chunk, last chunk
+# partial) shows that agepy reads pyrage's scrypt stanza. test_pyrage_both_ways covers
+# pyrage's binary and armored files at every STREAM edge size, test_age_passphrase_to_agepy
+# binary and armored passphrase files of age, and test_agepy_passphrase_to_pyrage the
+# other direction in both armors.
+def test_pyrage_passphrase_to_agepy() -> None:
     plain = _data(200_000)
-    theirs = pyrage.passphrase.encrypt(plain, PASSWORD, armored=armor)
+    theirs = pyrage.passphrase.encrypt(plain, PASSWORD, armored=True)
+    assert theirs.startswith(b"-----BEGIN AGE ENCRYPTED FILE-----")
     assert decrypt_bytes(theirs, [], passphrase=lambda: PASSWORD) == plain
 
 

@@ -7,12 +7,9 @@ X25519 key. The real `age` command reads what agepy writes and the other way rou
 
 from __future__ import annotations
 
-import fcntl
 import os
 import select
 import subprocess
-import sys
-import termios
 import time
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import pytest
 from agepy.age.pq import HybridIdentity
 from tests.age.plugin import ANSWER, MODE_VARIABLES, PluginKey, make_plugin_key, plugin_search_path
 from tests.support.cli import run_agepy
+from tests.support.forkserver import popen_agepy
 from tests.support.keys import Key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -248,26 +246,27 @@ def on_terminal(
     args: list[str], cwd: Path, answer_when: bytes, answer: bytes
 ) -> tuple[bytes, bytes]:
     """Run agepy with a pseudo-terminal as its controlling terminal (and stdin); answer
-    each time ``answer_when`` shows. Returns (stdout, what the terminal showed)."""
+    each time ``answer_when`` shows. Returns (stdout, what the terminal showed). agepy is
+    a real `python -m agepy` process (tests.support.forkserver), in a session of its own
+    whose controlling terminal the pty becomes; the plugin is a program it starts."""
     leader, follower = os.openpty()
-
-    def take_terminal() -> None:  # in the child, after setsid: the pty becomes its tty
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
     env = {**environment("prompt-secret"), "HOME": str(cwd)}
     screen = b""
     answered = 0
-    with subprocess.Popen(
-        [sys.executable, "-m", "agepy", *args],
-        stdin=follower,
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        cwd=cwd,
-        env=env,
-        start_new_session=True,
-        preexec_fn=take_terminal,
-    ) as child:
+    try:
+        child = popen_agepy(
+            args,
+            stdin=follower,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+            controlling_terminal=True,
+        )
+    finally:
         os.close(follower)
+    with child:
         give_up = time.monotonic() + 120  # a safety net against a hung test, not a measure
         while child.poll() is None and time.monotonic() < give_up:
             if select.select([leader], [], [], 0.1)[0]:

@@ -34,6 +34,7 @@ from tests.age.plugin import (
     make_plugin_key,
     plugin_search_path,
 )
+from tests.support.forkserver import popen_agepy
 
 PLUGIN = "agepytest"
 ROOT = Path(__file__).parents[2]
@@ -130,10 +131,26 @@ except AgepyError as exc:
 """
 
 
+@pytest.fixture(scope="module")
+def child(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """CHILD as a script of this interpreter, for the fork server to run as a process."""
+    script = tmp_path_factory.mktemp("child") / "unwrap-child"
+    script.write_text(f"#!{sys.executable}\n{CHILD}")
+    script.chmod(0o755)
+    return script
+
+
 def run_child(
-    key: PluginKey, mode: str, *, terminal: bool, reply_to: bytes = b"", reply: bytes = b""
+    child: Path,
+    key: PluginKey,
+    mode: str,
+    *,
+    terminal: bool,
+    reply_to: bytes = b"",
+    reply: bytes = b"",
 ) -> tuple[str, bytes, bytes]:
-    """Unwrap in a new session through TerminalUI: on a pseudo-terminal, or on none.
+    """Unwrap in a new session through TerminalUI: on a pseudo-terminal, or on none. The
+    ``child`` script runs as a real process, forked by tests.support.forkserver.
 
     Returns the child's stdout, what it showed on the terminal and the file key."""
     file_key = secrets.token_bytes(16)
@@ -143,16 +160,20 @@ def run_child(
     args.append(b64encode(stanza.body).decode())
     master, slave = os.openpty()
     screen = b""
-    with subprocess.Popen(
-        [sys.executable, "-c", CHILD, *args],
-        stdin=slave if terminal else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        env=env,
-        start_new_session=True,
-    ) as child:
+    try:
+        process = popen_agepy(
+            args,
+            script=child,
+            stdin=slave if terminal else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+    finally:
         os.close(slave)
+    with process:
         give_up = time.monotonic() + 120  # a safety net against a hung test, not a measure
-        while child.poll() is None and time.monotonic() < give_up:
+        while process.poll() is None and time.monotonic() < give_up:
             if select.select([master], [], [], 0.1)[0]:
                 try:
                     screen += os.read(master, 4096)
@@ -161,14 +182,15 @@ def run_child(
                 if reply_to and reply_to in screen:
                     os.write(master, reply)
                     reply_to = b""
-        child.kill()
-        output = child.communicate()[0].decode().strip()
+        process.kill()
+        output = process.communicate()[0].decode().strip()
     os.close(master)
     return output, screen, file_key
 
 
-def test_terminal_ui_reads_a_secret_with_echo_off(key: PluginKey) -> None:
+def test_terminal_ui_reads_a_secret_with_echo_off(child: Path, key: PluginKey) -> None:
     output, screen, file_key = run_child(
+        child,
         key,
         "prompt-secret",
         terminal=True,
@@ -180,16 +202,16 @@ def test_terminal_ui_reads_a_secret_with_echo_off(key: PluginKey) -> None:
     assert ANSWER.encode() not in screen
 
 
-def test_terminal_ui_asks_for_a_choice(key: PluginKey) -> None:
+def test_terminal_ui_asks_for_a_choice(child: Path, key: PluginKey) -> None:
     output, screen, file_key = run_child(
-        key, "confirm", terminal=True, reply_to=b"No, skip it", reply=b"1\n"
+        child, key, "confirm", terminal=True, reply_to=b"No, skip it", reply=b"1\n"
     )
     assert output == file_key.hex()
     assert b"use the agepytest key? (1 for 'Yes, go ahead', 2 for 'No, skip it')" in screen
 
 
-def test_without_a_terminal_a_request_fails_in_one_line(key: PluginKey) -> None:
-    output, _, _ = run_child(key, "prompt-secret", terminal=False)
+def test_without_a_terminal_a_request_fails_in_one_line(child: Path, key: PluginKey) -> None:
+    output, _, _ = run_child(child, key, "prompt-secret", terminal=False)
     assert output == (
         "NoTerminalError: age-plugin-agepytest asks 'prompt-secret for agepytest'"
         " but there is no terminal to answer on"

@@ -21,6 +21,7 @@ import pytest
 
 from agepy.age import decrypt_bytes, parse_header
 from agepy.age.identities import load_identities
+from agepy.store.parallel import MIN_PARALLEL
 from tests.support.cli import run_agepy
 from tests.support.forkserver import popen_agepy
 from tests.support.inotify import Renames
@@ -30,6 +31,9 @@ from tests.support.scan import files_holding
 
 COUNT = 200
 KILLS = 30
+# The store the 30 kills land in: big enough for a parallel rekey (forked workers, from
+# MIN_PARALLEL files on), small enough that 30 runs stay cheap.
+KILLED_COUNT = MIN_PARALLEL + 8
 
 
 def _env(cwd: Path, runtime: Path) -> dict[str, str]:
@@ -85,31 +89,35 @@ def _wait_gone(pids: list[int]) -> None:
             os.close(fd)
 
 
-def _rekey_once(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[str, str], float]:
+def _rekey_args(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[str, str]]:
     """The `agepy rekey --force` arguments and environment for ``folder`` (with a private
-    runtime folder), and how long one whole run of it takes as a child process (forked by
-    tests.support.forkserver, as every run here)."""
+    runtime folder)."""
     argv = ["rekey", "--force", *options, "-i", str(key.private)]
     runtime = folder.parent / "runtime"
     runtime.mkdir(mode=0o700)
-    env = _env(folder, runtime)
+    return argv, _env(folder, runtime)
+
+
+def _rekey_once(folder: Path, key: Key, *options: str) -> tuple[list[str], dict[str, str]]:
+    """:func:`_rekey_args`, after one whole run of it as a child process (forked by
+    tests.support.forkserver, as every run here), which must succeed."""
+    argv, env = _rekey_args(folder, key, *options)
     process = popen_agepy(argv, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    began = time.monotonic()  # from where a kill's random delay starts
     _, err = process.communicate()
     assert process.returncode == 0, err
-    return argv, env, time.monotonic() - began
+    return argv, env
 
 
 @pytest.mark.slow
 def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> None:
     start = time.time() - 1
-    names = [f"s{i:03}.age" for i in range(COUNT)]
+    names = [f"s{i:03}.age" for i in range(KILLED_COUNT)]
     entries = {
         n: (["alice", "host"] if i % 2 else ["alice", "bob", "host2"]) for i, n in enumerate(names)
     }
     repo = make_repo(entries, armored=names[::10])
     identities = load_identities([keys["alice"].private])
-    argv, env, duration = _rekey_once(repo.dir, keys["alice"], "-q")
+    argv, env = _rekey_once(repo.dir, keys["alice"], "-q")
     runtime = Path(env["XDG_RUNTIME_DIR"])
 
     draw = secrets.SystemRandom()
@@ -117,14 +125,17 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
     verified: dict[str, bytes] = {}  # name -> the bytes last seen to decrypt right
     for _ in range(KILLS):
         mtimes = {n: (repo.dir / n).stat().st_mtime_ns for n in names}
-        process = popen_agepy(
-            argv, cwd=repo.dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        time.sleep(draw.uniform(0, duration))
-        process.send_signal(signal.SIGKILL)
+        with Renames(repo.dir) as renames:
+            process = popen_agepy(
+                argv, cwd=repo.dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            # A random moment of the run: as soon as it started (0), or once a random
+            # number of files were put in place while the workers encrypt the next ones.
+            renames.wait_for(draw.randrange(KILLED_COUNT), process)
+            process.send_signal(signal.SIGKILL)
         process.wait()
         changed = sum(1 for n in names if (repo.dir / n).stat().st_mtime_ns != mtimes[n])
-        interrupted_writes += 0 < changed < COUNT
+        interrupted_writes += 0 < changed < KILLED_COUNT
         for name in names:
             data = (repo.dir / name).read_bytes()
             if data == verified.get(name):
@@ -153,7 +164,7 @@ def test_rekey_survives_sigkill(make_repo: MakeRepo, keys: dict[str, Key]) -> No
     assert list(runtime.iterdir()) == []
     assert list(Path(tempfile.gettempdir()).glob("agepy-plain-*")) == []
     # Not an assertion on timing: just that the kills did land inside runs sometimes.
-    print(f"run {duration:.2f}s; {interrupted_writes} of {KILLS} kills landed mid-rekey")
+    print(f"{interrupted_writes} of {KILLS} kills landed mid-rekey")
 
 
 @pytest.mark.slow
@@ -163,7 +174,7 @@ def test_ctrl_c_stops_a_parallel_rekey_cleanly(make_repo: MakeRepo, keys: dict[s
     names = [f"s{i:03}.age" for i in range(COUNT)]
     repo = make_repo({n: ["alice", "bob"] for n in names})
     identities = load_identities([keys["alice"].private])
-    argv, env, _ = _rekey_once(repo.dir, keys["alice"])
+    argv, env = _rekey_args(repo.dir, keys["alice"])
 
     draw = secrets.SystemRandom()
     for _ in range(4):
@@ -201,7 +212,7 @@ def test_a_worker_killed_mid_rekey_ends_the_run_with_an_error(
     names = [f"s{i:03}.age" for i in range(COUNT * 2)]
     repo = make_repo({n: ["alice", "bob"] for n in names})
     identities = load_identities([keys["alice"].private])
-    argv, env, _ = _rekey_once(repo.dir, keys["alice"], "-q")
+    argv, env = _rekey_args(repo.dir, keys["alice"], "-q")
     process = popen_agepy(argv, cwd=repo.dir, env=env, stderr=subprocess.PIPE)
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     deadline = time.monotonic() + 30
