@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -261,7 +262,8 @@ def _native(kind: str, secret: bytes, path: Path) -> Unwrapper:
         if kind == "pq":
             return HybridIdentity(_age_secret(secret, "age-secret-key-pq-"))
         key = serialization.load_ssh_private_key(secret, password=None)
-    except (ValueError, TypeError) as exc:
+    # A damaged key can name a cipher that cryptography then calls unsupported.
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise IdentityError(f"cannot use identity {path}: {exc}", hint="check the key") from None
     if isinstance(key, ed25519.Ed25519PrivateKey):
         point = key.public_key().public_bytes_raw()
