@@ -258,6 +258,11 @@ class AgepyPopen(subprocess.Popen[Any]):
         if not ready:
             return None
         data = _read_exactly(self._status, _STATUS.size)
+        # As after a real wait, the pid must be gone when this returns (agepy checks pids
+        # for liveness): say we are done, then wait until the server has reaped it.
+        with contextlib.suppress(OSError):
+            self._status.shutdown(socket.SHUT_WR)
+            self._status.recv(1)
         self._status.close()
         if len(data) < _STATUS.size:
             raise subprocess.SubprocessError("the agepy fork server went away")
@@ -381,8 +386,8 @@ def serve() -> None:
         for fd in events.keys() & ended.keys():  # the caller is done with it: reap
             pid, reply = ended.pop(fd)
             poller.unregister(fd)
-            reply.close()
             os.waitpid(pid, 0)
+            reply.close()  # the caller's wait returns now, with the pid free
         if control.fileno() in events:
             message, fds, _flags, _address = socket.recv_fds(control, _MAX_REQUEST, 4)
             if not message:
