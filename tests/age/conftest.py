@@ -10,13 +10,11 @@ import pytest
 
 from tests.conftest import IN_CI, require_tool
 from tests.support.cli import AGEPY
-from tests.support.keys import Key
 
 VECTORS = Path(__file__).parent / "vectors"
 
 
 # The keys are tests/support/keys.py's (the ``keys`` fixture of tests/conftest.py).
-KeyPair = Key  # the name test_interop_sizes.py imports
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tests.support import cli
-from tests.support.keys import Key
-from tests.support.repo import MakeRepo, Repo
 
-__all__ = ["Key", "MakeRepo", "Repo", "run_agepy"]  # Key, MakeRepo: as some tests import them
+__all__ = ["run_agepy"]
 
 
 def run_agepy(
