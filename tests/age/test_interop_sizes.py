@@ -21,7 +21,7 @@ from agepy.age import decrypt_bytes, decrypt_to, encrypt_bytes, encrypt_file
 from agepy.age.identities import Identity, load_identities, load_identity_file
 from agepy.age.recipients import parse_recipient
 from tests.age.conftest import Typage
-from tests.support.forkserver import popen_agepy
+from tests.support.forkserver import popen_agepy_on_terminal
 from tests.support.keys import Key
 
 SIZES = [0, 1, 65535, 65536, 65537, 200_000]
@@ -56,18 +56,7 @@ def run_agepy_with_tty(argv: list[str], passphrase: str, timeout: float = 120) -
     """`agepy ARGV` as :func:`run_with_tty` runs a program: a real `python -m agepy`
     process (tests.support.forkserver) in a session of its own, whose controlling
     terminal (and standard streams) is a new pseudo-terminal."""
-    leader, follower = pty.openpty()
-    try:
-        process = popen_agepy(
-            argv,
-            stdin=follower,
-            stdout=follower,
-            stderr=follower,
-            start_new_session=True,
-            controlling_terminal=True,
-        )
-    finally:
-        os.close(follower)
+    process, leader = popen_agepy_on_terminal(argv)
     try:
         output = _answer_passphrases(leader, passphrase, timeout, process.kill)
     finally:

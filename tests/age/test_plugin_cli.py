@@ -18,7 +18,7 @@ import pytest
 from agepy.age.pq import HybridIdentity
 from tests.age.plugin import ANSWER, MODE_VARIABLES, PluginKey, make_plugin_key, plugin_search_path
 from tests.support.cli import run_agepy
-from tests.support.forkserver import popen_agepy
+from tests.support.forkserver import popen_agepy_on_terminal
 from tests.support.keys import Key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -249,23 +249,10 @@ def on_terminal(
     each time ``answer_when`` shows. Returns (stdout, what the terminal showed). agepy is
     a real `python -m agepy` process (tests.support.forkserver), in a session of its own
     whose controlling terminal the pty becomes; the plugin is a program it starts."""
-    leader, follower = os.openpty()
     env = {**environment("prompt-secret"), "HOME": str(cwd)}
     screen = b""
     answered = 0
-    try:
-        child = popen_agepy(
-            args,
-            stdin=follower,
-            stdout=subprocess.PIPE,
-            stderr=follower,
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-            controlling_terminal=True,
-        )
-    finally:
-        os.close(follower)
+    child, leader = popen_agepy_on_terminal(args, stdout=subprocess.PIPE, cwd=cwd, env=env)
     with child:
         give_up = time.monotonic() + 120  # a safety net against a hung test, not a measure
         while child.poll() is None and time.monotonic() < give_up:

@@ -9,7 +9,6 @@ colour (never in a pipe, never with NO_COLOR; on a terminal via `script`) and --
 from __future__ import annotations
 
 import os
-import pty
 import re
 import select
 import shutil
@@ -21,7 +20,7 @@ import pytest
 
 from agepy.cli import ENCRYPT_GENERATORS, SECRET_COMMANDS, cli
 from tests.support.cli import run_agepy
-from tests.support.forkserver import popen_agepy
+from tests.support.forkserver import popen_agepy_on_terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "secrets.example"
@@ -362,20 +361,7 @@ def _in_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> str:
     session of its own, as in a terminal window."""
     full = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "RULES")}
     full.update(HOME=str(cwd), TERM="xterm", **env)
-    leader, follower = pty.openpty()
-    try:
-        agepy = popen_agepy(
-            args,
-            cwd=cwd,
-            env=full,
-            stdin=follower,
-            stdout=follower,
-            stderr=follower,
-            start_new_session=True,
-            controlling_terminal=True,
-        )
-    finally:
-        os.close(follower)
+    agepy, leader = popen_agepy_on_terminal(args, cwd=cwd, env=full)
     output = b""
     with agepy:
         while True:  # until the terminal closes: agepy ended

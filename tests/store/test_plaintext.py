@@ -8,7 +8,6 @@ After each test no file under $HOME, /tmp, /var/tmp or /dev/shm holds the secret
 from __future__ import annotations
 
 import os
-import pty
 import secrets
 import select
 import shutil
@@ -26,7 +25,7 @@ from agepy.store import Store
 from tests.conftest import require_tool
 from tests.store.conftest import run_agepy
 from tests.support import cli
-from tests.support.forkserver import popen_agepy
+from tests.support.forkserver import popen_agepy, popen_agepy_on_terminal
 from tests.support.keys import Key
 from tests.support.repo import MakeRepo
 from tests.support.scan import files_holding
@@ -224,19 +223,8 @@ def test_nano_leaves_no_copy_of_the_plaintext(
     (home / ".nanorc").write_text(f"set backup\nset backupdir {home}\nset historylog\n")
     env = dict(os.environ, HOME=str(home), TERM="xterm", NO_COLOR="1")
     command = ["edit", "--editor", nano, "a.age", "-i", str(keys["alice"].private)]
-    fd, follower = pty.openpty()
-    # agepy on the pty, as in a terminal: its controlling terminal, in a session of its own.
-    agepy = popen_agepy(
-        command,
-        cwd=repo,
-        env=env,
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        start_new_session=True,
-        controlling_terminal=True,
-    )
-    os.close(follower)
+    # agepy on a pty, as in a terminal: its controlling terminal, in a session of its own.
+    agepy, fd = popen_agepy_on_terminal(command, cwd=repo, env=env)
     output = b""
 
     def read_until(text: bytes) -> None:

@@ -46,6 +46,7 @@ import gc
 import io
 import json
 import os
+import pty
 import select
 import signal
 import socket
@@ -59,7 +60,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AgepyPopen", "popen_agepy"]
+__all__ = ["AgepyPopen", "popen_agepy", "popen_agepy_on_terminal"]
 
 AGEPY = [sys.executable, "-m", "agepy"]
 # The child's first message: its pid and the errno of its set-up (0: running agepy).
@@ -316,6 +317,32 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes:
 def popen_agepy(argv: Sequence[str | os.PathLike[str]], **kwargs: Any) -> AgepyPopen:
     """`python -m agepy ARGV` as a child process (see the module's docstring)."""
     return AgepyPopen(argv, **kwargs)
+
+
+def popen_agepy_on_terminal(
+    argv: Sequence[str | os.PathLike[str]], *, stdout: Any = None, **kwargs: Any
+) -> tuple[AgepyPopen, int]:
+    """`python -m agepy ARGV` as in a terminal window: in a session of its own whose
+    controlling terminal is a new pseudo-terminal, also its stdin, stderr and (unless
+    ``stdout`` says otherwise) stdout. Returns the process and the terminal's leader
+    side, which the caller reads, writes and closes."""
+    leader, follower = pty.openpty()
+    try:
+        process = popen_agepy(
+            argv,
+            stdin=follower,
+            stdout=follower if stdout is None else stdout,
+            stderr=follower,
+            start_new_session=True,
+            controlling_terminal=True,
+            **kwargs,
+        )
+    except BaseException:
+        os.close(leader)
+        raise
+    finally:
+        os.close(follower)
+    return process, leader
 
 
 # -- the server side ---------------------------------------------------------------------
