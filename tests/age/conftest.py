@@ -1,4 +1,5 @@
-"""Fixtures of the age-layer tests: the agepy command line and the typage oracle."""
+"""Fixtures of the age-layer tests: loaded identities, the agepy command line and the
+typage oracle."""
 
 from __future__ import annotations
 
@@ -8,13 +9,23 @@ from pathlib import Path
 
 import pytest
 
+from agepy.age.identities import Identity, load_identities
 from tests.conftest import IN_CI, require_tool
 from tests.support.cli import AGEPY
+from tests.support.keys import Key
 
 VECTORS = Path(__file__).parent / "vectors"
 
 
 # The keys are tests/support/keys.py's (the ``keys`` fixture of tests/conftest.py).
+LOADED_KEYS = ["ed25519", "rsa2048", "rsa3072", "rsa4096", "rsa-pem", "x25519"]
+
+
+@pytest.fixture(scope="session")
+def loaded(keys: dict[str, Key]) -> dict[str, list[Identity]]:
+    """The unprotected key files of every type, each loaded once (loading an RSA 4096
+    key validates it: a quarter second) for all the interop tests' sizes and armors."""
+    return {name: load_identities([keys[name].private]) for name in LOADED_KEYS}
 
 
 @pytest.fixture(scope="session")

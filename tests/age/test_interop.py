@@ -17,13 +17,6 @@ KEY_TYPES = ["ed25519", "rsa2048", "rsa4096", "x25519"]
 SIZES = {"empty": 0, "64KiB": 64 * 1024, "multi-chunk": 3 * 64 * 1024 + 17}
 
 
-@pytest.fixture(scope="module")
-def loaded(keys: dict[str, Key]) -> dict[str, list[Identity]]:
-    """Each key file loaded once (loading an RSA 4096 key validates it: a quarter second),
-    then used for every size and armor; loading itself is still done for every key type."""
-    return {name: load_identities([keys[name].private]) for name in [*KEY_TYPES, "rsa-pem"]}
-
-
 def _plaintext(tmp_path: Path, size: int) -> Path:
     path = tmp_path / "plain"
     path.write_bytes(os.urandom(size))

@@ -18,7 +18,7 @@ import pyrage
 import pytest
 
 from agepy.age import decrypt_bytes, decrypt_to, encrypt_bytes, encrypt_file
-from agepy.age.identities import Identity, load_identities, load_identity_file
+from agepy.age.identities import Identity, load_identity_file
 from agepy.age.recipients import parse_recipient
 from tests.age.conftest import Typage
 from tests.support.forkserver import popen_agepy_on_terminal
@@ -87,13 +87,6 @@ def _answer_passphrases(
             answered += 1
             os.write(fd, passphrase.encode() + b"\n")
     return output
-
-
-@pytest.fixture(scope="module")
-def loaded(keys: dict[str, Key]) -> dict[str, list[Identity]]:
-    """Each key file loaded once (loading an RSA 4096 key validates it: a quarter second),
-    then used for every size and armor; loading itself is still done for every key type."""
-    return {name: load_identities([keys[name].private]) for name in AGE_KEYS}
 
 
 # --- the age command -----------------------------------------------------------------------
