@@ -148,7 +148,7 @@ def _is(kind: str) -> Callable[[Any], bool]:
 
 _FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "abort": (1, abort),
-    "add": (2, lambda a, b: ops.add(forced("int", a), forced("int", b))),
+    "add": (2, lambda a, b: ops.add(forced("number", a), forced("number", b))),
     "all": (2, all_of),
     "any": (2, any_of),
     "attrNames": (1, attr_names),

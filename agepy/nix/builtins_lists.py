@@ -43,12 +43,14 @@ __all__ = [
 
 
 def forced(kind: str, value: Any) -> Any:
-    """Force ``value`` and check its Nix type ("set", "list", "string", "int", …)."""
+    """Force ``value`` and check its Nix type ("set", "list", "string", "int", …);
+    "number" takes an int or a float (arithmetic), and is named an integer, as Nix does."""
     value = force(value)
     actual = type_name(value)
     if actual != kind:
-        if kind == "int" and actual == "float":
+        if kind == "number" and actual in ("int", "float"):
             return value
+        kind = "int" if kind == "number" else kind
         article = {"int": "an integer", "set": "a set", "list": "a list", "lambda": "a function"}
         raise EvalFailure(
             f"value is {describe(value)} while {article.get(kind, 'a ' + kind)} was expected"
@@ -206,8 +208,6 @@ def tail(items: Any) -> list[Any]:
 
 def gen_list(function: Any, count: Any) -> list[Any]:
     count = forced("int", count)
-    if type(count) is not int:  # forced lets a float through, for arithmetic
-        raise EvalFailure(f"value is {describe(count)} while an integer was expected")
     if count < 0:
         raise EvalFailure(f"cannot create list of size {count}")
     return [later(function, index) for index in range(count)]

@@ -288,4 +288,5 @@ ERRORS = [
     "toString ./a/./b/",
     '(- "a")',
     "builtins.genList (x: x) 1.5",
+    "builtins.elemAt [ 1 2 ] 1.0",
 ]
