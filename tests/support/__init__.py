@@ -1,1 +1,1 @@
-"""Helpers shared by the tests: the in-process command-line runner."""
+"""Helpers shared by the tests: the command-line runners, keys, secrets folders, Nix."""

@@ -40,34 +40,24 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import errno
-import fcntl
-import gc
-import io
 import json
 import os
 import pty
 import select
-import signal
 import socket
-import struct
 import subprocess
 import sys
-import termios
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.support._forkserver_loop import MAX_REQUEST, STARTED, STATUS
+
 __all__ = ["AgepyPopen", "popen_agepy", "popen_agepy_on_terminal"]
 
 AGEPY = [sys.executable, "-m", "agepy"]
-# The child's first message: its pid and the errno of its set-up (0: running agepy).
-_STARTED = struct.Struct("=ii")
-# The server's last message: the child's wait status.
-_STATUS = struct.Struct("=i")
-_MAX_REQUEST = 1 << 20
 _ROOT = str(Path(__file__).resolve().parents[2])
 # The servers' own standard error: this process's as it was at import. A server first
 # started inside an in-process run (whose fd 2 is that run's pipe) must not keep the
@@ -87,9 +77,6 @@ def _interpreter_settings(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]
     )
 
 
-# -- the client side ---------------------------------------------------------------------
-
-
 class _Server:
     """One fork server, started with the interpreter settings of its key."""
 
@@ -100,7 +87,10 @@ class _Server:
         }
         env.update(settings)
         # This module's folder goes last: agepy is imported as the settings' PYTHONPATH says.
-        code = f"import sys; sys.path.append({_ROOT!r})\nfrom {__name__} import serve; serve()"
+        code = (
+            f"import sys; sys.path.append({_ROOT!r})\n"
+            "from tests.support._forkserver_loop import serve; serve()"
+        )
         self.process = subprocess.Popen(
             [sys.executable, "-c", code, str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
@@ -116,7 +106,7 @@ class _Server:
 
     def request(self, request: dict[str, Any], fds: Sequence[int]) -> None:
         data = json.dumps(request).encode()
-        assert len(data) < _MAX_REQUEST
+        assert len(data) < MAX_REQUEST
         with self.lock:
             socket.send_fds(self.socket, [data], list(fds))
 
@@ -233,7 +223,7 @@ class AgepyPopen(subprocess.Popen[Any]):
         try:
             _server_for(environment).request(request, [*fds, theirs.fileno()])
             theirs.close()
-            started = _read_exactly(ours, _STARTED.size)
+            started = _read_exactly(ours, STARTED.size)
         except BaseException:
             ours.close()
             raise
@@ -241,10 +231,10 @@ class AgepyPopen(subprocess.Popen[Any]):
             theirs.close()
             popen: Any = self  # Popen's private helpers, as its own _execute_child uses
             popen._close_pipe_fds(p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite)
-        if len(started) < _STARTED.size:
+        if len(started) < STARTED.size:
             ours.close()
             raise subprocess.SubprocessError("the agepy fork server went away")
-        pid, error = _STARTED.unpack(started)
+        pid, error = STARTED.unpack(started)
         self.pid = pid
         self._child_created = True
         self._status = ours
@@ -258,16 +248,16 @@ class AgepyPopen(subprocess.Popen[Any]):
         ready, _, _ = select.select([self._status], [], [], timeout)
         if not ready:
             return None
-        data = _read_exactly(self._status, _STATUS.size)
+        data = _read_exactly(self._status, STATUS.size)
         # As after a real wait, the pid must be gone when this returns (agepy checks pids
         # for liveness): say we are done, then wait until the server has reaped it.
         with contextlib.suppress(OSError):
             self._status.shutdown(socket.SHUT_WR)
             self._status.recv(1)
         self._status.close()
-        if len(data) < _STATUS.size:
+        if len(data) < STATUS.size:
             raise subprocess.SubprocessError("the agepy fork server went away")
-        (status,) = _STATUS.unpack(data)
+        (status,) = STATUS.unpack(data)
         return int(status)
 
     def _internal_poll(self, _deadstate: int | None = None, **_: Any) -> int | None:
@@ -343,231 +333,3 @@ def popen_agepy_on_terminal(
     finally:
         os.close(follower)
     return process, leader
-
-
-# -- the server side ---------------------------------------------------------------------
-
-
-def _preload() -> None:
-    """Import agepy's command line and every command module, as a run may import them."""
-    import importlib
-
-    import agepy.cli as cli
-
-    specs = [
-        *(spec for spec, _help in cli.COMMANDS.values()),
-        *cli.ENCRYPT_GENERATORS.values(),
-        *cli.SECRET_COMMANDS.values(),
-    ]
-    for spec in specs:
-        importlib.import_module(spec.split(":")[0])
-
-
-def serve() -> None:
-    """The server's loop: fork a child per request, send each child's wait status."""
-    control = socket.socket(fileno=int(sys.argv[1]))
-    os.set_inheritable(control.fileno(), False)
-    # What this fresh interpreter started with, before the server changes anything.
-    initial: dict[int, Any] = {
-        signum: signal.getsignal(signum)
-        for signum in signal.valid_signals()
-        if signum not in (signal.SIGKILL, signal.SIGSTOP)
-    }
-    mask: set[int] = set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
-    streams = {
-        name: (getattr(sys, name).encoding, getattr(sys, name).errors)
-        for name in ("stdin", "stdout", "stderr")
-    }
-    _preload()
-    assert threading.active_count() == 1, threading.enumerate()
-    # The children's collector leaves what the server imported alone (untouched pages
-    # stay shared with the server instead of being copied into each child).
-    gc.collect()
-    gc.freeze()
-
-    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    signal.set_wakeup_fd(wake_write)
-    signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
-    running: dict[int, socket.socket] = {}  # pid -> reply socket, until the child ended
-    # A child that ended stays a zombie (as a subprocess child does until its parent
-    # waits): its pid and process group stay taken until the caller read its status
-    # and closed the reply socket. reply socket's descriptor -> (pid, reply socket)
-    ended: dict[int, tuple[int, socket.socket]] = {}
-    poller = select.poll()
-    poller.register(control.fileno(), select.POLLIN)
-    poller.register(wake_read, select.POLLIN)
-    while True:
-        events = dict(poller.poll())
-        if wake_read in events:
-            with contextlib.suppress(BlockingIOError):
-                while os.read(wake_read, 4096):
-                    pass
-        for pid, reply in list(running.items()):
-            status = _ended(pid)
-            if status is not None:
-                del running[pid]
-                with contextlib.suppress(OSError):
-                    reply.sendall(_STATUS.pack(status))
-                ended[reply.fileno()] = (pid, reply)
-                poller.register(reply.fileno(), select.POLLIN)
-        for fd in events.keys() & ended.keys():  # the caller is done with it: reap
-            pid, reply = ended.pop(fd)
-            poller.unregister(fd)
-            os.waitpid(pid, 0)
-            reply.close()  # the caller's wait returns now, with the pid free
-        if control.fileno() in events:
-            message, fds, _flags, _address = socket.recv_fds(control, _MAX_REQUEST, 4)
-            if not message:
-                return
-            request = json.loads(message)
-            reply = socket.socket(fileno=fds[3])
-            pid = os.fork()
-            if pid == 0:
-                own = [control, *running.values(), *(r for _, r in ended.values())]
-                _child(
-                    request, fds[:3], reply, own, (wake_read, wake_write), initial, mask, streams
-                )
-            for fd in fds[:3]:
-                os.close(fd)
-            running[pid] = reply
-
-
-def _ended(pid: int) -> int | None:
-    """The wait status of child ``pid`` if it ended, leaving it to be waited for."""
-    info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    if info is None or info.si_pid == 0:
-        return None
-    if info.si_code == os.CLD_EXITED:
-        return (info.si_status & 0xFF) << 8
-    return info.si_status | (0x80 if info.si_code == os.CLD_DUMPED else 0)
-
-
-def _child(
-    request: dict[str, Any],
-    fds: list[int],
-    reply: socket.socket,
-    server_sockets: list[socket.socket],
-    server_fds: tuple[int, int],
-    initial: dict[int, Any],
-    mask: set[int],
-    streams: dict[str, tuple[str, str]],
-) -> None:
-    """In the forked child: become `python -m agepy ARGV`; never returns."""
-    status = 255
-    try:
-        signal.set_wakeup_fd(-1)
-        for signum, handler in initial.items():
-            with contextlib.suppress(OSError, ValueError):
-                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        error = 0
-        try:
-            if request["new_session"]:
-                os.setsid()
-            for sock in server_sockets:
-                os.close(sock.detach())
-            for fd in server_fds:
-                os.close(fd)
-            for standard, fd in enumerate(fds):
-                os.dup2(fd, standard)
-            if request["controlling_terminal"]:
-                fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-            os.chdir(request["cwd"])
-            os.umask(request["umask"])
-            os.environ.clear()
-            os.environ.update(request["env"])
-        except OSError as exc:
-            error = exc.errno or errno.EIO
-        reply.sendall(_STARTED.pack(os.getpid(), error))
-        os.close(reply.detach())
-        if error:
-            os._exit(255)
-        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-        status = _run_as_main(request["argv"], streams, request["script"])
-    finally:
-        os._exit(status)
-
-
-def _standard_streams(streams: dict[str, tuple[str, str]]) -> None:
-    """sys.stdin/stdout/stderr on descriptors 0, 1, 2, as the interpreter makes them."""
-    made = []
-    for fd, name in enumerate(("stdin", "stdout", "stderr")):
-        encoding, errors = streams[name]
-        raw = io.FileIO(fd, "rb" if fd == 0 else "wb", closefd=False)
-        interactive = raw.isatty()
-        buffered: io.BufferedIOBase
-        buffered = io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw)
-        text = io.TextIOWrapper(
-            buffered,
-            encoding=encoding,
-            errors=errors,
-            newline="\n",
-            line_buffering=fd == 2 or (fd == 1 and interactive),
-        )
-        text.mode = "r" if fd == 0 else "w"  # type: ignore[misc]
-        made.append(text)
-    sys.stdin, sys.stdout, sys.stderr = made
-    for name, stream in zip(("__stdin__", "__stdout__", "__stderr__"), made, strict=True):
-        setattr(sys, name, stream)
-
-
-def _run_as_main(
-    argv: list[str], streams: dict[str, tuple[str, str]], script: str | None = None
-) -> int:
-    """Run agepy as `python -m agepy` does (or ``script`` as executing it does) and end as
-    the interpreter ends; the status."""
-    import runpy
-    import tempfile
-
-    interrupted = False
-    try:
-        _standard_streams(streams)
-        if script is None:
-            sys.argv = ["-m", *argv]
-            sys.orig_argv = [sys.executable, "-m", "agepy", *argv]
-            sys.path[0] = os.getcwd()
-        else:  # the kernel runs `python SCRIPT ARGV`; Python puts the script's folder first
-            sys.argv = [script, *argv]
-            sys.orig_argv = [sys.executable, script, *argv]
-            sys.path[0] = os.path.dirname(os.path.realpath(script))
-        tempfile.tempdir = None
-        status = 0
-        try:
-            if script is None:
-                runpy._run_module_as_main("agepy")  # type: ignore[attr-defined]
-            else:
-                runpy.run_path(script, run_name="__main__")
-        except SystemExit as exc:
-            status = _exit_status(exc.code)
-        except KeyboardInterrupt:
-            sys.excepthook(*sys.exc_info())
-            interrupted = True
-        except BaseException:
-            sys.excepthook(*sys.exc_info())
-            status = 1
-        threading._shutdown()  # type: ignore[attr-defined]
-        atexit._run_exitfuncs()
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                status = 120
-    except KeyboardInterrupt:
-        interrupted = True
-    if interrupted:
-        # As the interpreter ends after an uncaught KeyboardInterrupt: killed by SIGINT.
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-        return 128 + signal.SIGINT
-    return status
-
-
-def _exit_status(code: object) -> int:
-    """What the interpreter exits with for ``sys.exit(code)``."""
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code & 0xFF
-    with contextlib.suppress(Exception):
-        print(code, file=sys.stderr)
-    return 1
