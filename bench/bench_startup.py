@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _setup import ROOT, compile_agepy
+from _setup import ROOT, compile_agepy, tmpfs_folder
 
 SECRETS = ["a.age", "b.age", "c.age", "d.age", "e.age"]
 
@@ -94,8 +94,7 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(source / "agepy")], check=True)
     env = {**os.environ, "PYTHONPATH": str(source), "HOME": "/nonexistent"}
     agepy = [sys.executable, "-m", "agepy"]
-    base = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
-    with tempfile.TemporaryDirectory(prefix="agepy-bench-startup-", dir=base) as temp:
+    with tempfile.TemporaryDirectory(prefix="agepy-bench-startup-", dir=tmpfs_folder()) as temp:
         folder = Path(temp)
         key = make_store(folder, env, agepy)
         nix_eval = ["nix-instantiate", "--eval", "--strict", "--json", "secrets.nix"]

@@ -22,8 +22,9 @@ Usage: .venv/bin/python bench/bench_store.py [--secrets N] [--sample S] [--round
 
 Where the store lives matters: on this project's CI machine (ext4 mounted with `discard`)
 creating, fsyncing and replacing each of 500 files costs 0.15-0.3 ms of kernel time, for
-agepy and the baseline alike; so by default the store is in a temp folder on tmpfs
-(/dev/shm), which shows the cost of the work itself; --dir picks another place.
+agepy and the baseline alike; so by default the store is in a temp folder on a tmpfs
+(found in the mount table), which shows the cost of the work itself; --dir picks another
+place.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import time
 from pathlib import Path
 
 import pyrage
-from _setup import best, compile_agepy
+from _setup import best, compile_agepy, tmpfs_folder
 
 from agepy.store import Store
 from agepy.store.parallel import default_jobs
@@ -131,11 +132,11 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=None, help="baseline on S files only")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--dir", help="where the store lives (default: a temp folder on tmpfs, /dev/shm)"
+        "--dir", help="where the store lives (default: a temp folder on a tmpfs, if any)"
     )
     args = parser.parse_args()
-    if args.dir is None and Path("/dev/shm").is_dir():
-        args.dir = "/dev/shm"  # only a fresh temp folder is made there
+    if args.dir is None:
+        args.dir = tmpfs_folder()  # only a fresh temp folder is made there
     ok = True
     for title, rsa in SCENARIOS:
         print(f"\n== {title}")
