@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import compileall
-import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # for the checkout's tests.support; agepy stays the installed one
+
+from tests.support.ramdisk import scratch_tmpfs  # noqa: E402
 
 
 def compile_agepy() -> None:
@@ -23,27 +27,9 @@ def compile_agepy() -> None:
 
 def tmpfs_folder(need: int = 0) -> str | None:
     """A RAM-backed folder to make the benchmarks' temp folders in, or None (the default
-    temp folder): $XDG_RUNTIME_DIR when it is on tmpfs, else the first writable tmpfs the
-    mount table lists with ``need`` bytes free. Found, not named: the benchmarks write
-    only inside a fresh temp folder of their own there."""
-    mounts: dict[str, str] = {}
-    try:
-        with open("/proc/self/mounts", encoding="utf-8") as table:
-            for line in table:
-                fields = line.split()
-                if len(fields) >= 3:
-                    mounts[fields[1].replace("\\040", " ")] = fields[2]
-    except OSError:
-        return None
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    candidates = [runtime] if runtime and mounts.get(runtime) == "tmpfs" else []
-    candidates += sorted(path for path, kind in mounts.items() if kind == "tmpfs")
-    for path in candidates:
-        if os.path.isdir(path) and os.access(path, os.W_OK | os.X_OK):
-            space = os.statvfs(path)
-            if space.f_bavail * space.f_frsize >= need:
-                return path
-    return None
+    temp folder): the one the tests use (tests/support/ramdisk.py), with ``need`` bytes
+    free. The benchmarks write only inside a fresh temp folder of their own there."""
+    return scratch_tmpfs(need)
 
 
 def best(

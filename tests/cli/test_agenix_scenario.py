@@ -13,7 +13,6 @@ script (docs/agenix-compat.md, "Checked against the real script").
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from tests.cli.agenix_world import (
     AgenixWorld,
     make_world,
 )
-from tests.support.scan import files_holding
+from tests.conftest import FindLeaks
 
 PLAINTEXTS = {
     "secret1.age": b"hello",
@@ -46,13 +45,6 @@ def agenix(request: pytest.FixtureRequest, tmp_path: Path) -> AgenixWorld:
 def agepy_agenix(request: pytest.FixtureRequest, tmp_path: Path) -> AgenixWorld:
     """The same, only agepy under the name agenix (for agepy's own messages)."""
     return make_world(tmp_path, request.param)
-
-
-def _holding(marker: str, since: float) -> list[Path]:
-    """Files under /tmp, /dev/shm and $XDG_RUNTIME_DIR written since ``since`` that hold
-    ``marker`` (read only; see tests/support/scan.py)."""
-    places = [p for p in ("/tmp", "/dev/shm", os.environ.get("XDG_RUNTIME_DIR")) if p]
-    return files_holding([marker.encode()], places, since)
 
 
 def test_help_and_usage_exit_codes_as_agenix(agenix: AgenixWorld) -> None:
@@ -77,7 +69,7 @@ def test_usage_errors_are_one_agepy_line(agepy_agenix: AgenixWorld) -> None:
     assert b"agepy check" in agepy_agenix.run("-c").stderr  # -c is no agenix flag
 
 
-def test_agenix_integration_steps(agenix: AgenixWorld) -> None:
+def test_agenix_integration_steps(agenix: AgenixWorld, find_leaks: FindLeaks) -> None:
     run, folder = agenix.run, agenix.folder
     # package check: `agenix -d secret1.age` is hello
     assert run("-d", "secret1.age").stdout == b"hello"
@@ -131,5 +123,6 @@ def test_agenix_integration_steps(agenix: AgenixWorld) -> None:
     again = run("-e", "passwordfile-user1.age", tty=True, EDITOR="cat")
     assert again.returncode == 0 and marker.encode() in again.stdout
 
-    # finally, the plaintext lingers nowhere in /tmp or /dev/shm
-    assert _holding(marker, since) == []
+    # finally, the plaintext lingers nowhere: not in /tmp, /dev/shm, $XDG_RUNTIME_DIR,
+    # nor in the test's own folder (HOME and the secrets folder)
+    assert find_leaks([marker.encode()], since) == []

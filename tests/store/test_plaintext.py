@@ -2,7 +2,8 @@
 
 The runtime folder is chosen among temp folders given as XDG_RUNTIME_DIR; /dev/shm is
 used only through agepy's own folder there (removed again where a test made one).
-After each test no file under $HOME, /tmp, /var/tmp or /dev/shm holds the secret.
+After each test no file in its folder (with its $HOME), /tmp, /var/tmp or /dev/shm holds
+the secret.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import select
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,28 +22,23 @@ from pathlib import Path
 import pytest
 
 from agepy import _plaintext
-from agepy._plaintext import plaintext_base
+from agepy._plaintext import plaintext_base, ram_backed
 from agepy.store import Store
-from tests.conftest import require_tool
+from tests.conftest import FindLeaks, require_tool
 from tests.store.conftest import run_agepy
 from tests.support import cli
 from tests.support.forkserver import popen_agepy, popen_agepy_on_terminal
 from tests.support.keys import Key
 from tests.support.repo import MakeRepo
-from tests.support.scan import files_holding
-
-
-def _places(home: Path) -> list[str]:
-    return [str(home), "/tmp", "/var/tmp", "/dev/shm"]
-
 
 # When each marker was made: only files written since then can hold it.
 _MADE: dict[bytes, float] = {}
 
 
-def _holding(marker: bytes, home: Path) -> list[Path]:
-    """Files under $HOME, /tmp, /var/tmp and /dev/shm that contain ``marker``."""
-    return files_holding([marker], _places(home), _MADE[marker])
+def _holding(marker: bytes, find_leaks: FindLeaks) -> list[Path]:
+    """Files in this test's folder (with its $HOME), the temp folders and /dev/shm that
+    contain ``marker``."""
+    return find_leaks([marker], _MADE[marker])
 
 
 @pytest.fixture
@@ -94,11 +91,23 @@ def test_a_private_tmpfs_runtime_dir_is_used(
     assert list(runtime.iterdir()) == []
 
 
+@pytest.fixture
+def disk_folder() -> Iterator[Path]:
+    """A new folder on a disk (the tests' own temporary folders may be on a RAM disk)."""
+    for place in (tempfile.gettempdir(), "/var/tmp", str(Path(__file__).parent)):
+        if os.access(place, os.W_OK) and not ram_backed(Path(place)):
+            folder = Path(tempfile.mkdtemp(prefix="agepy-disk-", dir=place))
+            yield folder
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+    pytest.fail("no writable folder on a disk: /tmp, /var/tmp and the checkout are in RAM")
+
+
 def test_a_runtime_dir_on_disk_is_not_used(
-    marked: tuple[Path, bytes], keys: dict[str, Key], tmp_path: Path
+    marked: tuple[Path, bytes], keys: dict[str, Key], tmp_path: Path, disk_folder: Path
 ) -> None:
     repo, _ = marked
-    runtime = tmp_path / "run"
+    runtime = disk_folder / "run"
     runtime.mkdir(mode=0o700)
     where, stderr = _edit_where(repo, tmp_path, keys, runtime)
     assert "is not on tmpfs" in stderr
@@ -129,7 +138,11 @@ def test_a_runtime_dir_owned_by_another_user_is_not_used(
 
 
 def test_sigkill_during_edit_leaves_no_plaintext_after_the_next_command(
-    marked: tuple[Path, bytes], keys: dict[str, Key], tmp_path: Path, runtime_dirs: Path
+    marked: tuple[Path, bytes],
+    keys: dict[str, Key],
+    tmp_path: Path,
+    runtime_dirs: Path,
+    find_leaks: FindLeaks,
 ) -> None:
     # A runtime dir of this test's own: every agepy start wipes dead sessions in the
     # folders it uses, so a run of another test would otherwise clean up (and report) first.
@@ -151,14 +164,14 @@ def test_sigkill_during_edit_leaves_no_plaintext_after_the_next_command(
     while not lines[-1].startswith(b"editor "):
         assert lines[-1], lines  # agepy ended without starting the editor
         lines.append(edit.stderr.readline())
-    assert _holding(marker, tmp_path) != []  # the plaintext is there while editing
+    assert _holding(marker, find_leaks) != []  # the plaintext is there while editing
     edit.send_signal(signal.SIGKILL)
     edit.wait()
     os.kill(int(lines[-1].split()[1]), signal.SIGKILL)  # the orphaned editor
     edit.stderr.close()
     result = run_agepy(["list"], cwd=repo, env={"XDG_RUNTIME_DIR": str(runtime_dirs)})
     assert b"removed plaintext left by a killed agepy" in result.stderr
-    assert _holding(marker, tmp_path) == []
+    assert _holding(marker, find_leaks) == []
 
 
 # --- editors -----------------------------------------------------------------------------
@@ -193,7 +206,12 @@ _EMACS_INIT = """(setq backup-directory-alist '(("." . "{home}/backups"))
 
 @pytest.mark.parametrize(("program", "how"), sorted(_EDITORS))
 def test_editors_leave_no_copy_of_the_plaintext(
-    marked: tuple[Path, bytes], keys: dict[str, Key], tmp_path: Path, program: str, how: str
+    marked: tuple[Path, bytes],
+    keys: dict[str, Key],
+    tmp_path: Path,
+    find_leaks: FindLeaks,
+    program: str,
+    how: str,
 ) -> None:
     binary = require_tool(program)
     repo, marker = marked
@@ -209,11 +227,11 @@ def test_editors_leave_no_copy_of_the_plaintext(
     else:
         assert b"the editor" in stderr and b"exited with status" in stderr, stderr
         assert store.decrypt("a.age") == marker + b"\n"
-    assert _holding(marker, home) == []
+    assert _holding(marker, find_leaks) == []
 
 
 def test_nano_leaves_no_copy_of_the_plaintext(
-    marked: tuple[Path, bytes], keys: dict[str, Key], tmp_path: Path
+    marked: tuple[Path, bytes], keys: dict[str, Key], tmp_path: Path, find_leaks: FindLeaks
 ) -> None:
     nano = require_tool("nano")
     repo, marker = marked
@@ -248,7 +266,7 @@ def test_nano_leaves_no_copy_of_the_plaintext(
     assert status == 0, output[-500:]
     store = Store(repo / "secrets.nix", identities=[keys["alice"].private])
     assert b"added" in store.decrypt("a.age")
-    assert _holding(marker, home) == []
+    assert _holding(marker, find_leaks) == []
 
 
 def test_agepys_shm_folder_open_to_others_is_refused(
