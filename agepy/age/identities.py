@@ -28,6 +28,7 @@ from agepy.age._key_files import (
     OPENSSH_BEGIN,
     PEM_MARKERS,
     decrypt_ssh_key,
+    load_private_key,
     open_passphrase_file,
     openssh_public,
     read_string,
@@ -261,7 +262,7 @@ def _native(kind: str, secret: bytes, path: Path) -> Unwrapper:
             return X25519Identity(_age_secret(secret, "age-secret-key-"))
         if kind == "pq":
             return HybridIdentity(_age_secret(secret, "age-secret-key-pq-"))
-        key = serialization.load_ssh_private_key(secret, password=None)
+        key = load_private_key(secret)
     # A damaged key can name a cipher that cryptography then calls unsupported.
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise IdentityError(f"cannot use identity {path}: {exc}", hint="check the key") from None

@@ -6,6 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from agepy.age import decrypt_bytes, encrypt_bytes
 from agepy.age.identities import default_identity_paths, load_identities, load_identity_file
@@ -187,3 +189,50 @@ def test_no_match_names_recipients_and_identities(keys: dict[str, Key]) -> None:
     assert "1 X25519 recipient" in message
     assert str(keys["rsa4096"].private) in message
     assert "grease" not in message
+
+
+# A key whose numbers disagree: agepy skips OpenSSL's slow primality tests (load_private_key)
+# but makes the checks age makes, so such a key is refused, never used to decrypt. (A
+# modulus that is not p·q cryptography refuses itself, even without its key check.)
+_DAMAGES = {
+    "exponent": lambda n: {"d": n.d + 2},
+    "crt": lambda n: {"iqmp": n.iqmp + 1},
+}
+
+
+@pytest.mark.parametrize("form", ["openssh", "pem", "openssh-locked"])
+@pytest.mark.parametrize("damage", sorted(_DAMAGES))
+def test_an_rsa_key_whose_numbers_disagree_is_refused(
+    damage: str, form: str, keys: dict[str, Key], tmp_path: Path
+) -> None:
+    good = serialization.load_ssh_private_key(keys["rsa2048"].private.read_bytes(), None)
+    assert isinstance(good, rsa.RSAPrivateKey)
+    numbers = good.private_numbers()
+    fields = {
+        "p": numbers.p,
+        "q": numbers.q,
+        "d": numbers.d,
+        "dmp1": numbers.dmp1,
+        "dmq1": numbers.dmq1,
+        "iqmp": numbers.iqmp,
+        "public_numbers": numbers.public_numbers,
+    } | _DAMAGES[damage](numbers)
+    bad = rsa.RSAPrivateNumbers(**fields).private_key(unsafe_skip_rsa_key_validation=True)
+    locked = form == "openssh-locked"
+    path = tmp_path / "id_rsa"
+    path.write_bytes(
+        bad.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL
+            if form == "pem"
+            else serialization.PrivateFormat.OpenSSH,
+            serialization.BestAvailableEncryption(b"pw")
+            if locked
+            else serialization.NoEncryption(),
+        )
+    )
+    data = encrypt_bytes(b"x", [keys["rsa2048"].public_text])
+    with pytest.raises(IdentityError, match="invalid RSA key") as info:
+        identities = load_identity_file(path, prompt=(lambda _path: "pw") if locked else None)
+        decrypt_bytes(data, identities)
+    assert info.value.hint
