@@ -18,6 +18,7 @@ import agepy.errors
 from agepy.cli import COMMANDS
 from agepy.cli.hints import CLI_HINTS, cli_hint, hint_for, print_error
 from agepy.errors import Reason, StoreError
+from tests.support.sources import parsed
 
 PACKAGE = Path(agepy.__file__).parent
 # The command line and agenix's command-line shim are the places that may name flags.
@@ -87,7 +88,7 @@ def _error_text(tree: ast.AST) -> Iterator[ast.Constant]:
 def cli_words_in_library_errors() -> list[str]:
     found = []
     for path in _library_sources():
-        for constant in _error_text(ast.parse(path.read_text(encoding="utf-8"))):
+        for constant in _error_text(parsed(path)):
             text = OTHER_PROGRAMS.sub("", constant.value)
             if FLAG.search(text) or COMMAND.search(text):
                 where = f"{path.relative_to(PACKAGE.parent)}:{constant.lineno}"
@@ -116,7 +117,7 @@ def test_the_walker_sees_hints_and_messages() -> None:
 def _reason_sites() -> Iterator[tuple[str, str, set[str] | None]]:
     """(where, Reason member, the keys of its literal ``details``) at every raise site."""
     for path in _library_sources():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if not isinstance(node, ast.Call):
                 continue
             given = {k.arg: k.value for k in node.keywords}
@@ -182,7 +183,7 @@ def test_every_library_error_is_raised_with_a_hint() -> None:
     classes = set(agepy.errors.__all__) - {"NixUnsupportedError", "Reason"}
     bare = []
     for path in _library_sources():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 given = {k.arg for k in node.keywords}
                 if node.func.id in classes and not given & {"hint", None}:

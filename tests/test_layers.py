@@ -12,6 +12,7 @@ import click
 import agepy
 from agepy.cli import COMMANDS, _load
 from tests.support.cli import modules_after
+from tests.support.sources import parsed
 
 PACKAGE = Path(agepy.__file__).parent
 MAX_LOCAL_IMPORTS = 5
@@ -60,7 +61,7 @@ def _import_graph() -> dict[str, set[str]]:
     for name, path in MODULES.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         edges: set[str] = set()
-        for target in _run_time_imports(ast.parse(path.read_text()).body, package):
+        for target in _run_time_imports(parsed(path).body, package):
             parts = target.split(".")
             for end in range(1, len(parts) + 1):
                 prefix = ".".join(parts[:end])
@@ -112,7 +113,7 @@ def test_no_import_cycle_among_agepy_modules() -> None:
 def _function_local_imports() -> list[tuple[Path, int, str]]:
     found = []
     for path in MODULES.values():
-        tree = ast.parse(path.read_text())
+        tree = parsed(path)
         for function in ast.walk(tree):
             if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                 found += [
