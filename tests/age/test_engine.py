@@ -244,9 +244,8 @@ def test_encrypt_with_passphrase(tmp_path: Path, age_bin: str) -> None:
         ["encrypt", "-p", "-o", str(out), str(plain)], "correct horse"
     )
     assert code == 0, output
-    assert decrypt_bytes(out.read_bytes(), [], passphrase=lambda: "correct horse") == (
-        b"by passphrase"
-    )
+    # age opens it (agepy opening its own passphrase files: test_interop_sizes.py); each
+    # side spends a second of scrypt at the default work factor, so only age does.
     decrypted = tmp_path / "back"
     code, output = run_with_tty([age_bin, "-d", "-o", str(decrypted), str(out)], "correct horse")
     assert code == 0 and decrypted.read_bytes() == b"by passphrase", output
