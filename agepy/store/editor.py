@@ -8,11 +8,13 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from agepy._signals import deferred_signals
 from agepy.errors import Reason, StoreError
 
 __all__ = ["editor_command", "private_editor_command", "run_editor"]
 
 _HINT_SET = "set $EDITOR (e.g. export EDITOR=nano), or pipe the new content in"
+_GRACE = 0.25  # seconds, as subprocess.run gives a child after Ctrl-C
 
 
 def editor_command(editor: str | None = None, env: Mapping[str, str] | None = None) -> list[str]:
@@ -97,12 +99,19 @@ def private_editor_command(argv: list[str], path: Path) -> list[str]:
 
 
 def run_editor(path: Path, editor: str | None = None) -> None:
-    """Open ``path`` in the editor and wait; a failing editor raises StoreError."""
+    """Open ``path`` in the editor and wait; a failing editor raises StoreError.
+
+    Interrupted (Ctrl-C, SIGTERM or SIGHUP), the editor is stopped before the exception
+    goes on: given a moment to save its state, then killed. A signal that comes while
+    the editor starts waits until it has started, so no editor is left running unseen
+    with the plaintext open (subprocess.run would lose one started that way).
+    """
     argv = private_editor_command(editor_command(editor), path)
+    process: subprocess.Popen[bytes] | None = None
     try:
-        # No timeout: people take their time. An exception here (Ctrl-C, SIGTERM turned
-        # into Terminated) makes subprocess.run kill the editor before re-raising.
-        result = subprocess.run(argv, check=False)
+        with deferred_signals():
+            process = subprocess.Popen(argv)
+        returncode = process.wait()  # no timeout: people take their time
     except FileNotFoundError:
         raise StoreError(
             f"editor {argv[0]!r} not found", hint=_HINT_SET, reason=Reason.NO_EDITOR
@@ -111,8 +120,22 @@ def run_editor(path: Path, editor: str | None = None) -> None:
         raise StoreError(
             f"editor {argv[0]!r} is not executable", hint=_HINT_SET, reason=Reason.NO_EDITOR
         ) from None
-    if result.returncode != 0:
+    except BaseException:
+        if process is not None:
+            _stop(process)
+        raise
+    if returncode != 0:
         raise StoreError(
-            f"the editor {argv[0]!r} exited with status {result.returncode}; nothing was written",
+            f"the editor {argv[0]!r} exited with status {returncode}; nothing was written",
             hint="the secret is unchanged; run the edit again",
         )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End an editor agepy stops waiting for: a moment to exit by itself (it got the
+    same Ctrl-C from the terminal), then SIGKILL."""
+    try:
+        process.wait(timeout=_GRACE)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

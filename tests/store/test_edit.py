@@ -13,13 +13,16 @@ import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from agepy._signals import Terminated, raise_on_signals
 from agepy.cli.compat import translate_agenix_args
 from agepy.errors import UsageError
 from agepy.hosts.inventory import Inventory
 from agepy.store import Store
+from agepy.store.editor import run_editor
 from tests.store.conftest import run_agepy
 from tests.support.keys import Key
 from tests.support.repo import MakeRepo, Repo
@@ -122,6 +125,31 @@ def test_interrupted_edit_removes_the_plaintext(
     path = seen(tmp_path)[0]
     assert not path.exists() and not path.parent.exists()
     assert state(repo) == before
+
+
+def test_a_signal_while_the_editor_starts_still_stops_the_editor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM right after the fork, before subprocess.Popen returns (the editor script
+    above kills agepy as it starts, and so sometimes landed there): the editor is
+    stopped, not left running with the plaintext open. A wrapper around the real Popen
+    sends the signal at that moment every time."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def popen_then_signal(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        process = real_popen(*args, **kwargs)
+        started.append(process)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return process
+
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen", popen_then_signal)
+    plaintext = tmp_path / "plain"
+    plaintext.write_text("secret\n")
+    with raise_on_signals(), pytest.raises(Terminated):
+        run_editor(plaintext, editor=str(editor(tmp_path, "exec sleep 60")))
+    (process,) = started
+    assert process.returncode == -signal.SIGKILL  # stopped, and waited for
 
 
 def test_missing_editor_is_a_clear_error(
