@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -39,6 +40,17 @@ def pytest_configure(config: pytest.Config) -> None:
     if ram is not None:
         config.option.basetemp = tempfile.mkdtemp(prefix="agepy-tests-", dir=ram)
         config.stash[_RAM_BASETEMP] = config.option.basetemp
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What is loaded by now (agepy, pytest, hypothesis, every collected test) lives to
+    the end of the run: the cyclic garbage collector need not walk it again at each
+    collection, and collects less often (the tests make many short-lived objects, and a
+    worker has memory to spare). A profile showed the workers spending 12% of their time
+    in it."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
