@@ -65,6 +65,19 @@ def _git_env() -> dict[str, str]:
     return {**os.environ, "LC_ALL": "C", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}
 
 
+def _may_be_in_repository(folder: Path) -> bool:
+    """False when git would surely find no work tree from ``folder``: $GIT_DIR is unset
+    and no ``.git`` (a folder, or the file of a linked work tree or submodule) is in it
+    or above it. Most agepy runs outside git then start no git process to learn that."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    try:
+        here = Path(folder).resolve()
+    except (OSError, RuntimeError):
+        return True
+    return any(os.path.lexists(place / ".git") for place in (here, *here.parents))
+
+
 class GitRepo:
     """One work tree's repository. Made by :meth:`find`, which returns None outside git."""
 
@@ -77,6 +90,8 @@ class GitRepo:
     @classmethod
     def find(cls, folder: Path) -> GitRepo | None:
         """The repository ``folder`` is in; None outside one or without a git command."""
+        if not _may_be_in_repository(folder):
+            return None
         try:
             proc = subprocess.run(
                 [*_REV_PARSE, "--is-shallow-repository", "--verify", "-q", "HEAD"],

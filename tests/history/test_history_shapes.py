@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from agepy.store import Store
+from agepy.store.gitread import GitRepo
 from agepy.store.history import scan_history
 from tests.support.repo import Repo
 
@@ -247,3 +252,34 @@ def test_a_sha256_repository(repo: Repo, tmp_path: Path) -> None:
     assert run.returncode == 1, run.stderr
     assert run.stdout.startswith("rotate wifi.age: bob (ssh-ed25519 SHA256:")
     assert f"last a recipient in {first[:7]}" in run.stdout
+
+
+def test_git_is_started_only_where_a_repository_can_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside any repository agepy starts no git process; a linked work tree (whose .git
+    is a file) and $GIT_DIR are still found."""
+    outside = tmp_path / "plain" / "deeper"
+    outside.mkdir(parents=True)
+    main, linked = tmp_path / "main", tmp_path / "linked"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(main)]
+    subprocess.run(["git", "init", "-q", str(main)], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "first"], check=True)
+    subprocess.run([*git, "worktree", "add", "-q", str(linked)], check=True)
+    (linked / "secrets").mkdir()
+    started: list[object] = []
+    real_run = subprocess.run
+
+    def counting_run(*args: Any, **kwargs: Any) -> Any:
+        started.append(args[0])
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    assert GitRepo.find(outside) is None
+    assert started == []
+    found = GitRepo.find(linked / "secrets")
+    assert found is not None and found.root == linked.resolve()
+    monkeypatch.setenv("GIT_DIR", str(main / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(main))
+    found = GitRepo.find(outside)
+    assert found is not None and found.root == main.resolve()
