@@ -34,7 +34,8 @@ MAX_REQUEST = 1 << 20
 
 
 def _preload() -> None:
-    """Import agepy's command line and every command module, as a run may import them."""
+    """Import agepy's command line, every command module and what they import on first
+    use, as a run may import them."""
     import importlib
 
     import agepy.cli as cli
@@ -44,8 +45,11 @@ def _preload() -> None:
         *cli.ENCRYPT_GENERATORS.values(),
         *cli.SECRET_COMMANDS.values(),
     ]
-    for spec in specs:
-        importlib.import_module(spec.split(":")[0])
+    # And what cryptography and click import only when first used (loading a key,
+    # wrapping help text): else each child imports them again.
+    later = ["cryptography.hazmat.backends.openssl.backend", "click._textwrap"]
+    for module in [*(spec.split(":")[0] for spec in specs), *later]:
+        importlib.import_module(module)
 
 
 def serve() -> None:
