@@ -3,8 +3,9 @@
 Every case copies secrets.example into a fresh folder, damages it, runs one command and
 checks the brief's rule: one ``agepy: error:`` line followed by an ``agepy: hint:`` line,
 exit 1 (2 for usage), no traceback, and not a byte or mode changed on disk, no file added.
-As root the command runs without CAP_DAC_OVERRIDE (setpriv), so that file modes bind it as
-they bind a user.
+As root the command runs without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (the fork
+server drops them, as `setpriv --bounding-set` would), so that file modes bind it as they
+bind a user.
 """
 
 from __future__ import annotations
@@ -14,22 +15,18 @@ import shutil
 import socket
 import stat
 import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agepy.store import Store
 from tests.support.cli import run_agepy
+from tests.support.forkserver import popen_agepy
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "secrets.example"
-SETPRIV = shutil.which("setpriv")
-# Root ignores file modes; without these two capabilities it obeys them like anyone.
-DROP_DAC = ["--bounding-set=-dac_override,-dac_read_search"]
 
 # Public test keys not bound anywhere in the example.
 DSS_KEY = (
@@ -753,13 +750,23 @@ def snapshot(root: Path) -> dict[str, tuple[int, bytes | None]]:
     return seen
 
 
-def command(args: list[str]) -> list[str]:
-    argv = [sys.executable, "-m", "agepy", *args]
-    if os.geteuid() == 0:
-        if SETPRIV is None:
-            pytest.fail("setpriv (util-linux) is needed to run the sweep as root")
-        argv = [SETPRIV, *DROP_DAC, *argv]
-    return argv
+def run_child(
+    args: list[str], cwd: Path, env: dict[str, str], input: bytes | None, tty: int | None
+) -> subprocess.CompletedProcess[bytes]:
+    """`agepy ARGS` as a child process (forked by tests.support.forkserver), its stdin the
+    terminal ``tty`` or ``input``; as root without the DAC override and read-search
+    capabilities, so that file modes bind it as they bind a user."""
+    process = popen_agepy(
+        args,
+        cwd=cwd,
+        env=env,
+        stdin=tty if tty is not None else subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        drop_dac=os.geteuid() == 0,
+    )
+    stdout, stderr = process.communicate(None if tty is not None else input, timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def root_would_ignore_modes(seen: dict[str, tuple[int, bytes | None]]) -> bool:
@@ -803,22 +810,12 @@ def test_bad_input(case: Case, tmp_path: Path, http_port: int) -> None:
         if key not in ("RULES", "VISUAL", "EDITOR", "SSH_AUTH_SOCK")
     }
     environ.update(NO_COLOR="1", HOME=str(home), **case.env)
-    stdin: dict[str, Any] = {"input": case.stdin}
     if case.tty:
         leader, follower = os.openpty()
-        stdin = {"stdin": follower}
     try:
         if case.tty or root_would_ignore_modes(before):
             # A terminal, or modes only a process without root's DAC override obeys.
-            result = subprocess.run(
-                command(args),
-                **stdin,
-                capture_output=True,
-                cwd=repo,
-                env=environ,
-                timeout=60,
-                check=False,
-            )
+            result = run_child(args, repo, environ, case.stdin, follower if case.tty else None)
         else:
             result = run_agepy(args, cwd=repo, env=environ, input=case.stdin)
         after = snapshot(tmp_path)

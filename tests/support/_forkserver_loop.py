@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import errno
 import fcntl
 import gc
@@ -161,6 +162,8 @@ def _child(
                 os.dup2(fd, standard)
             if request["controlling_terminal"]:
                 fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            if request["drop_dac"]:
+                _drop_capabilities(_DAC_CAPABILITIES)
             os.chdir(request["cwd"])
             os.umask(request["umask"])
             os.environ.clear()
@@ -175,6 +178,38 @@ def _child(
         status = _run_as_main(request["argv"], streams, request["script"])
     finally:
         os._exit(status)
+
+
+_DAC_CAPABILITIES = (1, 2)  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+_PR_CAPBSET_DROP = 24
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint32) for name in ("effective", "permitted", "inheritable")]
+
+
+def _drop_capabilities(numbers: tuple[int, ...]) -> None:
+    """Take ``numbers`` out of this process's capability sets and its bounding set (so
+    no program it executes gets them back); OSError if the kernel refuses."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for number in numbers:
+        if libc.prctl(_PR_CAPBSET_DROP, number, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget")
+    for number in numbers:
+        word, bit = divmod(number, 32)
+        for field in ("effective", "permitted", "inheritable"):
+            setattr(data[word], field, getattr(data[word], field) & ~(1 << bit))
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
 
 
 def _standard_streams(streams: dict[str, tuple[str, str]]) -> None:

@@ -161,14 +161,19 @@ class AgepyPopen(subprocess.Popen[Any]):
         *,
         controlling_terminal: bool = False,
         script: str | os.PathLike[str] | None = None,
+        drop_dac: bool = False,
         **kwargs: Any,
     ) -> None:
         # controlling_terminal: standard input (a terminal's follower end) becomes the
         # controlling terminal of the child's new session, as pty.fork makes it.
         # script: run this Python script (its #! line naming this interpreter), as
         # executing `SCRIPT ARGV` does, instead of `python -m agepy ARGV`.
+        # drop_dac: the child loses CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (for good,
+        # also for what it runs), so that file modes bind root as they bind a user; what
+        # `setpriv --bounding-set=-dac_override,-dac_read_search` gives a new process.
         assert not controlling_terminal or kwargs.get("start_new_session")
         self._controlling_terminal = controlling_terminal
+        self._drop_dac = drop_dac
         self._script = None if script is None else os.fspath(script)
         if self._script is not None:
             with open(self._script, "rb") as file:
@@ -216,6 +221,7 @@ class AgepyPopen(subprocess.Popen[Any]):
             "umask": _current_umask() if umask < 0 else umask,
             "new_session": bool(start_new_session),
             "controlling_terminal": self._controlling_terminal,
+            "drop_dac": self._drop_dac,
         }
         fds = [p2cread, c2pwrite, errwrite]
         fds = [fd if fd != -1 else standard for standard, fd in enumerate(fds)]
