@@ -14,7 +14,7 @@ from agepy.errors import Reason, StoreError
 __all__ = ["editor_command", "private_editor_command", "run_editor"]
 
 _HINT_SET = "set $EDITOR (e.g. export EDITOR=nano), or pipe the new content in"
-_GRACE = 0.25  # seconds, as subprocess.run gives a child after Ctrl-C
+_GRACE = 0.25  # seconds, as Popen.wait gives a child after Ctrl-C
 
 
 def editor_command(editor: str | None = None, env: Mapping[str, str] | None = None) -> list[str]:
@@ -111,7 +111,6 @@ def run_editor(path: Path, editor: str | None = None) -> None:
     try:
         with deferred_signals():
             process = subprocess.Popen(argv)
-        returncode = process.wait()  # no timeout: people take their time
     except FileNotFoundError:
         raise StoreError(
             f"editor {argv[0]!r} not found", hint=_HINT_SET, reason=Reason.NO_EDITOR
@@ -120,9 +119,14 @@ def run_editor(path: Path, editor: str | None = None) -> None:
         raise StoreError(
             f"editor {argv[0]!r} is not executable", hint=_HINT_SET, reason=Reason.NO_EDITOR
         ) from None
-    except BaseException:
+    except BaseException:  # a signal that came while it started
         if process is not None:
-            _stop(process)
+            _stop(process, _GRACE)
+        raise
+    try:
+        returncode = process.wait()  # no timeout: people take their time
+    except BaseException:
+        _stop(process, 0)  # wait() gave it the moment already (Ctrl-C, SIGTERM, SIGHUP)
         raise
     if returncode != 0:
         raise StoreError(
@@ -131,11 +135,11 @@ def run_editor(path: Path, editor: str | None = None) -> None:
         )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """End an editor agepy stops waiting for: a moment to exit by itself (it got the
-    same Ctrl-C from the terminal), then SIGKILL."""
+def _stop(process: subprocess.Popen[bytes], grace: float) -> None:
+    """End an editor agepy stops waiting for: ``grace`` seconds to exit by itself (it
+    got the same Ctrl-C from the terminal), then SIGKILL."""
     try:
-        process.wait(timeout=_GRACE)
+        process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
