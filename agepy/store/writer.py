@@ -33,6 +33,7 @@ from agepy._files import (
     replace,
     resolve_target,
 )
+from agepy._signals import deferred_signals
 from agepy.errors import StoreError
 
 __all__ = ["BatchWriter", "FileChangedError", "file_stamp", "remove_leftover_temps"]
@@ -131,8 +132,12 @@ class BatchWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        with deferred_signals():
+            self._finish(exc_type is None)
+
+    def _finish(self, ok: bool) -> None:
         try:
-            if exc_type is None:
+            if ok:
                 self._drain(0)
                 self._raise_error()
             else:
@@ -148,6 +153,14 @@ class BatchWriter:
 
     def write(self, path: Path, data: bytes, *, mode: int = 0o666) -> None:
         """Start replacing ``path`` with ``data``; it lands once flushed to disk."""
+        # The pool's futures, semaphore and events take their locks in Python code: a
+        # Ctrl-C raised between a lock's acquire and its `with` block could leave it held
+        # (CPython issue 29988), and the pool would then wait for ever at shutdown. Such
+        # signals are acted on once this call is done.
+        with deferred_signals():
+            self._write(path, data, mode)
+
+    def _write(self, path: Path, data: bytes, mode: int) -> None:
         self._raise_error()
         expect = self._stamps.get(path) if path in self._stamps else None
         future = self._pool.submit(_replace_atomically, path, data, mode, self._abort, expect)
