@@ -1,4 +1,6 @@
-"""Interoperability with the real `age` binary, both ways, for every key type agepy uses."""
+"""Interoperability with the real `age` binary: several recipients in one file, both ways,
+and a passphrase-protected SSH key. One recipient of each type, at every STREAM edge
+size and in both armors, is in test_interop_sizes.py."""
 
 from __future__ import annotations
 
@@ -6,59 +8,16 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from agepy.age import decrypt_to, encrypt_file, read_header
-from agepy.age.identities import Identity, load_identities
+from agepy.age.identities import load_identities
 from agepy.age.recipients import parse_recipient
 from tests.support.keys import PASSPHRASE, Key
-
-KEY_TYPES = ["ed25519", "rsa2048", "rsa4096", "x25519"]
-SIZES = {"empty": 0, "64KiB": 64 * 1024, "multi-chunk": 3 * 64 * 1024 + 17}
 
 
 def _plaintext(tmp_path: Path, size: int) -> Path:
     path = tmp_path / "plain"
     path.write_bytes(os.urandom(size))
     return path
-
-
-@pytest.mark.parametrize("armor", [False, True], ids=["binary", "armored"])
-@pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))
-@pytest.mark.parametrize("key", KEY_TYPES)
-def test_agepy_to_age(
-    key: str, size: str, armor: bool, tmp_path: Path, keys: dict[str, Key], age_bin: str
-) -> None:
-    plain = _plaintext(tmp_path, SIZES[size])
-    secret = tmp_path / "s.age"
-    encrypt_file(plain, secret, [parse_recipient(keys[key].public_text)], armor=armor)
-    result = subprocess.run(
-        [age_bin, "-d", "-i", str(keys[key].private), str(secret)], capture_output=True
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == plain.read_bytes()
-
-
-@pytest.mark.parametrize("armor", [False, True], ids=["binary", "armored"])
-@pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))
-@pytest.mark.parametrize("key", [*KEY_TYPES, "rsa-pem"])
-def test_age_to_agepy(
-    key: str,
-    size: str,
-    armor: bool,
-    tmp_path: Path,
-    keys: dict[str, Key],
-    loaded: dict[str, list[Identity]],
-    age_bin: str,
-) -> None:
-    plain = _plaintext(tmp_path, SIZES[size])
-    secret = tmp_path / "s.age"
-    args = [age_bin, "-e", "-R", str(keys[key].public), "-o", str(secret), str(plain)]
-    subprocess.run([*args[:2], *(["-a"] if armor else []), *args[2:]], check=True)
-    out = tmp_path / "out"
-    header = decrypt_to(secret, loaded[key], out)
-    assert header.armored is armor
-    assert out.read_bytes() == plain.read_bytes()
 
 
 def test_several_recipients_both_ways(tmp_path: Path, keys: dict[str, Key], age_bin: str) -> None:
